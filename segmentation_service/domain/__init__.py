@@ -1,0 +1,1 @@
+"""Domain model and errors; standard library only."""

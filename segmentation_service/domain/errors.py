@@ -1,0 +1,49 @@
+"""Errors the service layer raises; the SOAP layer maps each to a declared fault.
+
+    SegmentationError
+    ├── CustomerNotFound        (customer_id)
+    ├── RunNotFound             (run_id)
+    ├── SegmentNotFound         (run_id, segment_code)
+    └── InvalidRequest          (field, reason)
+        └── InsufficientData    the request is well formed but the data cannot support it
+
+Standard library only.
+"""
+
+from __future__ import annotations
+
+
+class SegmentationError(Exception):
+    """Base class of every error a caller can be told about."""
+
+
+class CustomerNotFound(SegmentationError):
+    def __init__(self, customer_id: str) -> None:
+        super().__init__(f"customer {customer_id!r} does not exist")
+        self.customer_id = customer_id
+
+
+class RunNotFound(SegmentationError):
+    def __init__(self, run_id: int, detail: str = "does not exist") -> None:
+        super().__init__(f"segmentation run {run_id} {detail}")
+        self.run_id = run_id
+
+
+class SegmentNotFound(SegmentationError):
+    def __init__(self, run_id: int, segment_code: str) -> None:
+        super().__init__(f"segmentation run {run_id} has no segment {segment_code!r}")
+        self.run_id = run_id
+        self.segment_code = segment_code
+
+
+class InvalidRequest(SegmentationError):
+    """A request field broke a rule; ``field`` is its dotted path in the request."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class InsufficientData(InvalidRequest):
+    """The request is valid, but the stored data cannot support it."""
