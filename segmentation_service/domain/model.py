@@ -70,17 +70,32 @@ class Segment:
 
 
 @dataclass(frozen=True)
+class APrioriOptions:
+    group_by: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NeedsBasedOptions:
+    segment_count: int | None = None
+    random_seed: int | None = None
+
+
+@dataclass(frozen=True)
+class ValueBasedOptions:
+    value_metric: ValueMetric | None = None
+    tier_count: int | None = None
+
+
+@dataclass(frozen=True)
 class SegmentationRequest:
-    """A validated SegmentCustomers request, in service terms."""
+    """A SegmentCustomers request in service terms; at most the method's own options block."""
 
     method: SegmentationMethod
     label: str | None = None
     customer_ids: tuple[str, ...] | None = None
-    group_by: tuple[str, ...] = ("customerType", "region")
-    segment_count: int | None = None
-    random_seed: int | None = None
-    value_metric: ValueMetric = ValueMetric.MARGIN
-    tier_count: int = 4
+    a_priori: APrioriOptions | None = None
+    needs_based: NeedsBasedOptions | None = None
+    value_based: ValueBasedOptions | None = None
 
 
 @dataclass(frozen=True)

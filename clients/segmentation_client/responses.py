@@ -1,0 +1,89 @@
+"""Plain dicts shaped like the XSD response elements, whatever zeep returned.
+
+zeep returns the operation result in different shapes depending on the
+response element:
+
+* a response with a single child is unwrapped: SegmentCustomers returns the
+  `run`, and GetCustomerSegment is unwrapped twice (its `assignments`
+  container has a single child too) into a bare list, or None when empty;
+* an empty list container (`<members/>`) comes back as None instead of a
+  container holding an empty list.
+
+These functions undo both, so every caller (tables, JSON, paging) sees the
+response element's own shape with every list container present, e.g.
+{"members": {"member": [...]}}.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zeep.helpers import serialize_object
+
+
+def plain(value: Any) -> Any:
+    """zeep objects (CompoundValue, OrderedDict) to plain dicts and lists."""
+    return serialize_object(value, dict)  # type: ignore[no-untyped-call]
+
+
+def listed(container: Any, child: str) -> list[Any]:
+    """The items of a list container that may be None, a bare list or {child: [...]}."""
+    if container is None:
+        return []
+    if isinstance(container, list):
+        return container
+    items = container.get(child)
+    if items is None:
+        return []
+    return items if isinstance(items, list) else [items]
+
+
+def _container(container: Any, child: str) -> dict[str, list[Any]]:
+    return {child: listed(container, child)}
+
+
+def _segment(segment: dict[str, Any]) -> dict[str, Any]:
+    return {**segment, "profile": _container(segment.get("profile"), "entry")}
+
+
+def segment_customers_response(result: Any) -> dict[str, Any]:
+    """{"run": {..., "metrics": {"metric": [...]}, "segments": {"segment": [...]}}}."""
+    value = plain(result) or {}
+    run = value["run"] if isinstance(value.get("run"), dict) else value
+    segments = [_segment(segment) for segment in listed(run.get("segments"), "segment")]
+    return {
+        "run": {
+            **run,
+            "metrics": _container(run.get("metrics"), "metric"),
+            "segments": {"segment": segments},
+        }
+    }
+
+
+def get_customer_segment_response(result: Any) -> dict[str, Any]:
+    """{"assignments": {"assignment": [...]}}."""
+    value = plain(result)
+    if isinstance(value, dict) and "assignments" in value:
+        value = value["assignments"]
+    return {"assignments": _container(value, "assignment")}
+
+
+def score_customer_value_response(result: Any) -> dict[str, Any]:
+    """{"scores": {"score": [...]}, "unknownCustomerIds": {"customerId": [...]}}."""
+    value = plain(result) or {}
+    return {
+        "scores": _container(value.get("scores"), "score"),
+        "unknownCustomerIds": _container(value.get("unknownCustomerIds"), "customerId"),
+    }
+
+
+def list_segment_members_response(result: Any) -> dict[str, Any]:
+    """One page: runId, segmentCode, totalCount, {"members": {"member": [...]}}, nextPageToken."""
+    value = plain(result) or {}
+    return {
+        "runId": value.get("runId"),
+        "segmentCode": value.get("segmentCode"),
+        "totalCount": value.get("totalCount"),
+        "members": _container(value.get("members"), "member"),
+        "nextPageToken": value.get("nextPageToken"),
+    }

@@ -1,0 +1,153 @@
+"""`segmentation-service`: set up the store, load data, serve the SOAP service."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from segmentation_service.config import Settings
+from segmentation_service.store.database import Store
+
+logger = logging.getLogger("segmentation_service")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    settings = Settings.from_env(
+        database_url=args.database_url,
+        **{k: getattr(args, k, None) for k in ("host", "port", "workers", "public_url")},
+    )
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s",
+    )
+    result: int = args.handler(args, settings)
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="segmentation-service", description="Customer segmentation SOAP service."
+    )
+    parser.add_argument(
+        "--database-url",
+        help="SQLAlchemy URL of the store (env SEGMENTATION_DATABASE_URL; "
+        "default sqlite:///var/segmentation.db)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    init = commands.add_parser("init-db", help="create the store's tables")
+    init.set_defaults(handler=_init_db)
+
+    demo = commands.add_parser("load-demo", help="fill the store with generated demo data")
+    demo.add_argument("--customers", type=_positive, default=2000, help="default: 2000")
+    demo.add_argument("--seed", type=int, default=0, help="default: 0")
+    demo.add_argument(
+        "--end-date",
+        type=date.fromisoformat,
+        default=None,
+        help="last day of the generated history (default: today)",
+    )
+    demo.add_argument(
+        "--if-empty", action="store_true", help="do nothing when the store already holds customers"
+    )
+    demo.set_defaults(handler=_load_demo)
+
+    load = commands.add_parser("import", help="import CSV files (any subset of the three)")
+    load.add_argument("--customers", type=Path)
+    load.add_argument("--transactions", type=Path)
+    load.add_argument("--needs", type=Path)
+    load.set_defaults(handler=_import)
+
+    serve = commands.add_parser("serve", help="serve the SOAP service with worker processes")
+    serve.add_argument("--host", help="default 127.0.0.1 (env SEGMENTATION_HOST)")
+    serve.add_argument("--port", type=int, help="default 8000 (env SEGMENTATION_PORT)")
+    serve.add_argument("--workers", type=_positive, help="worker processes (default 2)")
+    serve.add_argument("--public-url", help="address written into the served WSDL")
+    serve.add_argument(
+        "--socket-fd",
+        type=int,
+        help="serve on an inherited, already bound socket (socket activation)",
+    )
+    serve.set_defaults(handler=_serve)
+    return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _store(settings: Settings) -> Store:
+    settings.ensure_sqlite_directory()
+    store = Store(settings.database_url)
+    store.create_schema()
+    return store
+
+
+def _init_db(_args: argparse.Namespace, settings: Settings) -> int:
+    _store(settings)
+    print(f"store ready: {settings.database_url}")
+    return 0
+
+
+def _load_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from segmentation_service.demo_data import generate_demo_data
+    from segmentation_service.services.importing import load_frame
+
+    store = _store(settings)
+    with store.unit_of_work() as uow:
+        existing = uow.customers.count()
+    if args.if_empty and existing:
+        print(f"store already holds {existing} customers; demo data not loaded")
+        return 0
+    started = time.perf_counter()
+    data = generate_demo_data(args.customers, args.seed, end_date=args.end_date or date.today())
+    counts = {}
+    for kind, frame in (
+        ("customers", data.customers),
+        ("transactions", data.transactions),
+        ("needs", data.needs),
+    ):
+        counts[kind] = load_frame(store.unit_of_work(), kind, frame)
+    seconds = time.perf_counter() - started
+    summary = ", ".join(f"{count} {kind}" for kind, count in counts.items())
+    print(f"loaded {summary} in {seconds:.1f} s")
+    return 0
+
+
+def _import(args: argparse.Namespace, settings: Settings) -> int:
+    from segmentation_service.services.importing import import_files
+
+    if not (args.customers or args.transactions or args.needs):
+        print("error: give at least one of --customers, --transactions, --needs", file=sys.stderr)
+        return 2
+    store = _store(settings)
+    started = time.perf_counter()
+    report = import_files(store.unit_of_work(), args.customers, args.transactions, args.needs)
+    for rejected in report.rejected:
+        print(f"rejected {rejected}", file=sys.stderr)
+    loaded = ", ".join(f"{count} {kind}" for kind, count in report.loaded.items())
+    seconds = time.perf_counter() - started
+    print(f"loaded {loaded}; rejected {len(report.rejected)} rows in {seconds:.1f} s")
+    return 1 if report.rejected else 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from segmentation_service.server import serve
+
+    _store(settings).dispose()
+    serve(settings, socket_fd=args.socket_fd)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

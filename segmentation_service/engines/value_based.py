@@ -1,0 +1,334 @@
+"""Value-based segmentation: tiers by revenue, margin, RFM or predicted lifetime value."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from sklearn.base import BaseEstimator, ClusterMixin
+
+from segmentation_service.domain.model import SegmentDefinition, ValueMetric
+from segmentation_service.engines import clv, rfm
+from segmentation_service.engines.base import FittedSegmentation, format_number
+
+TIER_LADDER = ("Diamond", "Platinum", "Gold", "Silver", "Bronze")
+METRIC_WORDS = {"Revenue": "revenue", "Margin": "margin", "Rfm": "RFM total", "Clv": "predicted CLV"}
+
+
+def tier_names(count: int) -> list[str]:
+    """Platinum/Gold/Silver/Bronze for four tiers; "Tier k" beyond five."""
+    if count <= len(TIER_LADDER):
+        return list(TIER_LADDER[-count:])
+    return [f"Tier {k}" for k in range(1, count + 1)]
+
+
+@dataclass
+class ValueModel:
+    """What a value-based run fitted, kept with the run to score customers later."""
+
+    as_of: date
+    metric: str
+    tier_codes: list[str]
+    tier_names: list[str]
+    tier_floors: list[float]
+    rfm_thresholds: dict[str, list[float]]
+    bgnbd: dict[str, float] | None = None
+    gamma_gamma: dict[str, float] | None = None
+    horizon_months: int = 12
+    annual_discount_rate: float = 0.10
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["as_of"] = self.as_of.isoformat()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ValueModel:
+        return cls(**{**data, "as_of": date.fromisoformat(data["as_of"])})
+
+
+def rfm_scores(features: pd.DataFrame, thresholds: dict[str, list[float]]) -> pd.DataFrame:
+    """R, F and M scores, code and segment name of customers with purchases."""
+    r = rfm.score(-features["recency_days"].astype(float), thresholds["recency"])
+    f = rfm.score(features["purchase_count"], thresholds["frequency"])
+    m = rfm.score(features["revenue"], thresholds["monetary"])
+    return pd.DataFrame(
+        {"r": r, "f": f, "m": m, "code": rfm.score_codes(r, f, m), "segment": rfm.segment_names(r, f)},
+        index=features.index,
+    )
+
+
+def predict_clv(
+    features: pd.DataFrame,
+    bgnbd: clv.BetaGeoParams,
+    gamma_gamma: clv.GammaGammaParams | None,
+    cost_to_serve: pd.Series,
+    horizon_months: int,
+    annual_discount_rate: float,
+) -> pd.DataFrame:
+    """Discounted expected margin over the horizon minus the discounted cost to serve.
+
+    Expected purchases come from BG/NBD, spend per purchase from Gamma–Gamma
+    (or, when spend could not be modelled, the customer's average order
+    value), margin per purchase from the customer's own margin rate. The
+    cost to serve is charged monthly while the customer is likely alive today.
+    """
+    f, t_x, T = features["frequency"], features["recency_weeks"], features["T_weeks"]
+    purchases = clv.discounted_purchases(
+        bgnbd, f, t_x, T, horizon_months=horizon_months, annual_discount_rate=annual_discount_rate
+    )
+    if gamma_gamma is None:
+        spend = features["average_order_value"].to_numpy(float)
+    else:
+        spend = clv.expected_spend(gamma_gamma, f, features["repeat_spend_mean"])
+    alive = clv.probability_alive(bgnbd, f, t_x, T)
+    months = np.arange(1, horizon_months + 1)
+    discounted_months = float(np.sum((1 + annual_discount_rate) ** (-months / 12)))
+    monthly_cost = cost_to_serve.reindex(features.index).fillna(0.0).to_numpy() / 12
+    value = purchases * spend * features["margin_rate"].to_numpy()
+    value -= alive * monthly_cost * discounted_months
+    expected = clv.expected_purchases(bgnbd, horizon_months * 52 / 12, f, t_x, T)
+    return pd.DataFrame(
+        {"clv": value, "probability_alive": alive, "expected_purchases": expected},
+        index=features.index,
+    )
+
+
+def tier_of(values: npt.ArrayLike, floors: list[float]) -> npt.NDArray[np.int64]:
+    """Index of the first tier (top down) whose floor the value reaches; the last otherwise."""
+    data = np.asarray(values, dtype=float)
+    reached = data[:, None] >= np.asarray(floors)[None, :]
+    return np.where(reached.any(axis=1), reached.argmax(axis=1), len(floors) - 1).astype(np.int64)
+
+
+class ValueBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
+    """Rank customers with purchases by a value metric and cut equal-sized tiers.
+
+    ``X`` holds the columns of ``value_features`` plus ``annual_cost_to_serve``.
+    Customers without purchases stay unassigned. Tier floors are the lowest
+    value of each equal-count tier; customers are then placed by floor, so
+    equal values share a tier and later customers can be placed the same way.
+
+    Parameters
+    ----------
+    value_metric : {"Revenue", "Margin", "Rfm", "Clv"}, default="Margin"
+    tier_count : int, default=4
+    as_of : date or None, default=None
+    horizon_months : int, default=12
+    annual_discount_rate : float, default=0.10
+    """
+
+    def __init__(
+        self,
+        value_metric: str = "Margin",
+        tier_count: int = 4,
+        as_of: date | None = None,
+        horizon_months: int = 12,
+        annual_discount_rate: float = 0.10,
+    ) -> None:
+        self.value_metric = value_metric
+        self.tier_count = tier_count
+        self.as_of = as_of
+        self.horizon_months = horizon_months
+        self.annual_discount_rate = annual_discount_rate
+
+    def fit(self, X: pd.DataFrame, y: None = None) -> ValueBasedSegmenter:
+        metric = ValueMetric(self.value_metric).value
+        buyers = X[X["has_purchases"].to_numpy(dtype=bool)]
+        if len(buyers) < self.tier_count:
+            raise ValueError(
+                f"{len(buyers)} customers have purchases; {self.tier_count} tiers need at least "
+                f"{self.tier_count}"
+            )
+        thresholds = {
+            "recency": rfm.quantile_thresholds(-buyers["recency_days"].astype(float)),
+            "frequency": rfm.quantile_thresholds(buyers["purchase_count"]),
+            "monetary": rfm.quantile_thresholds(buyers["revenue"]),
+        }
+        scores = rfm_scores(buyers, thresholds)
+        self.metrics_ = {"value.customersWithPurchases": float(len(buyers))}
+        bgnbd, gamma_gamma, clv_frame = self._fit_clv(buyers, metric)
+        values = {
+            "Revenue": buyers["revenue"].to_numpy(float),
+            "Margin": buyers["margin"].to_numpy(float),
+            "Rfm": (scores["r"] + scores["f"] + scores["m"]).to_numpy(float),
+            "Clv": None if clv_frame is None else clv_frame["clv"].to_numpy(float),
+        }[metric]
+        assert values is not None
+        floors = _tier_floors(values, buyers.index, self.tier_count)
+        tiers = tier_of(values, floors)
+        codes = [f"V{k}" for k in range(1, self.tier_count + 1)]
+        names = tier_names(self.tier_count)
+        self.model_ = ValueModel(
+            as_of=self.as_of or date.today(),
+            metric=metric,
+            tier_codes=codes,
+            tier_names=names,
+            tier_floors=floors,
+            rfm_thresholds=thresholds,
+            bgnbd=None if bgnbd is None else _params(bgnbd),
+            gamma_gamma=None if gamma_gamma is None else _params(gamma_gamma),
+            horizon_months=self.horizon_months,
+            annual_discount_rate=self.annual_discount_rate,
+        )
+        self._label(X, buyers.index, values, tiers, metric)
+        self.metrics_["value.total"] = float(values.sum())
+        return self
+
+    def _fit_clv(
+        self, buyers: pd.DataFrame, metric: str
+    ) -> tuple[clv.BetaGeoParams | None, clv.GammaGammaParams | None, pd.DataFrame | None]:
+        """Fit BG/NBD and Gamma–Gamma; without a BG/NBD fit there is no CLV (fatal for Clv)."""
+        try:
+            bgnbd = clv.fit_bgnbd(buyers["frequency"], buyers["recency_weeks"], buyers["T_weeks"])
+        except clv.InsufficientDataError as exc:
+            if metric == ValueMetric.CLV.value:
+                raise
+            self.metrics_["clv.available"] = 0.0
+            self.clv_unavailable_reason_ = str(exc)
+            return None, None, None
+        repeat = buyers[buyers["frequency"] > 0]
+        try:
+            gamma_gamma = clv.fit_gamma_gamma(repeat["frequency"], repeat["repeat_spend_mean"])
+        except clv.InsufficientDataError as exc:
+            # Spend too heterogeneous (q <= 1) or too few repeat buyers to model:
+            # each customer's own average order value stands in for expected spend.
+            gamma_gamma = None
+            self.spend_model_reason_ = str(exc)
+        frame = predict_clv(
+            buyers,
+            bgnbd,
+            gamma_gamma,
+            buyers["annual_cost_to_serve"],
+            self.horizon_months,
+            self.annual_discount_rate,
+        )
+        self.metrics_.update(
+            {
+                "clv.available": 1.0,
+                "bgnbd.r": bgnbd.r,
+                "bgnbd.alpha": bgnbd.alpha,
+                "bgnbd.a": bgnbd.a,
+                "bgnbd.b": bgnbd.b,
+                "bgnbd.logLikelihood": bgnbd.log_likelihood,
+                "bgnbd.customers": float(bgnbd.customers),
+                "clv.spendModel": 0.0 if gamma_gamma is None else 1.0,
+            }
+        )
+        if gamma_gamma is not None:
+            self.metrics_.update(
+                {"gammagamma.p": gamma_gamma.p, "gammagamma.q": gamma_gamma.q,
+                 "gammagamma.v": gamma_gamma.v}
+            )
+        return bgnbd, gamma_gamma, frame
+
+    def _label(
+        self,
+        X: pd.DataFrame,
+        buyers: pd.Index,
+        values: npt.NDArray[np.float64],
+        tiers: npt.NDArray[np.int64],
+        metric: str,
+    ) -> None:
+        model = self.model_
+        word = METRIC_WORDS[metric]
+        position = X.index.get_indexer(buyers)
+        self.labels_ = np.full(len(X), None, dtype=object)
+        self.labels_[position] = np.asarray(model.tier_codes, dtype=object)[tiers]
+        self.scores_ = np.full(len(X), np.nan)
+        self.scores_[position] = pd.Series(values).rank(pct=True).to_numpy()
+        self.values_ = np.full(len(X), np.nan)
+        self.values_[position] = values
+        self.reasons_ = np.full(len(X), f"no purchases on or before {model.as_of}", dtype=object)
+        self.segments_ = []
+        for tier, (code, name) in enumerate(zip(model.tier_codes, model.tier_names, strict=True)):
+            members = values[tiers == tier]
+            low, high = (members.min(), members.max()) if members.size else (np.nan, np.nan)
+            bounds = f"{word} from {format_number(low)} to {format_number(high)}"
+            self.segments_.append(
+                SegmentDefinition(
+                    code=code,
+                    name=name,
+                    description=f"{name} tier: {bounds}",
+                    profile=(
+                        ("valueMetric", metric),
+                        ("minimum", f"{low:.2f}"),
+                        ("maximum", f"{high:.2f}"),
+                    ),
+                )
+            )
+            in_tier = position[tiers == tier]
+            self.reasons_[in_tier] = [
+                f"{name} tier ({bounds}); this customer's {word} is {format_number(v)}"
+                for v in members
+            ]
+
+
+def _tier_floors(values: npt.NDArray[np.float64], ids: pd.Index, count: int) -> list[float]:
+    """The lowest value of each of ``count`` equal-count tiers, best first (ties by id)."""
+    order = np.lexsort((ids.to_numpy(), -values))
+    ranked = values[order]
+    bounds = [int(np.ceil((k + 1) * len(ranked) / count)) - 1 for k in range(count)]
+    return [float(ranked[b]) for b in bounds]
+
+
+def _params(params: Any) -> dict[str, float]:
+    return {key: float(value) for key, value in asdict(params).items()}
+
+
+def score_with_model(
+    features: pd.DataFrame,
+    model: ValueModel,
+    cost_to_serve: pd.Series,
+    horizon_months: int,
+    annual_discount_rate: float,
+) -> pd.DataFrame:
+    """RFM code and segment, predicted CLV and value tier of customers, by a fitted model.
+
+    Columns ``rfm_score``, ``rfm_segment``, ``predicted_clv``, ``value_tier``;
+    None where a customer has no purchases or the model has no CLV fit. The
+    tier uses the model's own CLV horizon and rate, so it matches the run.
+    """
+    result = pd.DataFrame(
+        None, index=features.index, columns=["rfm_score", "rfm_segment", "predicted_clv", "value_tier"],
+        dtype=object,
+    )
+    buyers = features[features["has_purchases"].to_numpy(dtype=bool)]
+    if buyers.empty:
+        return result
+    scores = rfm_scores(buyers, model.rfm_thresholds)
+    result.loc[buyers.index, "rfm_score"] = scores["code"]
+    result.loc[buyers.index, "rfm_segment"] = scores["segment"]
+    metric_values: npt.NDArray[np.float64] | None
+    if model.metric == "Revenue":
+        metric_values = buyers["revenue"].to_numpy(float)
+    elif model.metric == "Margin":
+        metric_values = buyers["margin"].to_numpy(float)
+    elif model.metric == "Rfm":
+        metric_values = (scores["r"] + scores["f"] + scores["m"]).to_numpy(float)
+    else:
+        metric_values = None
+    if model.bgnbd is not None:
+        bgnbd = clv.BetaGeoParams(**model.bgnbd)  # type: ignore[arg-type]
+        gamma_gamma = (
+            None if model.gamma_gamma is None
+            else clv.GammaGammaParams(**model.gamma_gamma)  # type: ignore[arg-type]
+        )
+        requested = predict_clv(
+            buyers, bgnbd, gamma_gamma, cost_to_serve, horizon_months, annual_discount_rate
+        )
+        result.loc[buyers.index, "predicted_clv"] = requested["clv"].astype(object)
+        if model.metric == "Clv":
+            metric_values = predict_clv(
+                buyers, bgnbd, gamma_gamma, cost_to_serve, model.horizon_months,
+                model.annual_discount_rate,
+            )["clv"].to_numpy(float)
+    if metric_values is not None:
+        tiers = tier_of(metric_values, model.tier_floors)
+        result.loc[buyers.index, "value_tier"] = np.asarray(model.tier_names, dtype=object)[tiers]
+    return result

@@ -1,0 +1,151 @@
+"""SegmentCustomers: run one engine over the store and keep the run."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from segmentation_service.domain.errors import (
+    CustomerNotFound,
+    InsufficientData,
+    SegmentationError,
+)
+from segmentation_service.domain.model import (
+    SegmentationMethod,
+    SegmentationRequest,
+    SegmentationRun,
+)
+from segmentation_service.engines.a_priori import APrioriSegmenter
+from segmentation_service.engines.base import FittedSegmentation, summarise_segments
+from segmentation_service.engines.needs_based import NeedsBasedSegmenter, needs_matrix
+from segmentation_service.engines.value_based import ValueBasedSegmenter
+from segmentation_service.engines.value_features import value_features
+from segmentation_service.services.clock import Clock, utc_now
+from segmentation_service.services.requests import OPTION_BLOCKS, EffectiveOptions, check_request
+from segmentation_service.store.uow import UnitOfWork
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class _Inputs:
+    customers: pd.DataFrame
+    features: pd.DataFrame
+    responses: pd.DataFrame | None
+
+
+def segment_customers(
+    request: SegmentationRequest, uow: UnitOfWork, now: Clock = utc_now
+) -> SegmentationRun:
+    """Segment the customers (all, or the ids given) and store the run with every assignment.
+
+    The run is recorded as Running first; its segments, assignments and the
+    Completed status are then written in one transaction, so readers see the
+    previous complete run or this complete run, never a part of it. A run
+    that fails is kept as Failed with its reason and no assignments.
+    """
+    options = check_request(request)
+    started_at = now()
+    ids = None if request.customer_ids is None else tuple(dict.fromkeys(request.customer_ids))
+    with uow:
+        if ids is not None:
+            _require_customers(uow, ids)
+        parameters = {**options.for_method(request.method), "customerIds": len(ids or ()) or None}
+        run_id = uow.runs.start(request.method, request.label, parameters, started_at)
+        uow.commit()
+    try:
+        with uow:
+            inputs = _load(uow, request.method, ids, started_at.date())
+        segmenter = _fit(request.method, options, inputs, started_at.date())
+        _store(uow, run_id, segmenter, inputs, now)
+    except BaseException as exc:
+        _record_failure(uow, run_id, exc, now)
+        raise
+    with uow:
+        run = uow.runs.get(run_id)
+    assert run is not None
+    return run
+
+
+def _require_customers(uow: UnitOfWork, ids: tuple[str, ...]) -> None:
+    known = uow.customers.existing_ids(ids)
+    for customer_id in ids:
+        if customer_id not in known:
+            raise CustomerNotFound(customer_id)
+
+
+def _load(
+    uow: UnitOfWork, method: SegmentationMethod, ids: tuple[str, ...] | None, as_of: date
+) -> _Inputs:
+    customers = uow.customers.frame(ids)
+    if customers.empty:
+        raise InsufficientData("customerIds", "there are no customers to segment")
+    aggregates = uow.transactions.aggregates(as_of, ids)
+    features = value_features(aggregates, customers.index, as_of)
+    features["annual_cost_to_serve"] = customers["annual_cost_to_serve"].astype(float)
+    responses = uow.needs.responses(ids) if method is SegmentationMethod.NEEDS_BASED else None
+    return _Inputs(customers, features, responses)
+
+
+def _fit(
+    method: SegmentationMethod, options: EffectiveOptions, inputs: _Inputs, as_of: date
+) -> FittedSegmentation:
+    segmenter: Any
+    if method is SegmentationMethod.A_PRIORI:
+        segmenter = APrioriSegmenter(options.group_by, reference_date=as_of)
+        data = inputs.customers
+    elif method is SegmentationMethod.NEEDS_BASED:
+        assert inputs.responses is not None
+        segmenter = NeedsBasedSegmenter(options.segment_count, random_state=options.random_seed)
+        data = needs_matrix(inputs.responses, inputs.customers.index)
+    else:
+        segmenter = ValueBasedSegmenter(options.value_metric.value, options.tier_count, as_of)
+        data = inputs.features
+    try:
+        segmenter.fit(data)
+    except ValueError as exc:
+        raise InsufficientData(OPTION_BLOCKS[method], str(exc)) from exc
+    fitted: FittedSegmentation = segmenter
+    return fitted
+
+
+def _store(uow: UnitOfWork, run_id: int, segmenter: Any, inputs: _Inputs, now: Clock) -> None:
+    values = getattr(segmenter, "values_", inputs.features["margin"].to_numpy(dtype=float))
+    assignments = pd.DataFrame(
+        {
+            "customer_id": inputs.customers.index,
+            "segment_code": segmenter.labels_,
+            "score": segmenter.scores_,
+            "value": values,
+            "reason": segmenter.reasons_,
+        }
+    )
+    segments = summarise_segments(segmenter.segments_, segmenter.labels_, np.asarray(values))
+    model = segmenter.model_.to_dict() if hasattr(segmenter, "model_") else None
+    with uow:
+        uow.assignments.add(run_id, assignments)
+        uow.runs.complete(
+            run_id,
+            finished_at=now(),
+            customer_count=len(assignments),
+            assigned_count=int(assignments["segment_code"].notna().sum()),
+            metrics=segmenter.metrics_,
+            model=model,
+            segments=segments,
+        )
+        uow.commit()
+
+
+def _record_failure(uow: UnitOfWork, run_id: int, exc: BaseException, now: Clock) -> None:
+    reason = str(exc) if isinstance(exc, SegmentationError) else "internal error"
+    try:
+        with uow:
+            uow.runs.fail(run_id, reason, now())
+            uow.commit()
+    except Exception:
+        logger.exception("could not record the failure of segmentation run %s", run_id)

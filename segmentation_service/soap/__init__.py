@@ -1,0 +1,1 @@
+"""The SOAP adapter: spyne types, faults, the service and the WSGI application."""

@@ -1,0 +1,107 @@
+"""Declared SOAP faults with typed details, and the one mapping from domain errors.
+
+Each fault's detail is the element of the same name in wsdl/segmentation.xsd.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from lxml import etree
+from spyne import Fault
+
+from segmentation_service.domain.errors import (
+    CustomerNotFound,
+    InvalidRequest,
+    RunNotFound,
+    SegmentationError,
+    SegmentNotFound,
+)
+from segmentation_service.soap.types import TNS
+
+
+def detail(name: str, **fields: object) -> etree._Element:
+    element = etree.Element(f"{{{TNS}}}{name}", nsmap={"tns": TNS})
+    for field, value in fields.items():
+        etree.SubElement(element, f"{{{TNS}}}{field}").text = str(value)
+    return element
+
+
+class DeclaredFault(Fault):
+    """A fault listed in the WSDL; ``faultcode`` tells client from server errors."""
+
+    __namespace__ = TNS
+    faultcode_suffix = "Client"
+
+    def __init__(self, message: str, **fields: object) -> None:
+        super().__init__(
+            faultcode=self.faultcode_suffix,
+            faultstring=message,
+            detail=detail(type(self).__name__, **fields),
+        )
+
+
+class CustomerNotFoundFault(DeclaredFault):
+    faultcode_suffix = "Client.CustomerNotFound"
+
+
+class RunNotFoundFault(DeclaredFault):
+    faultcode_suffix = "Client.RunNotFound"
+
+
+class SegmentNotFoundFault(DeclaredFault):
+    faultcode_suffix = "Client.SegmentNotFound"
+
+
+class InvalidRequestFault(DeclaredFault):
+    faultcode_suffix = "Client.InvalidRequest"
+
+
+class InternalError(Fault):
+    """An unexpected error: no detail, no trace, only a reference to the server log."""
+
+    def __init__(self, reference: str) -> None:
+        super().__init__(
+            faultcode="Server",
+            faultstring=f"internal server error (reference {reference})",
+        )
+
+
+def _customer_not_found(exc: CustomerNotFound) -> Fault:
+    return CustomerNotFoundFault(str(exc), customerId=exc.customer_id)
+
+
+def _run_not_found(exc: RunNotFound) -> Fault:
+    return RunNotFoundFault(str(exc), runId=exc.run_id)
+
+
+def _segment_not_found(exc: SegmentNotFound) -> Fault:
+    return SegmentNotFoundFault(str(exc), runId=exc.run_id, segmentCode=exc.segment_code)
+
+
+def _invalid_request(exc: InvalidRequest) -> Fault:
+    return InvalidRequestFault(str(exc), field=exc.field, reason=exc.reason)
+
+
+FAULTS: dict[type[SegmentationError], Callable[[SegmentationError], Fault]] = {
+    CustomerNotFound: _customer_not_found,  # type: ignore[dict-item]
+    RunNotFound: _run_not_found,  # type: ignore[dict-item]
+    SegmentNotFound: _segment_not_found,  # type: ignore[dict-item]
+    InvalidRequest: _invalid_request,  # type: ignore[dict-item]
+}
+
+# Faults each operation may answer with (besides InternalError); the WSDL declares the same.
+OPERATION_FAULTS: dict[str, list[type[DeclaredFault]]] = {
+    "SegmentCustomers": [CustomerNotFoundFault, InvalidRequestFault],
+    "GetCustomerSegment": [CustomerNotFoundFault, RunNotFoundFault, InvalidRequestFault],
+    "ScoreCustomerValue": [InvalidRequestFault],
+    "ListSegmentMembers": [RunNotFoundFault, SegmentNotFoundFault, InvalidRequestFault],
+}
+
+
+def fault_for(error: SegmentationError) -> Fault:
+    """The declared fault for a domain error (the nearest mapped base class wins)."""
+    for kind in type(error).__mro__:
+        if kind in FAULTS:
+            return FAULTS[kind](error)
+    raise LookupError(f"no fault is mapped for {type(error).__name__}")

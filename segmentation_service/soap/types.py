@@ -1,0 +1,188 @@
+"""spyne models mirroring wsdl/segmentation.xsd name for name.
+
+The XSD is the contract; these classes only let spyne read and write it.
+tests/contract/test_schema_parity.py fails when the two drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spyne import ComplexModel, Date, DateTime, Double, Integer32, Long, Unicode
+
+TNS = "urn:customer-segmentation:v1"
+
+
+def required(kind: Any) -> Any:
+    return kind.customize(min_occurs=1, nillable=False)
+
+
+def optional(kind: Any) -> Any:
+    return kind.customize(min_occurs=0, nillable=False)
+
+
+def repeated(kind: Any, min_occurs: int = 0, max_occurs: int | str = "unbounded") -> Any:
+    return kind.customize(min_occurs=min_occurs, max_occurs=max_occurs, nillable=False)
+
+
+# ---------------------------------------------------------------- simple types
+SegmentationMethod = Unicode(
+    values=["APriori", "NeedsBased", "ValueBased"], type_name="SegmentationMethod"
+)
+RunStatus = Unicode(values=["Completed", "Failed", "Running"], type_name="RunStatus")
+ValueMetric = Unicode(values=["Revenue", "Margin", "Rfm", "Clv"], type_name="ValueMetric")
+CustomerAttribute = Unicode(
+    values=["customerType", "industry", "companySize", "region", "ageBand", "preferredChannel"],
+    type_name="CustomerAttribute",
+)
+CustomerId = Unicode(min_len=1, max_len=64, type_name="CustomerId")
+SegmentCode = Unicode(min_len=1, max_len=64, type_name="SegmentCode")
+RunId = Long(ge=1, type_name="RunId")
+RunLabel = Unicode(max_len=200, type_name="RunLabel")
+PageToken = Unicode(min_len=1, max_len=512, type_name="PageToken")
+PageSize = Integer32(ge=1, le=1000, type_name="PageSize")
+SegmentCount = Integer32(ge=2, le=20, type_name="SegmentCount")
+TierCount = Integer32(ge=2, le=10, type_name="TierCount")
+RandomSeed = Integer32(ge=0, type_name="RandomSeed")
+HorizonMonths = Integer32(ge=1, le=120, type_name="HorizonMonths")
+DiscountRate = Double(ge=0, le=1, type_name="DiscountRate")
+RfmScore = Unicode(pattern="[1-5][1-5][1-5]", type_name="RfmScore")
+Text = Unicode
+
+
+class _Model(ComplexModel):
+    __namespace__ = TNS
+
+
+# ---------------------------------------------------------------- common types
+class Metric(_Model):
+    _type_info = [("name", required(Text)), ("value", required(Double))]
+
+
+class MetricList(_Model):
+    _type_info = [("metric", repeated(Metric))]
+
+
+class ProfileEntry(_Model):
+    _type_info = [("attribute", required(Text)), ("value", required(Text))]
+
+
+class ProfileEntryList(_Model):
+    _type_info = [("entry", repeated(ProfileEntry))]
+
+
+class Segment(_Model):
+    _type_info = [
+        ("code", required(SegmentCode)),
+        ("name", required(Text)),
+        ("description", required(Text)),
+        ("size", required(Integer32)),
+        ("share", required(Double)),
+        ("totalValue", required(Double)),
+        ("averageValue", required(Double)),
+        ("profile", required(ProfileEntryList)),
+    ]
+
+
+class SegmentList(_Model):
+    _type_info = [("segment", repeated(Segment))]
+
+
+class SegmentationRun(_Model):
+    _type_info = [
+        ("runId", required(RunId)),
+        ("method", required(SegmentationMethod)),
+        ("label", optional(RunLabel)),
+        ("status", required(RunStatus)),
+        ("startedAt", required(DateTime)),
+        ("finishedAt", optional(DateTime)),
+        ("customerCount", required(Integer32)),
+        ("assignedCount", required(Integer32)),
+        ("unassignedCount", required(Integer32)),
+        ("metrics", required(MetricList)),
+        ("segments", required(SegmentList)),
+    ]
+
+
+class CustomerIdList(_Model):
+    _type_info = [("customerId", repeated(CustomerId, min_occurs=1))]
+
+
+class CustomerIdBatch(_Model):
+    _type_info = [("customerId", repeated(CustomerId, min_occurs=1, max_occurs=1000))]
+
+
+class UnknownCustomerIdList(_Model):
+    _type_info = [("customerId", repeated(CustomerId))]
+
+
+# ------------------------------------------------------------ SegmentCustomers
+class CustomerAttributeList(_Model):
+    _type_info = [("attribute", repeated(CustomerAttribute, min_occurs=1, max_occurs=6))]
+
+
+class APrioriParameters(_Model):
+    _type_info = [("groupBy", required(CustomerAttributeList))]
+
+
+class NeedsBasedParameters(_Model):
+    _type_info = [("segmentCount", optional(SegmentCount)), ("randomSeed", optional(RandomSeed))]
+
+
+class ValueBasedParameters(_Model):
+    _type_info = [("valueMetric", optional(ValueMetric)), ("tierCount", optional(TierCount))]
+
+
+# ---------------------------------------------------------- GetCustomerSegment
+class CustomerSegment(_Model):
+    _type_info = [
+        ("customerId", required(CustomerId)),
+        ("runId", required(RunId)),
+        ("method", required(SegmentationMethod)),
+        ("segmentCode", required(SegmentCode)),
+        ("segmentName", required(Text)),
+        ("assignedAt", required(DateTime)),
+        ("score", optional(Double)),
+        ("reason", optional(Text)),
+    ]
+
+
+class CustomerSegmentList(_Model):
+    _type_info = [("assignment", repeated(CustomerSegment))]
+
+
+# ---------------------------------------------------------- ScoreCustomerValue
+class CustomerValueScore(_Model):
+    _type_info = [
+        ("customerId", required(CustomerId)),
+        ("transactionCount", required(Integer32)),
+        ("firstPurchaseDate", optional(Date)),
+        ("lastPurchaseDate", optional(Date)),
+        ("recencyDays", optional(Integer32)),
+        ("totalRevenue", required(Double)),
+        ("totalMargin", required(Double)),
+        ("averageOrderValue", required(Double)),
+        ("monthlyRevenue", required(Double)),
+        ("rfmScore", optional(RfmScore)),
+        ("rfmSegment", optional(Text)),
+        ("predictedClv", optional(Double)),
+        ("valueTier", optional(Text)),
+    ]
+
+
+class CustomerValueScoreList(_Model):
+    _type_info = [("score", repeated(CustomerValueScore))]
+
+
+# ---------------------------------------------------------- ListSegmentMembers
+class SegmentMember(_Model):
+    _type_info = [
+        ("customerId", required(CustomerId)),
+        ("name", required(Text)),
+        ("value", optional(Double)),
+        ("score", optional(Double)),
+    ]
+
+
+class SegmentMemberList(_Model):
+    _type_info = [("member", repeated(SegmentMember))]

@@ -1,0 +1,1 @@
+"""The customer store: SQLAlchemy tables, repositories and the unit of work."""

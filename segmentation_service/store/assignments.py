@@ -1,0 +1,106 @@
+"""Assignments: bulk writes, a customer's latest placement, keyset pages of members."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from segmentation_service.domain.model import (
+    CustomerSegment,
+    RunStatus,
+    SegmentationMethod,
+    SegmentMember,
+)
+from segmentation_service.store.bulk import insert_rows
+from segmentation_service.store.runs import to_utc
+from segmentation_service.store.tables import (
+    AssignmentRow,
+    CustomerRow,
+    RunRow,
+    SegmentRow,
+    table,
+)
+
+ASSIGNMENT_COLUMNS = ("customer_id", "segment_code", "score", "value", "reason")
+
+
+class AssignmentRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, run_id: int, assignments: pd.DataFrame) -> None:
+        """Write one row per customer of the run (segment_code None when unassigned)."""
+        frame = assignments.loc[:, list(ASSIGNMENT_COLUMNS)]
+        rows = [
+            (run_id, customer, code, _nullable(score), _nullable(value), reason)
+            for customer, code, score, value, reason in frame.itertuples(index=False, name=None)
+        ]
+        insert_rows(self._session, table(AssignmentRow), ("run_id", *ASSIGNMENT_COLUMNS), rows)
+
+    def latest(
+        self, customer_id: str, method: SegmentationMethod, run_id: int | None = None
+    ) -> CustomerSegment | None:
+        """The customer's place in the newest completed run of ``method`` that covered it.
+
+        With ``run_id``, in that run instead. None when that run left it unassigned.
+        """
+        a, r, s = AssignmentRow, RunRow, SegmentRow
+        query = (
+            select(a.run_id, a.segment_code, a.score, a.reason, r.finished_at, s.name)
+            .join(r, r.run_id == a.run_id)
+            .outerjoin(s, and_(s.run_id == a.run_id, s.code == a.segment_code))
+            .where(
+                a.customer_id == customer_id,
+                r.method == method.value,
+                r.status == RunStatus.COMPLETED.value,
+            )
+            .order_by(a.run_id.desc())
+            .limit(1)
+        )
+        if run_id is not None:
+            query = query.where(a.run_id == run_id)
+        found = self._session.execute(query).first()
+        if found is None or found.segment_code is None:
+            return None
+        return CustomerSegment(
+            customer_id=customer_id,
+            run_id=found.run_id,
+            method=method,
+            segment_code=found.segment_code,
+            segment_name=found.name or found.segment_code,
+            assigned_at=to_utc(found.finished_at) or found.finished_at,
+            score=found.score,
+            reason=found.reason,
+        )
+
+    def page(
+        self, run_id: int, segment_code: str, after: str | None, limit: int
+    ) -> list[SegmentMember]:
+        """Up to ``limit`` members with customer ids greater than ``after``, in id order."""
+        a, c = AssignmentRow, CustomerRow
+        query = (
+            select(a.customer_id, c.name, a.value, a.score)
+            .outerjoin(c, c.customer_id == a.customer_id)
+            .where(a.run_id == run_id, a.segment_code == segment_code)
+            .order_by(a.customer_id)
+            .limit(limit)
+        )
+        if after is not None:
+            query = query.where(a.customer_id > after)
+        return [
+            SegmentMember(
+                customer_id=row.customer_id, name=row.name or "", value=row.value, score=row.score
+            )
+            for row in self._session.execute(query)
+        ]
+
+
+def _nullable(number: Any) -> float | None:
+    if number is None:
+        return None
+    number = float(number)
+    return None if math.isnan(number) else number

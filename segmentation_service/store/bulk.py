@@ -1,0 +1,58 @@
+"""Set-based writes: one statement or one COPY per batch, never a round trip per row."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+# SQLite allows 32,766 bound variables per statement; stay well below it.
+IN_CLAUSE_CHUNK = 5_000
+
+
+def chunks(items: Sequence[Any], size: int = IN_CLAUSE_CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def insert_rows(
+    session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Append rows inside the session's transaction by the store's fastest path.
+
+    PostgreSQL gets a binary-free text COPY; SQLite an executemany on the
+    driver cursor, which skips SQLAlchemy's per-row parameter processing.
+    """
+    if not rows:
+        return
+    raw = session.connection().connection.dbapi_connection
+    assert raw is not None
+    column_list = ", ".join(columns)
+    cursor: Any = raw.cursor()
+    try:
+        if session.get_bind().dialect.name == "postgresql":
+            with cursor.copy(f"COPY {table.name} ({column_list}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            placeholders = ", ".join("?" for _ in columns)
+            statement = f"INSERT INTO {table.name} ({column_list}) VALUES ({placeholders})"
+            cursor.executemany(statement, rows)
+    finally:
+        cursor.close()
+
+
+def upsert_rows(
+    session: Session, table: Table, rows: Sequence[Mapping[str, Any]], key: Sequence[str]
+) -> None:
+    """Insert rows, replacing the non-key columns of rows whose key exists (idempotent imports)."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table)
+    updates = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in key}
+    session.execute(statement.on_conflict_do_update(index_elements=list(key), set_=updates), rows)

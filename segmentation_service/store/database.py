@@ -1,0 +1,88 @@
+"""Engines, schema creation and the health check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from segmentation_service.store.tables import Base
+from segmentation_service.store.uow import UnitOfWork
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def create_store_engine(url: str, *, pool_size: int = 5) -> Engine:
+    """An engine tuned for the store's dialect.
+
+    SQLite runs in WAL mode so readers never wait for a segmentation run's
+    write, with foreign keys on. PostgreSQL pings pooled connections, so a
+    restarted server costs one failed request at most, and bounds how long a
+    connection attempt may hang.
+    """
+    if url.startswith("sqlite"):
+        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+        if url in ("sqlite://", "sqlite:///:memory:"):
+            kwargs["poolclass"] = StaticPool
+        engine = create_engine(url, **kwargs)
+        event.listen(engine, "connect", _configure_sqlite)
+        return engine
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=10,
+        connect_args={"connect_timeout": 5},
+    )
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def create_schema(engine: Engine) -> None:
+    """Create every table and index that does not exist yet."""
+    Base.metadata.create_all(engine)
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def is_reachable(engine: Engine) -> bool:
+    """True when a trivial query succeeds."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        return False
+    return True
+
+
+class Store:
+    """One database: its engine, its sessions, and units of work over them."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = create_store_engine(url)
+        self._sessions = session_factory(self.engine)
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self._sessions)
+
+    def create_schema(self) -> None:
+        create_schema(self.engine)
+
+    def is_reachable(self) -> bool:
+        return is_reachable(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()

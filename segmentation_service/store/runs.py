@@ -1,0 +1,164 @@
+"""Segmentation runs and their segments."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from segmentation_service.domain.model import (
+    Metric,
+    RunStatus,
+    Segment,
+    SegmentationMethod,
+    SegmentationRun,
+)
+from segmentation_service.store.tables import RunRow, SegmentRow
+
+
+def to_utc(moment: datetime | None) -> datetime | None:
+    """Stored times are naive UTC; callers get aware ones."""
+    return None if moment is None else moment.replace(tzinfo=timezone.utc)
+
+
+def to_naive_utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+class RunRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def start(
+        self,
+        method: SegmentationMethod,
+        label: str | None,
+        parameters: dict[str, Any],
+        started_at: datetime,
+    ) -> int:
+        row = RunRow(
+            method=method.value,
+            label=label,
+            status=RunStatus.RUNNING.value,
+            started_at=to_naive_utc(started_at),
+            parameters=parameters,
+            metrics={},
+        )
+        self._session.add(row)
+        self._session.flush()
+        return row.run_id
+
+    def complete(
+        self,
+        run_id: int,
+        *,
+        finished_at: datetime,
+        customer_count: int,
+        assigned_count: int,
+        metrics: dict[str, float],
+        model: dict[str, Any] | None,
+        segments: Sequence[Segment],
+    ) -> None:
+        self._session.add_all(
+            SegmentRow(
+                run_id=run_id,
+                code=segment.code,
+                ordinal=ordinal,
+                name=segment.name,
+                description=segment.description,
+                size=segment.size,
+                share=segment.share,
+                total_value=segment.total_value,
+                average_value=segment.average_value,
+                profile=[list(entry) for entry in segment.profile],
+            )
+            for ordinal, segment in enumerate(segments)
+        )
+        self._session.execute(
+            update(RunRow)
+            .where(RunRow.run_id == run_id)
+            .values(
+                status=RunStatus.COMPLETED.value,
+                finished_at=to_naive_utc(finished_at),
+                customer_count=customer_count,
+                assigned_count=assigned_count,
+                unassigned_count=customer_count - assigned_count,
+                metrics=metrics,
+                model=model,
+            )
+        )
+
+    def fail(self, run_id: int, reason: str, finished_at: datetime) -> None:
+        self._session.execute(
+            update(RunRow)
+            .where(RunRow.run_id == run_id)
+            .values(
+                status=RunStatus.FAILED.value,
+                finished_at=to_naive_utc(finished_at),
+                failure_reason=reason,
+            )
+        )
+
+    def get(self, run_id: int) -> SegmentationRun | None:
+        row = self._session.get(RunRow, run_id)
+        if row is None:
+            return None
+        return SegmentationRun(
+            run_id=row.run_id,
+            method=SegmentationMethod(row.method),
+            label=row.label,
+            status=RunStatus(row.status),
+            started_at=to_utc(row.started_at) or row.started_at,
+            finished_at=to_utc(row.finished_at),
+            customer_count=row.customer_count,
+            assigned_count=row.assigned_count,
+            unassigned_count=row.unassigned_count,
+            metrics=tuple(Metric(name, float(value)) for name, value in row.metrics.items()),
+            segments=tuple(self.segments(run_id)),
+            failure_reason=row.failure_reason,
+        )
+
+    def segments(self, run_id: int) -> list[Segment]:
+        query = select(SegmentRow).where(SegmentRow.run_id == run_id).order_by(SegmentRow.ordinal)
+        return [_segment(row) for row in self._session.scalars(query)]
+
+    def segment(self, run_id: int, code: str) -> Segment | None:
+        row = self._session.get(SegmentRow, (run_id, code))
+        return None if row is None else _segment(row)
+
+    def method_of(self, run_id: int) -> tuple[SegmentationMethod, RunStatus] | None:
+        query = select(RunRow.method, RunRow.status).where(RunRow.run_id == run_id)
+        found = self._session.execute(query).first()
+        if found is None:
+            return None
+        return SegmentationMethod(found.method), RunStatus(found.status)
+
+    def latest_completed(self, method: SegmentationMethod) -> int | None:
+        query = (
+            select(RunRow.run_id)
+            .where(RunRow.method == method.value, RunRow.status == RunStatus.COMPLETED.value)
+            .order_by(RunRow.run_id.desc())
+            .limit(1)
+        )
+        return self._session.scalar(query)
+
+    def model(self, run_id: int) -> dict[str, Any] | None:
+        return self._session.scalar(select(RunRow.model).where(RunRow.run_id == run_id))
+
+
+def _segment(row: SegmentRow) -> Segment:
+    return Segment(
+        code=row.code,
+        name=row.name,
+        description=row.description,
+        size=row.size,
+        share=row.share,
+        total_value=row.total_value,
+        average_value=row.average_value,
+        profile=tuple((str(attribute), str(value)) for attribute, value in row.profile),
+    )

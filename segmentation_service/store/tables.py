@@ -1,0 +1,145 @@
+"""SQLAlchemy 2.0 declarative rows. Imported only inside ``store/``.
+
+Times are naive UTC. Money is double precision: the service aggregates and
+ranks, it does not keep books.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, cast
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+ID_LENGTH = 64
+# SQLite only auto-increments an INTEGER PRIMARY KEY.
+RunIdType = BigInteger().with_variant(Integer, "sqlite")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def table(model: type[Base]) -> Table:
+    """The Core table of a row class, typed as a Table."""
+    return cast(Table, model.__table__)
+
+
+class CustomerRow(Base):
+    __tablename__ = "customers"
+
+    customer_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    customer_type: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    industry: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    employee_count: Mapped[int | None] = mapped_column(Integer)
+    annual_revenue: Mapped[float | None] = mapped_column(Float)
+    region: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    country: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    preferred_channel: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    signup_date: Mapped[date | None] = mapped_column(Date)
+    acquisition_cost: Mapped[float | None] = mapped_column(Float)
+    annual_cost_to_serve: Mapped[float | None] = mapped_column(Float)
+
+
+class TransactionRow(Base):
+    __tablename__ = "transactions"
+    __table_args__ = (Index("ix_transactions_customer_time", "customer_id", "occurred_at"),)
+
+    transaction_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("customers.customer_id", ondelete="CASCADE")
+    )
+    occurred_at: Mapped[datetime] = mapped_column(DateTime)
+    amount: Mapped[float] = mapped_column(Float)
+    cost: Mapped[float | None] = mapped_column(Float)
+    channel: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    category: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+
+
+class NeedResponseRow(Base):
+    """One survey answer: how much ``need`` drives the customer (long format)."""
+
+    __tablename__ = "need_responses"
+
+    customer_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH),
+        ForeignKey("customers.customer_id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    need: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    score: Mapped[float] = mapped_column(Float)
+    surveyed_at: Mapped[date | None] = mapped_column(Date)
+
+
+class RunRow(Base):
+    __tablename__ = "segmentation_runs"
+    __table_args__ = (Index("ix_runs_method_status", "method", "status", "run_id"),)
+
+    run_id: Mapped[int] = mapped_column(RunIdType, primary_key=True, autoincrement=True)
+    method: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    customer_count: Mapped[int] = mapped_column(Integer, default=0)
+    assigned_count: Mapped[int] = mapped_column(Integer, default=0)
+    unassigned_count: Mapped[int] = mapped_column(Integer, default=0)
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    metrics: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    # What a value-based run fitted (RFM thresholds, tier bounds, CLV model),
+    # so ScoreCustomerValue can score customers against the latest run.
+    model: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class SegmentRow(Base):
+    __tablename__ = "segments"
+
+    run_id: Mapped[int] = mapped_column(
+        RunIdType, ForeignKey("segmentation_runs.run_id", ondelete="CASCADE"), primary_key=True
+    )
+    code: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    ordinal: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(Integer)
+    share: Mapped[float] = mapped_column(Float)
+    total_value: Mapped[float] = mapped_column(Float)
+    average_value: Mapped[float] = mapped_column(Float)
+    profile: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
+
+
+class AssignmentRow(Base):
+    """A customer's place in a run; ``segment_code`` is NULL when the run left it unassigned."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (
+        # Keyset paging through a segment, and its member count.
+        Index("ix_assignments_segment_members", "run_id", "segment_code", "customer_id"),
+        # A customer's latest run per method.
+        Index("ix_assignments_customer_run", "customer_id", "run_id"),
+    )
+
+    run_id: Mapped[int] = mapped_column(
+        RunIdType, ForeignKey("segmentation_runs.run_id", ondelete="CASCADE"), primary_key=True
+    )
+    customer_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    segment_code: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    score: Mapped[float | None] = mapped_column(Float)
+    value: Mapped[float | None] = mapped_column(Float)
+    reason: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,169 @@
+"""A live, multi-process server on an ephemeral port, and zeep clients built from wsdl/.
+
+Every message a client sends or receives is validated against the canonical
+XSD by the ``XsdValidator`` plugin; a message that does not validate fails
+the test that sent it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from lxml import etree
+from zeep import Client, Plugin
+
+from segmentation_service.store.database import Store
+from tests import factories
+
+ROOT = Path(__file__).resolve().parents[2]
+WSDL = ROOT / "wsdl" / "segmentation.wsdl"
+XSD = ROOT / "wsdl" / "segmentation.xsd"
+BINDING = "{urn:customer-segmentation:v1}SegmentationBinding"
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+DEMO_CUSTOMERS = 400
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if Path(str(item.fspath)).parent == Path(__file__).parent:
+            item.add_marker(pytest.mark.contract)
+
+
+@dataclass
+class LiveServer:
+    url: str
+    database_url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def base(self) -> str:
+        return self.url.rsplit("/soap", 1)[0]
+
+    @property
+    def wsdl_url(self) -> str:
+        return f"{self.url}?wsdl"
+
+
+def start_server(directory: Path, database_url: str, workers: int = 2) -> LiveServer:
+    """`segmentation-service serve` on a socket bound here to an ephemeral port."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    port = listener.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/soap"
+    log = directory / "server.log"
+    env = {**os.environ, "SEGMENTATION_LOG_LEVEL": "WARNING"}
+    command = [
+        sys.executable,
+        "-m",
+        "segmentation_service.cli",
+        "--database-url",
+        database_url,
+        "serve",
+        "--workers",
+        str(workers),
+        "--socket-fd",
+        str(listener.fileno()),
+        "--public-url",
+        url,
+    ]
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command,
+            pass_fds=[listener.fileno()],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=directory,
+        )
+    listener.close()
+    server = LiveServer(url, database_url, process, log)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {log.read_text()}")
+        try:
+            if requests.get(f"{server.base}/healthz", timeout=2).status_code == 200:
+                return server
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"server did not come up: {log.read_text()}")
+
+
+def stop_server(server: LiveServer) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    directory = tmp_path_factory.mktemp("live")
+    database_url = f"sqlite:///{directory / 'store.db'}"
+    store = Store(database_url)
+    store.create_schema()
+    factories.load_demo(store, DEMO_CUSTOMERS)
+    store.dispose()
+    server = start_server(directory, database_url)
+    yield server
+    stop_server(server)
+
+
+@pytest.fixture(scope="session")
+def schema() -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(XSD)))
+
+
+@dataclass
+class XsdValidator(Plugin):  # type: ignore[misc]
+    """Validates each request and response Body (or Fault detail) against the canonical XSD."""
+
+    schema: etree.XMLSchema
+    validated: list[str] = field(default_factory=list)
+
+    def egress(self, envelope: Any, http_headers: Any, operation: Any, binding_options: Any) -> Any:
+        self._validate(envelope)
+        return envelope, http_headers
+
+    def ingress(self, envelope: Any, http_headers: Any, operation: Any) -> Any:
+        self._validate(envelope)
+        return envelope, http_headers
+
+    def _validate(self, envelope: Any) -> None:
+        (body,) = envelope.findall(f"{{{SOAP_ENV}}}Body")
+        (payload,) = list(body)
+        if payload.tag == f"{{{SOAP_ENV}}}Fault":
+            for detail in payload.findall("detail"):
+                for element in detail:
+                    self.schema.assertValid(element)
+                    self.validated.append(etree.QName(element).localname)
+            return
+        self.schema.assertValid(payload)
+        self.validated.append(etree.QName(payload).localname)
+
+
+@pytest.fixture
+def validator(schema: etree.XMLSchema) -> XsdValidator:
+    return XsdValidator(schema)
+
+
+@pytest.fixture
+def soap(live_server: LiveServer, validator: XsdValidator) -> Any:
+    """The service proxy of a zeep client built from the canonical WSDL file."""
+    client = Client(str(WSDL), plugins=[validator])
+    return client.create_service(BINDING, live_server.url)

@@ -1,0 +1,126 @@
+"""segment_customers and the lookups over a real store (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from segmentation_service import services
+from segmentation_service.domain.errors import CustomerNotFound, InsufficientData, InvalidRequest
+from segmentation_service.domain.model import (
+    APrioriOptions,
+    NeedsBasedOptions,
+    RunStatus,
+    SegmentationMethod,
+    SegmentationRequest,
+    ValueBasedOptions,
+    ValueMetric,
+)
+from segmentation_service.store.database import Store
+from tests import factories
+
+NOW = datetime(2026, 7, 1, 9, 0, tzinfo=timezone.utc)
+
+
+def clock() -> datetime:
+    return NOW
+
+
+def run(store: Store, request: SegmentationRequest):  # type: ignore[no-untyped-def]
+    return services.segment_customers(request, store.unit_of_work(), now=clock)
+
+
+def test_a_priori_run_assigns_every_customer_and_keeps_the_run(store: Store) -> None:
+    data = factories.load_demo(store, 300)
+    result = run(
+        store,
+        SegmentationRequest(
+            SegmentationMethod.A_PRIORI, label="by type", a_priori=APrioriOptions(("customerType",))
+        ),
+    )
+    assert result.status is RunStatus.COMPLETED
+    assert result.customer_count == result.assigned_count == len(data.customers)
+    sizes = {segment.code: segment.size for segment in result.segments}
+    expected = data.customers["customer_type"].value_counts()
+    assert sizes == {"B2B": expected["B2B"], "B2C": expected["B2C"]}
+    assert sum(segment.share for segment in result.segments) == pytest.approx(1.0)
+
+
+def test_needs_based_run_leaves_customers_without_answers_unassigned(store: Store) -> None:
+    data = factories.load_demo(store, 300)
+    result = run(
+        store,
+        SegmentationRequest(
+            SegmentationMethod.NEEDS_BASED, needs_based=NeedsBasedOptions(segment_count=5)
+        ),
+    )
+    respondents = data.needs["customer_id"].nunique()
+    assert result.unassigned_count >= len(data.customers) - respondents
+    assert len(result.segments) == 5
+    metrics = {metric.name: metric.value for metric in result.metrics}
+    assert metrics["needs.k"] == 5
+
+
+def test_value_based_run_cuts_equal_tiers_of_buyers(store: Store) -> None:
+    factories.load_demo(store, 300)
+    result = run(
+        store,
+        SegmentationRequest(
+            SegmentationMethod.VALUE_BASED,
+            value_based=ValueBasedOptions(ValueMetric.REVENUE, tier_count=4),
+        ),
+    )
+    assert [segment.name for segment in result.segments] == ["Platinum", "Gold", "Silver", "Bronze"]
+    sizes = [segment.size for segment in result.segments]
+    assert max(sizes) - min(sizes) <= 1
+    averages = [segment.average_value for segment in result.segments]
+    assert averages == sorted(averages, reverse=True)
+
+
+def test_restricted_run_only_covers_the_given_customers(store: Store) -> None:
+    data = factories.load_demo(store, 300)
+    ids = tuple(data.customers["customer_id"][:25])
+    result = run(store, SegmentationRequest(SegmentationMethod.A_PRIORI, customer_ids=ids))
+    assert result.customer_count == 25
+
+
+def test_unknown_customer_in_a_run_is_refused_before_any_run_is_kept(store: Store) -> None:
+    factories.load_demo(store, 100)
+    with pytest.raises(CustomerNotFound) as raised:
+        run(store, SegmentationRequest(SegmentationMethod.A_PRIORI, customer_ids=("C0000001", "X")))
+    assert raised.value.customer_id == "X"
+    with store.unit_of_work() as uow:
+        assert uow.runs.latest_completed(SegmentationMethod.A_PRIORI) is None
+        assert uow.runs.get(1) is None
+
+
+def test_options_for_another_method_are_refused(store: Store) -> None:
+    factories.load_demo(store, 100)
+    with pytest.raises(InvalidRequest) as raised:
+        run(
+            store,
+            SegmentationRequest(
+                SegmentationMethod.A_PRIORI, value_based=ValueBasedOptions(tier_count=3)
+            ),
+        )
+    assert raised.value.field == "valueBased"
+
+
+def test_run_the_data_cannot_support_is_kept_as_failed_without_assignments(store: Store) -> None:
+    factories.load_demo(store, 100)
+    with pytest.raises(InsufficientData) as raised:
+        run(
+            store,
+            SegmentationRequest(
+                SegmentationMethod.NEEDS_BASED,
+                customer_ids=("C0000001", "C0000002"),
+                needs_based=NeedsBasedOptions(segment_count=5),
+            ),
+        )
+    assert raised.value.field == "needsBased"
+    with store.unit_of_work() as uow:
+        failed = uow.runs.get(1)
+    assert failed is not None and failed.status is RunStatus.FAILED
+    assert failed.failure_reason and "needs" in failed.failure_reason
+    assert failed.segments == ()

@@ -1,0 +1,829 @@
+"""The segmentation-client package against the canonical contract; no server, no network."""
+
+from __future__ import annotations
+
+import ast
+import json
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import zeep
+from lxml import etree
+from segmentation_client import cli
+from segmentation_client.arguments import parse_arguments
+from segmentation_client.connection import FALLBACK_WSDL_URL, Connection, build_client, connect
+from segmentation_client.faults import parse_fault
+from zeep.exceptions import Fault
+from zeep.transports import Transport
+
+CONTRACT_DIR = Path(__file__).parents[2] / "wsdl"
+WSDL_PATH = CONTRACT_DIR / "segmentation.wsdl"
+XSD_PATH = CONTRACT_DIR / "segmentation.xsd"
+PACKAGE_DIR = Path(__file__).parents[2] / "clients" / "segmentation_client"
+TNS = "urn:customer-segmentation:v1"
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+ADDRESS = "http://segmentation.test/soap"
+UTC = timezone.utc
+
+
+# ------------------------------------------------------------------ helpers
+
+
+@pytest.fixture(scope="module")
+def client() -> Any:
+    return zeep.Client(str(WSDL_PATH))
+
+
+@pytest.fixture(scope="module")
+def schema() -> etree.XMLSchema:
+    return etree.XMLSchema(file=str(XSD_PATH))
+
+
+def new(client: Any, type_name: str, **values: Any) -> Any:
+    """An instance of an XSD complex type, built with zeep's type factory."""
+    return client.get_type(f"{{{TNS}}}{type_name}")(**values)
+
+
+class FakeService:
+    """Records every operation call and answers from a queue of canned results."""
+
+    def __init__(self, **answers: Any) -> None:
+        self.answers = {name: list(value) for name, value in answers.items()}
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def __getattr__(self, operation: str) -> Callable[..., Any]:
+        def call(**kwargs: Any) -> Any:
+            self.calls.append((operation, kwargs))
+            answer = self.answers[operation].pop(0)
+            if isinstance(answer, BaseException):
+                raise answer
+            return answer
+
+        return call
+
+
+def run_cli(argv: list[str], service: Any) -> int:
+    """cli.main with `service` in place of a connection to a real server."""
+
+    def fake_connect(wsdl: str, endpoint: str | None, timeout: float) -> Connection:
+        return Connection(service=service, address=ADDRESS)
+
+    return cli.main(argv, connect=fake_connect)
+
+
+def body_of_request(client: Any, operation: str, kwargs: dict[str, Any]) -> Any:
+    """The Body child zeep would send for `operation` called with `kwargs`."""
+    envelope = client.create_message(client.service, operation, **kwargs)
+    return envelope.find(f"{{{SOAP_ENV}}}Body")[0]
+
+
+def child_names(element: Any) -> list[str]:
+    return [etree.QName(child).localname for child in element]
+
+
+def texts(element: Any, path: str) -> list[str]:
+    return [node.text for node in element.iterfind(path, namespaces={"t": TNS})]
+
+
+def typed_detail(fault_name: str, **fields: str) -> Any:
+    """A SOAP 1.1 <detail> holding one typed fault element, as zeep hands it over."""
+    detail = etree.Element("detail")
+    entry = etree.SubElement(detail, f"{{{TNS}}}{fault_name}")
+    for name, value in fields.items():
+        etree.SubElement(entry, f"{{{TNS}}}{name}").text = value
+    return detail
+
+
+def a_run(client: Any, **overrides: Any) -> Any:
+    values: dict[str, Any] = {
+        "runId": 42,
+        "method": "APriori",
+        "label": "Q3 review",
+        "status": "Completed",
+        "startedAt": datetime(2024, 5, 1, 10, 0, tzinfo=UTC),
+        "finishedAt": datetime(2024, 5, 1, 10, 2, tzinfo=UTC),
+        "customerCount": 4,
+        "assignedCount": 3,
+        "unassignedCount": 1,
+        "metrics": {"metric": [{"name": "segmentCount", "value": 2.0}]},
+        "segments": {
+            "segment": [
+                {
+                    "code": "B2B-NORTH",
+                    "name": "Business customers in the North",
+                    "description": "B2B, North",
+                    "size": 3,
+                    "share": 0.75,
+                    "totalValue": 12345.5,
+                    "averageValue": 4115.17,
+                    "profile": {
+                        "entry": [
+                            {"attribute": "customerType", "value": "B2B"},
+                            {"attribute": "region", "value": "North"},
+                        ]
+                    },
+                }
+            ]
+        },
+    }
+    values.update(overrides)
+    return new(client, "SegmentationRun", **values)
+
+
+def a_member(client: Any, customer_id: str) -> Any:
+    return new(client, "SegmentMember", customerId=customer_id, name=f"Name {customer_id}")
+
+
+def a_members_page(client: Any, ids: list[str], next_token: str | None = None) -> Any:
+    return client.get_element(f"{{{TNS}}}ListSegmentMembersResponse")(
+        runId=7,
+        segmentCode="GOLD",
+        totalCount=5,
+        members={"member": [a_member(client, customer_id) for customer_id in ids]},
+        nextPageToken=next_token,
+    )
+
+
+# --------------------------------------------------------- request building
+
+REQUEST_CASES = [
+    pytest.param(
+        ["segment", "--method", "APriori", "--group-by", "region", "industry"],
+        "SegmentCustomers",
+        ["method", "aPriori"],
+        id="apriori-with-group-by",
+    ),
+    pytest.param(
+        ["segment", "--method", "APriori", "--label", "Q3", "--customer-id", "C1"],
+        "SegmentCustomers",
+        ["method", "label", "customerIds"],
+        id="apriori-without-group-by-sends-no-block",
+    ),
+    pytest.param(
+        ["segment", "--method", "NeedsBased", "--segment-count", "4"],
+        "SegmentCustomers",
+        ["method", "needsBased"],
+        id="needs-based-with-segment-count",
+    ),
+    pytest.param(
+        ["segment", "--method", "NeedsBased"],
+        "SegmentCustomers",
+        ["method"],
+        id="needs-based-without-parameters",
+    ),
+    pytest.param(
+        ["segment", "--method", "ValueBased", "--value-metric", "Clv", "--tier-count", "5"],
+        "SegmentCustomers",
+        ["method", "valueBased"],
+        id="value-based-with-both-parameters",
+    ),
+    pytest.param(
+        ["customer-segment", "C1"],
+        "GetCustomerSegment",
+        ["customerId"],
+        id="customer-segment-by-id-only",
+    ),
+    pytest.param(
+        ["customer-segment", "C1", "--method", "NeedsBased", "--run-id", "3"],
+        "GetCustomerSegment",
+        ["customerId", "method", "runId"],
+        id="customer-segment-with-method-and-run",
+    ),
+    pytest.param(
+        ["score", "C1", "C2"],
+        "ScoreCustomerValue",
+        ["customerIds"],
+        id="score-ids-only",
+    ),
+    pytest.param(
+        ["score", "C1", "--horizon-months", "24", "--discount-rate", "0.1"],
+        "ScoreCustomerValue",
+        ["customerIds", "horizonMonths", "annualDiscountRate"],
+        id="score-with-horizon-and-rate",
+    ),
+    pytest.param(
+        ["members", "GOLD", "--run-id", "7"],
+        "ListSegmentMembers",
+        ["segmentCode", "runId"],
+        id="members-by-run",
+    ),
+    pytest.param(
+        ["members", "GOLD", "--method", "ValueBased", "--page-size", "50", "--page-token", "p2"],
+        "ListSegmentMembers",
+        ["segmentCode", "method", "pageSize", "pageToken"],
+        id="members-by-method-with-paging",
+    ),
+]
+
+
+def sent_request(client: Any, argv: list[str], operation: str) -> dict[str, Any]:
+    """Run the CLI against a recording fake and return the kwargs of the one call."""
+    canned = {
+        "SegmentCustomers": a_run(client),
+        "GetCustomerSegment": None,
+        "ScoreCustomerValue": new(client, "ScoreCustomerValueResponse"),
+        "ListSegmentMembers": a_members_page(client, ["C1"]),
+    }[operation]
+    service = FakeService(**{operation: [canned]})
+    assert run_cli(["--json", *argv], service) == 0
+    [(called, kwargs)] = service.calls
+    assert called == operation
+    return kwargs
+
+
+@pytest.mark.parametrize(("argv", "operation", "expected_children"), REQUEST_CASES)
+def test_each_subcommand_sends_a_schema_valid_request_with_exactly_the_elements_given(
+    client: Any,
+    schema: etree.XMLSchema,
+    argv: list[str],
+    operation: str,
+    expected_children: list[str],
+) -> None:
+    body = body_of_request(client, operation, sent_request(client, argv, operation))
+    schema.assertValid(body)
+    assert etree.QName(body).localname == operation
+    assert child_names(body) == expected_children
+
+
+def test_segment_request_for_apriori_sends_only_the_apriori_block(
+    client: Any, schema: etree.XMLSchema
+) -> None:
+    argv = ["segment", "--method", "APriori", "--group-by", "region,industry", "ageBand"]
+    body = body_of_request(
+        client, "SegmentCustomers", sent_request(client, argv, "SegmentCustomers")
+    )
+    schema.assertValid(body)
+    assert texts(body, "t:aPriori/t:groupBy/t:attribute") == ["region", "industry", "ageBand"]
+    assert body.find(f"{{{TNS}}}needsBased") is None
+    assert body.find(f"{{{TNS}}}valueBased") is None
+    assert body.find(f"{{{TNS}}}label") is None
+
+
+def test_segment_request_flattens_repeated_and_comma_separated_customer_ids(
+    client: Any, schema: etree.XMLSchema
+) -> None:
+    argv = ["segment", "--method", "ValueBased", "--customer-id", "C1, C2", "--customer-id", "C3"]
+    body = body_of_request(
+        client, "SegmentCustomers", sent_request(client, argv, "SegmentCustomers")
+    )
+    schema.assertValid(body)
+    assert texts(body, "t:customerIds/t:customerId") == ["C1", "C2", "C3"]
+    assert body.find(f"{{{TNS}}}valueBased") is None
+
+
+def test_needs_based_request_leaves_out_the_parameter_that_was_not_given(
+    client: Any, schema: etree.XMLSchema
+) -> None:
+    argv = ["segment", "--method", "NeedsBased", "--random-seed", "0"]
+    body = body_of_request(
+        client, "SegmentCustomers", sent_request(client, argv, "SegmentCustomers")
+    )
+    schema.assertValid(body)
+    assert child_names(body.find(f"{{{TNS}}}needsBased")) == ["randomSeed"]
+    assert texts(body, "t:needsBased/t:randomSeed") == ["0"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["segment", "--method", "APriori", "--segment-count", "3"],
+        ["segment", "--method", "NeedsBased", "--group-by", "region"],
+        ["segment", "--method", "NeedsBased", "--value-metric", "Rfm"],
+        ["segment", "--method", "APriori", "--group-by", "shoeSize"],
+        ["members", "GOLD"],
+        ["members", "GOLD", "--run-id", "1", "--method", "APriori"],
+    ],
+)
+def test_options_that_do_not_fit_the_request_are_usage_errors_with_status_2(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        parse_arguments(argv)
+    assert exit_info.value.code == 2
+    assert "error:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["score", "C1"], False),
+        (["--json", "score", "C1"], True),
+        (["score", "C1", "--json"], True),
+    ],
+)
+def test_json_option_is_accepted_before_or_after_the_subcommand(
+    argv: list[str], expected: bool
+) -> None:
+    assert parse_arguments(argv).json is expected
+
+
+def test_wsdl_defaults_to_the_environment_variable_then_to_localhost(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("SEGMENTATION_WSDL", raising=False)
+    assert (
+        parse_arguments(["score", "C1"]).wsdl
+        == FALLBACK_WSDL_URL
+        == ("http://127.0.0.1:8000/soap?wsdl")
+    )
+    monkeypatch.setenv("SEGMENTATION_WSDL", "http://crm.example/soap?wsdl")
+    assert parse_arguments(["score", "C1"]).wsdl == "http://crm.example/soap?wsdl"
+    assert parse_arguments(["--wsdl", "x.wsdl", "score", "C1"]).wsdl == "x.wsdl"
+
+
+def test_endpoint_option_overrides_the_soap_address_of_the_wsdl() -> None:
+    assert connect(str(WSDL_PATH)).address == "http://localhost:8000/soap"
+    assert connect(str(WSDL_PATH), "http://10.0.0.5:9000/soap").address == (
+        "http://10.0.0.5:9000/soap"
+    )
+
+
+def test_timeout_applies_to_operations_and_to_loading_the_wsdl() -> None:
+    transport = build_client(str(WSDL_PATH), timeout=12.5).transport
+    assert transport.operation_timeout == 12.5
+    assert transport.load_timeout == 12.5
+    assert parse_arguments(["score", "C1"]).timeout == 300
+
+
+# ------------------------------------------------------------------- faults
+
+TYPED_FAULTS = [
+    ("CustomerNotFoundFault", {"customerId": "C404"}),
+    ("RunNotFoundFault", {"runId": "99"}),
+    ("SegmentNotFoundFault", {"runId": "7", "segmentCode": "NOPE"}),
+    ("InvalidRequestFault", {"field": "pageSize", "reason": "must be 1..1000"}),
+]
+
+
+@pytest.mark.parametrize(("fault_name", "fields"), TYPED_FAULTS)
+def test_typed_fault_detail_becomes_its_fault_name_and_fields(
+    fault_name: str, fields: dict[str, str]
+) -> None:
+    fault = Fault("not found", code="soap11env:Client", detail=typed_detail(fault_name, **fields))
+    parsed = parse_fault(fault)
+    assert parsed.name == fault_name
+    assert parsed.detail == fields
+    assert parsed.message == "not found"
+    assert parsed.code == "soap11env:Client"
+
+
+def test_typed_fault_is_picked_out_of_a_detail_with_other_children() -> None:
+    detail = typed_detail("RunNotFoundFault", runId="12")
+    detail.insert(0, etree.Element("{http://vendor.example/trace}traceId"))
+    detail.insert(0, etree.Comment("server log id 123"))
+    parsed = parse_fault(Fault("Run 12 not found", code="soap:Client", detail=detail))
+    assert (parsed.name, parsed.detail) == ("RunNotFoundFault", {"runId": "12"})
+
+
+@pytest.mark.parametrize("detail", [None, etree.Element("detail"), b"<raw>envelope</raw>"])
+def test_fault_without_typed_detail_is_named_after_its_code(detail: Any) -> None:
+    assert parse_fault(Fault("boom", code="soap:Server", detail=detail)).name == "ServerFault"
+    assert parse_fault(Fault("bad", code="soap:Client", detail=detail)).name == "ClientFault"
+    assert parse_fault(Fault("boom", code="soap:Server", detail=detail)).detail == {}
+
+
+@pytest.mark.parametrize(
+    ("code", "expected_status"),
+    [("soap:Client", 2), ("SOAP-ENV:Client.InvalidRequest", 2), ("soap:Server", 1), (None, 1)],
+)
+def test_faults_blaming_the_client_exit_2_and_others_exit_1(
+    code: str | None, expected_status: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    service = FakeService(GetCustomerSegment=[Fault("it failed", code=code)])
+    assert run_cli(["customer-segment", "C1"], service) == expected_status
+    assert capsys.readouterr().err.startswith("error: it failed\n")
+
+
+def test_fault_prints_its_message_and_detail_fields_on_stderr(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    detail = typed_detail("SegmentNotFoundFault", runId="7", segmentCode="NOPE")
+    fault = Fault("Segment NOPE not found in run 7", code="soap:Client", detail=detail)
+    assert (
+        run_cli(["members", "NOPE", "--run-id", "7"], FakeService(ListSegmentMembers=[fault])) == 2
+    )
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert lines[0] == "error: Segment NOPE not found in run 7"
+    assert "  fault: SegmentNotFoundFault (soap:Client)" in lines
+    assert "  runId: 7" in lines
+    assert "  segmentCode: NOPE" in lines
+
+
+def test_fault_in_json_mode_is_a_json_object_on_stdout(capsys: pytest.CaptureFixture[str]) -> None:
+    detail = typed_detail("CustomerNotFoundFault", customerId="C404")
+    fault = Fault("Customer C404 not found", code="soap:Client", detail=detail)
+    status = run_cli(
+        ["--json", "customer-segment", "C404"], FakeService(GetCustomerSegment=[fault])
+    )
+    assert status == 2
+    assert json.loads(capsys.readouterr().out) == {
+        "fault": "CustomerNotFoundFault",
+        "code": "soap:Client",
+        "message": "Customer C404 not found",
+        "detail": {"customerId": "C404"},
+    }
+
+
+# --------------------------------------------------------- transport errors
+
+
+def test_unreachable_wsdl_is_one_error_line_naming_the_url_and_status_1(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def refusing_connect(wsdl: str, endpoint: str | None, timeout: float) -> Connection:
+        raise requests.ConnectionError(
+            "HTTPConnectionPool(host='127.0.0.1', port=8000): Max retries exceeded "
+            "(Caused by NewConnectionError('<conn>: Failed to establish a new connection: "
+            "[Errno 111] Connection refused'))"
+        )
+
+    status = cli.main(
+        ["--wsdl", "http://127.0.0.1:8000/soap?wsdl", "score", "C1"], connect=refusing_connect
+    )
+    assert status == 1
+    assert capsys.readouterr().err == (
+        "error: cannot connect to http://127.0.0.1:8000/soap?wsdl: connection refused\n"
+    )
+
+
+def test_missing_local_wsdl_file_is_an_error_line_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nothing.wsdl"
+    assert cli.main(["--wsdl", str(missing), "score", "C1"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {missing}")
+    assert len(err.splitlines()) == 1
+
+
+def test_operation_timeout_names_the_endpoint_and_exits_1(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    service = FakeService(SegmentCustomers=[requests.ReadTimeout("read timed out")])
+    assert run_cli(["--timeout", "5", "segment", "--method", "NeedsBased"], service) == 1
+    assert capsys.readouterr().err == f"error: {ADDRESS}: no answer within 5 s (see --timeout)\n"
+
+
+class CannedTransport(Transport):  # type: ignore[misc]
+    """Answers every POST with one canned HTTP response; loads the WSDL from disk."""
+
+    def __init__(self, body: str, status: int = 200, content_type: str = "text/xml") -> None:
+        super().__init__()
+        self.body, self.status, self.content_type = body, status, content_type
+        self.posted: list[bytes] = []
+
+    def post(self, address: str, message: bytes, headers: dict[str, str]) -> requests.Response:
+        self.posted.append(message)
+        response = requests.Response()
+        response.status_code = self.status
+        response._content = self.body.encode()
+        response.headers["Content-Type"] = self.content_type
+        return response
+
+
+def run_cli_over_http(argv: list[str], transport: CannedTransport) -> int:
+    """cli.main with the real zeep client, talking to `transport` instead of a server."""
+
+    def canned_connect(wsdl: str, endpoint: str | None, timeout: float) -> Connection:
+        service = zeep.Client(str(WSDL_PATH), transport=transport).create_service(
+            f"{{{TNS}}}SegmentationBinding", ADDRESS
+        )
+        return Connection(service=service, address=ADDRESS)
+
+    return cli.main(argv, connect=canned_connect)
+
+
+def soap_envelope(body: str) -> str:
+    return f'<s:Envelope xmlns:s="{SOAP_ENV}"><s:Body>{body}</s:Body></s:Envelope>'
+
+
+@pytest.mark.parametrize(
+    ("page", "status", "expected_error"),
+    [
+        ("<html><body>Bad gateway</html", 502, "HTTP 502 answer is not a SOAP message"),
+        (
+            "<html><body>Bad gateway</body></html>",
+            502,
+            "the answer is neither a SOAP response nor a fault",
+        ),
+        ("<html><body>Welcome</body></html>", 200, "the answer is not a SOAP or WSDL document"),
+    ],
+    ids=["malformed-html", "well-formed-html", "xml-without-envelope"],
+)
+def test_http_answer_without_soap_is_one_error_line_naming_the_endpoint_and_status_1(
+    page: str, status: int, expected_error: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    transport = CannedTransport(page, status, "text/html")
+    assert run_cli_over_http(["score", "C1"], transport) == 1
+    captured = capsys.readouterr()
+    assert captured.err == f"error: {ADDRESS}: {expected_error}\n"
+    assert captured.out == ""
+
+
+def test_http_error_status_when_loading_the_wsdl_is_named_in_the_error_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    not_found = requests.Response()
+    not_found.status_code, not_found.reason = 404, "Not Found"
+
+    def failing_connect(wsdl: str, endpoint: str | None, timeout: float) -> Connection:
+        raise requests.HTTPError("404 Client Error", response=not_found)
+
+    assert cli.main(["--wsdl", "http://crm.test/wsdl", "score", "C1"], connect=failing_connect) == 1
+    assert capsys.readouterr().err == "error: http://crm.test/wsdl: HTTP 404 Not Found\n"
+
+
+def test_soap_fault_on_the_wire_reaches_the_user_as_a_typed_fault(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fault = (
+        "<s:Fault><faultcode>s:Client</faultcode><faultstring>Run 99 not found</faultstring>"
+        f'<detail><RunNotFoundFault xmlns="{TNS}"><runId>99</runId></RunNotFoundFault></detail>'
+        "</s:Fault>"
+    )
+    transport = CannedTransport(soap_envelope(fault), status=500)
+    assert run_cli_over_http(["--json", "members", "GOLD", "--run-id", "99"], transport) == 2
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["fault"] == "RunNotFoundFault"
+    assert printed["detail"] == {"runId": "99"}
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def test_segment_prints_the_run_summary_metrics_and_segments_with_condensed_profile(
+    client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    service = FakeService(SegmentCustomers=[a_run(client)])
+    assert run_cli(["segment", "--method", "APriori"], service) == 0
+    out = capsys.readouterr().out
+    for expected in (
+        "runId",
+        "42",
+        "Q3 review",
+        "Completed",
+        "2024-05-01T10:02:00+00:00",
+        "unassignedCount",
+        "segmentCount",
+        "B2B-NORTH",
+        "Business customers in the North",
+        "75.0%",
+        "12,345.50",
+        "4,115.17",
+        "customerType=B2B; region=North",
+    ):
+        assert expected in out
+
+
+def test_segment_output_is_not_cut_to_80_columns_when_piped(
+    client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    long_name = "Customers who " + "buy a lot " * 15 + "every month"
+    run = a_run(client)
+    run.segments.segment[0].name = long_name
+    assert run_cli(["segment", "--method", "APriori"], FakeService(SegmentCustomers=[run])) == 0
+    assert long_name in capsys.readouterr().out
+
+
+def test_segment_json_is_the_response_element_with_every_list_present(
+    client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = a_run(client, metrics=None, segments=None)
+    assert (
+        run_cli(["--json", "segment", "--method", "APriori"], FakeService(SegmentCustomers=[run]))
+        == 0
+    )
+    printed = json.loads(capsys.readouterr().out)
+    assert list(printed) == ["run"]
+    assert printed["run"]["runId"] == 42
+    assert printed["run"]["startedAt"] == "2024-05-01T10:00:00+00:00"
+    assert printed["run"]["metrics"] == {"metric": []}
+    assert printed["run"]["segments"] == {"segment": []}
+
+
+def test_customer_segment_prints_each_assignment(
+    client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assignment = new(
+        client,
+        "CustomerSegment",
+        customerId="C1",
+        runId=3,
+        method="ValueBased",
+        segmentCode="GOLD",
+        segmentName="Gold tier",
+        assignedAt=datetime(2024, 5, 2, 8, 30, tzinfo=UTC),
+        score=0.87312,
+        reason="top 25% by margin [Margin]",
+    )
+    # zeep unwraps GetCustomerSegmentResponse twice, into a bare list of assignments.
+    assert run_cli(["customer-segment", "C1"], FakeService(GetCustomerSegment=[[assignment]])) == 0
+    out = capsys.readouterr().out
+    for expected in ("ValueBased", "GOLD", "Gold tier", "2024-05-02T08:30:00+00:00", "0.8731"):
+        assert expected in out
+    assert "top 25% by margin [Margin]" in out
+
+
+def test_customer_segment_with_no_assignments_prints_a_friendly_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # An empty <assignments/> reaches zeep's caller as None.
+    assert run_cli(["customer-segment", "C9"], FakeService(GetCustomerSegment=[None])) == 0
+    assert capsys.readouterr().out == "Customer C9 is not in any segment of a completed run yet.\n"
+
+
+def test_customer_segment_over_the_wire_handles_empty_and_filled_lists(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    empty = f'<GetCustomerSegmentResponse xmlns="{TNS}"><assignments/></GetCustomerSegmentResponse>'
+    assert (
+        run_cli_over_http(
+            ["--json", "customer-segment", "C1"], CannedTransport(soap_envelope(empty))
+        )
+        == 0
+    )
+    assert json.loads(capsys.readouterr().out) == {"assignments": {"assignment": []}}
+
+    filled = (
+        f'<GetCustomerSegmentResponse xmlns="{TNS}"><assignments><assignment>'
+        "<customerId>C1</customerId><runId>3</runId><method>APriori</method>"
+        "<segmentCode>B2B</segmentCode><segmentName>Business</segmentName>"
+        "<assignedAt>2024-05-02T08:30:00Z</assignedAt>"
+        "</assignment></assignments></GetCustomerSegmentResponse>"
+    )
+    transport = CannedTransport(soap_envelope(filled))
+    assert run_cli_over_http(["--json", "customer-segment", "C1"], transport) == 0
+    [assignment] = json.loads(capsys.readouterr().out)["assignments"]["assignment"]
+    assert assignment["segmentCode"] == "B2B"
+    assert assignment["assignedAt"] == "2024-05-02T08:30:00+00:00"
+    assert b"<ns0:customerId>C1</ns0:customerId>" in transport.posted[0]
+
+
+def test_score_prints_every_value_field_and_the_unknown_ids(
+    client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    score = new(
+        client,
+        "CustomerValueScore",
+        customerId="C1",
+        transactionCount=12,
+        recencyDays=30,
+        totalRevenue=1500.0,
+        totalMargin=450.25,
+        averageOrderValue=125.0,
+        monthlyRevenue=62.5,
+        rfmScore="545",
+        rfmSegment="Champions",
+        predictedClv=2222.22,
+        valueTier="Gold",
+    )
+    response = new(
+        client,
+        "ScoreCustomerValueResponse",
+        scores={"score": [score]},
+        unknownCustomerIds={"customerId": ["X1", "X2"]},
+    )
+    assert run_cli(["score", "C1", "X1", "X2"], FakeService(ScoreCustomerValue=[response])) == 0
+    out = capsys.readouterr().out
+    for header in (
+        "customerId transactionCount firstPurchaseDate lastPurchaseDate recencyDays "
+        "totalRevenue totalMargin averageOrderValue monthlyRevenue rfmScore rfmSegment "
+        "predictedClv valueTier"
+    ).split():
+        assert header in out
+    for value in ("450.25", "1,500.00", "545", "Champions", "2,222.22", "Gold"):
+        assert value in out
+    assert "Unknown customer ids: X1, X2" in out
+
+
+def test_score_without_unknown_ids_prints_no_unknown_line(
+    client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    response = new(client, "ScoreCustomerValueResponse", scores=None, unknownCustomerIds=None)
+    assert run_cli(["score", "C1"], FakeService(ScoreCustomerValue=[response])) == 0
+    assert "Unknown" not in capsys.readouterr().out
+
+
+def test_score_json_has_both_lists(client: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    response = new(
+        client, "ScoreCustomerValueResponse", scores=None, unknownCustomerIds={"customerId": ["X1"]}
+    )
+    assert run_cli(["--json", "score", "X1"], FakeService(ScoreCustomerValue=[response])) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "scores": {"score": []},
+        "unknownCustomerIds": {"customerId": ["X1"]},
+    }
+
+
+def test_members_prints_the_page_and_its_next_page_token(
+    client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = a_members_page(client, ["C1", "C2"], next_token="p2")
+    assert (
+        run_cli(["members", "GOLD", "--run-id", "7"], FakeService(ListSegmentMembers=[page])) == 0
+    )
+    out = capsys.readouterr().out
+    for expected in ("runId", "7", "GOLD", "totalCount", "5", "Name C1", "Name C2"):
+        assert expected in out
+    assert "nextPageToken: p2" in out
+
+
+def test_members_json_is_the_page_as_sent_by_the_service(
+    client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = a_members_page(client, ["C1"])
+    assert (
+        run_cli(
+            ["--json", "members", "GOLD", "--run-id", "7"], FakeService(ListSegmentMembers=[page])
+        )
+        == 0
+    )
+    printed = json.loads(capsys.readouterr().out)
+    assert set(printed) == {"runId", "segmentCode", "totalCount", "members", "nextPageToken"}
+    assert [member["customerId"] for member in printed["members"]["member"]] == ["C1"]
+    assert printed["nextPageToken"] is None
+
+
+# ------------------------------------------------------------------- paging
+
+
+@pytest.fixture
+def three_pages(client: Any) -> Iterator[FakeService]:
+    yield FakeService(
+        ListSegmentMembers=[
+            a_members_page(client, ["C1", "C2"], next_token="p2"),
+            a_members_page(client, ["C3", "C4"], next_token="p3"),
+            a_members_page(client, ["C5"]),
+        ]
+    )
+
+
+def test_members_all_follows_page_tokens_in_order_and_prints_each_member_once(
+    three_pages: FakeService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["members", "GOLD", "--method", "ValueBased", "--page-size", "2", "--all"]
+    assert run_cli(argv, three_pages) == 0
+    assert [kwargs.get("pageToken") for _, kwargs in three_pages.calls] == [None, "p2", "p3"]
+    assert all(kwargs["pageSize"] == 2 for _, kwargs in three_pages.calls)
+    out = capsys.readouterr().out
+    for customer_id in ("C1", "C2", "C3", "C4", "C5"):
+        assert out.count(f"Name {customer_id}") == 1
+    assert "nextPageToken" not in out
+
+
+def test_members_all_pins_later_pages_to_the_run_of_the_first_page(
+    three_pages: FakeService,
+) -> None:
+    assert (
+        run_cli(["--json", "members", "GOLD", "--method", "ValueBased", "--all"], three_pages) == 0
+    )
+    first, *later = [kwargs for _, kwargs in three_pages.calls]
+    assert first == {"segmentCode": "GOLD", "method": "ValueBased"}
+    assert later == [
+        {"segmentCode": "GOLD", "runId": 7, "pageToken": "p2"},
+        {"segmentCode": "GOLD", "runId": 7, "pageToken": "p3"},
+    ]
+
+
+def test_members_all_json_is_one_object_with_every_member(
+    three_pages: FakeService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_cli(["--json", "members", "GOLD", "--run-id", "7", "--all"], three_pages) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert list(printed) == ["runId", "segmentCode", "totalCount", "members"]
+    assert (printed["runId"], printed["segmentCode"], printed["totalCount"]) == (7, "GOLD", 5)
+    assert [member["customerId"] for member in printed["members"]] == ["C1", "C2", "C3", "C4", "C5"]
+
+
+def test_members_all_stops_with_an_error_when_the_service_repeats_a_token(
+    client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    looping = FakeService(
+        ListSegmentMembers=[
+            a_members_page(client, ["C1"], next_token="p2"),
+            a_members_page(client, ["C2"], next_token="p2"),
+        ]
+    )
+    assert run_cli(["members", "GOLD", "--run-id", "7", "--all"], looping) == 1
+    assert "page token 'p2' twice" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------ independence
+
+
+def test_client_package_never_imports_the_service_package() -> None:
+    imported: set[str] = set()
+    for source in PACKAGE_DIR.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                imported.add(node.module)
+    assert imported, "found no imports: wrong package path?"
+    assert not any(name.split(".")[0] == "segmentation_service" for name in imported)
