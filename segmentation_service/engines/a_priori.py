@@ -36,7 +36,9 @@ AGE_BANDS: tuple[tuple[float, str], ...] = (
 SOURCE_COLUMNS = {
     "customerType": "customer_type",
     "industry": "industry",
+    "companySize": "employee_count",
     "region": "region",
+    "ageBand": "birth_year",
     "preferredChannel": "preferred_channel",
 }
 
@@ -53,16 +55,31 @@ def band(values: pd.Series, bands: Sequence[tuple[float, str]]) -> pd.Series:
     return labels
 
 
-def derive_attributes(customers: pd.DataFrame, reference_date: date) -> pd.DataFrame:
-    """The groupable attributes (XSD names) of each customer; missing values become Unknown."""
+def derive_attributes(
+    customers: pd.DataFrame,
+    reference_date: date,
+    attributes: Sequence[str] = GROUPABLE_ATTRIBUTES,
+) -> pd.DataFrame:
+    """The groupable ``attributes`` (XSD names) of each customer; missing values become Unknown.
+
+    Age is the reference year minus the birth year. Raises ValueError naming
+    the columns of ``customers`` the attributes need but which are absent.
+    """
+    missing = sorted({SOURCE_COLUMNS[name] for name in attributes} - set(customers.columns))
+    if missing:
+        raise ValueError(f"customers lack the column(s) {', '.join(missing)}")
     derived = pd.DataFrame(index=customers.index)
-    for attribute, column in SOURCE_COLUMNS.items():
-        derived[attribute] = customers[column].astype(object).where(customers[column].notna())
-        derived[attribute] = derived[attribute].fillna(UNKNOWN).astype(str)
-    derived["companySize"] = band(customers["employee_count"], COMPANY_SIZE_BANDS)
-    age = reference_date.year - pd.to_numeric(customers["birth_year"], errors="coerce")
-    derived["ageBand"] = band(age, AGE_BANDS)
-    return derived[list(GROUPABLE_ATTRIBUTES)]
+    for attribute in attributes:
+        column = customers[SOURCE_COLUMNS[attribute]]
+        if attribute == "companySize":
+            derived[attribute] = band(column, COMPANY_SIZE_BANDS)
+        elif attribute == "ageBand":
+            age = reference_date.year - pd.to_numeric(column, errors="coerce")
+            derived[attribute] = band(age, AGE_BANDS)
+        else:
+            derived[attribute] = column.astype(object).where(column.notna())
+            derived[attribute] = derived[attribute].fillna(UNKNOWN).astype(str)
+    return derived
 
 
 class APrioriSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
@@ -96,7 +113,7 @@ class APrioriSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
             raise ValueError(f"group_by must name distinct attributes of {GROUPABLE_ATTRIBUTES}")
         if not 0 <= self.min_segment_share < 1:
             raise ValueError("min_segment_share must be in [0, 1)")
-        attributes = derive_attributes(X, self.reference_date or date.today())[group_by]
+        attributes = derive_attributes(X, self.reference_date or date.today(), group_by)
         keys = pd.Series(list(zip(*(attributes[name] for name in group_by))), dtype=object)
         sizes = keys.value_counts()
         self.min_segment_size_ = max(1, math.ceil(self.min_segment_share * len(X)))

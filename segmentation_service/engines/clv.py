@@ -6,13 +6,19 @@ frequency x counts repeat purchase occasions, recency t_x runs from the first pu
 last and T from the first purchase to the end of observation.
 
 Fits maximise the likelihood over the log of the parameters, on the distinct input rows
-weighted by their counts; predictions are computed once per distinct row too. The
-conditional expectation (paper eq. 10) is evaluated after a Pfaff transformation of its
-hypergeometric term, which is valid for every a > 0, so a fitted a <= 1 is supported.
+weighted by their counts; predictions are computed once per distinct row too.
+
+The conditional expectation (paper eq. 10) needs no a > 1: its closed form is the analytic
+continuation of the posterior integral to every a > 0 (the paper applies it with a = 0.79),
+with a removable singularity at a == 1 that is interpolated across. It is evaluated after
+Euler's transformation of its 2F1, on which SciPy is reliable; where SciPy's 2F1 still fails
+(extreme parameters) the posterior integral is computed by quadrature instead.
 """
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -118,7 +124,7 @@ def _minimize(objective: Callable[[FloatArray], Any], starts: list[FloatArray]) 
         res = optimize.minimize(
             lambda z: objective(z)[0], res.x if np.all(np.isfinite(res.x)) else best,
             method="Nelder-Mead", bounds=bounds,
-            options={"maxiter": 20000, "xatol": 1e-9, "fatol": 1e-12},
+            options={"maxiter": 4000, "xatol": 1e-9, "fatol": 1e-12},
         )  # fmt: skip
         if not converged(res):
             raise InsufficientDataError(f"the optimizer did not converge ({res.message})")
@@ -228,23 +234,56 @@ def fit_bgnbd(
 def _alive_purchases(params: BetaGeoParams, x: FloatArray, T: FloatArray, t: FloatArray) -> Any:
     """E[Y(t)] for a customer alive at T: eq. 10 without its P(alive) denominator."""
     r, alpha, b = params.r, params.alpha, params.b
+    with np.errstate(over="ignore"):
+        s = np.minimum(t / (alpha + T), 1e300)  # keeps absurd horizons finite
 
     def closed_form(a: float) -> Any:
-        # (1-z)^(r+x) 2F1(r+x, b+x; c; z) = 2F1(r+x, a-1; c; -t/(alpha+T)) (Pfaff)
+        # Euler's transformation of eq. 10's 2F1(r+x, b+x; c; z): SciPy is far more reliable
+        # on it, and it holds for every a > 0 (the paper itself uses eq. 10 with a = 0.79).
         c = a + b + x - 1.0
-        return c / (a - 1.0) * (1.0 - special.hyp2f1(r + x, a - 1.0, c, -t / (alpha + T)))
+        hyp = special.hyp2f1(a + b - 1.0 - r, a - 1.0, c, s / (1.0 + s))
+        return c / (a - 1.0) * (1.0 - np.exp((1.0 - a) * np.log1p(s)) * hyp)
 
-    if abs(params.a - 1.0) >= _A_NEAR_ONE:
-        out = closed_form(params.a)
-    else:
-        lo, hi = closed_form(1.0 - _A_NEAR_ONE), closed_form(1.0 + _A_NEAR_ONE)
-        out = lo + (hi - lo) * (params.a - 1.0 + _A_NEAR_ONE) / (2 * _A_NEAR_ONE)
-    for i in np.flatnonzero(~np.isfinite(out)):  # e.g. a pole of 2F1 at c == 0: integrate
-        k, s = r + x[i], t[i] / (alpha + T[i])
-        f = lambda p, k=k, s=s: -np.expm1(-k * np.log1p(p * s)) / p if p > 0 else k * s  # noqa: E731
-        val = integrate.quad(f, 0, 1, weight="alg", wvar=(params.a - 1, b + x[i] - 1))[0]
-        out[i] = val / special.beta(params.a, b + x[i])
-    return np.where(t > 0, out, 0.0)
+    with np.errstate(all="ignore"):  # failures are caught below
+        if abs(params.a - 1.0) >= _A_NEAR_ONE:
+            out = closed_form(params.a)
+        else:
+            lo, hi = closed_form(1.0 - _A_NEAR_ONE), closed_form(1.0 + _A_NEAR_ONE)
+            out = lo + (hi - lo) * (params.a - 1.0 + _A_NEAR_ONE) / (2 * _A_NEAR_ONE)
+        # the true value lies in [0, (r + x) s]; outside it SciPy's 2F1 has failed
+        failed = ~((out >= 0) & (out <= (r + x) * s * (1 + 1e-9))) & (s > 0)
+    for i in np.flatnonzero(failed):
+        out[i] = _alive_purchases_integral(params.a, b + x[i], r + x[i], s[i])
+    return np.where(s > 0, out, 0.0)
+
+
+def _alive_purchases_integral(a: float, b: float, k: float, s: float) -> float:
+    """E[(1 - (1 + p s)^-k) / p] for p ~ Beta(a, b), by quadrature over v = logit(p)."""
+    log_k, log_s, log_beta = math.log(k), math.log(s), float(special.betaln(a, b))
+
+    def log_h(v: float) -> float:
+        log_p = -float(np.logaddexp(0.0, -v))
+        ps = math.exp(log_p + log_s)
+        log_y = log_k + (
+            log_p + log_s + math.log1p(-ps / 2) if ps < 1e-8 else math.log(math.log1p(ps))
+        )
+        y = math.exp(log_y)
+        log_g = log_y + math.log1p(-y / 2) if y < 1e-8 else math.log(-math.expm1(-y))
+        return log_g + (a - 1.0) * log_p - b * float(np.logaddexp(0.0, v)) - log_beta
+
+    # mass sits between the Beta's centre and the kink at p = 1/(k s); tails are exponential
+    centre, kink = float(special.digamma(a) - special.digamma(b)), -(log_k + log_s)
+    width = math.sqrt(float(special.polygamma(1, a) + special.polygamma(1, b)))
+    lo = min(centre, kink) - 40.0 * (width + 1.0 / a)
+    hi = max(centre, kink) + 40.0 * (width + 1.0 / b)
+    peak = max(log_h(v) for v in np.linspace(lo, hi, 401))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", integrate.IntegrationWarning)
+        val = integrate.quad(
+            lambda v: math.exp(log_h(v) - peak), lo, hi, points=sorted({centre, kink}),
+            epsabs=0.0, epsrel=1e-10, limit=500,
+        )[0]  # fmt: skip
+    return float(min(max(val * math.exp(peak), 0.0), k * s))
 
 
 def _alive(params: BetaGeoParams, x: FloatArray, tx: FloatArray, T: FloatArray) -> Any:
@@ -262,7 +301,6 @@ def probability_alive(
     Parameters
     ----------
     params : BetaGeoParams
-        Fitted BG/NBD parameters.
     frequency, recency, T : array-like
         Repeat purchases x, recency t_x and age T (weeks) per customer.
 
@@ -290,7 +328,7 @@ def expected_purchases(
     Parameters
     ----------
     params : BetaGeoParams
-        Fitted BG/NBD parameters; any a > 0 is supported (see the module docstring).
+        Fitted BG/NBD parameters; any a > 0 (see the module docstring).
     t : float or array-like
         Horizon in weeks (>= 0), scalar or broadcastable against the customers.
     frequency, recency, T : array-like
@@ -321,7 +359,6 @@ def discounted_purchases(
     Parameters
     ----------
     params : BetaGeoParams
-        Fitted BG/NBD parameters.
     frequency, recency, T : array-like
         Repeat purchases x, recency t_x and age T (weeks) per customer.
     horizon_months : int
@@ -421,7 +458,6 @@ def expected_spend(
     Parameters
     ----------
     params : GammaGammaParams
-        Fitted Gamma–Gamma parameters (q > 1).
     frequency : array-like
         Repeat purchases x per customer.
     monetary : array-like

@@ -6,9 +6,12 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.utils import Tags
 from sklearn.cluster import KMeans
 from sklearn.metrics import calinski_harabasz_score, silhouette_score
+from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from segmentation_service.domain.model import SegmentDefinition
 from segmentation_service.engines.base import FittedSegmentation
@@ -27,11 +30,16 @@ def needs_matrix(responses: pd.DataFrame, customer_ids: pd.Index) -> pd.DataFram
 class NeedsBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
     """Cluster customers on their stated needs.
 
+    ``X`` is a customer × need matrix (``needs_matrix``), NaN where a need
+    was not answered; a numeric array works too, its columns named x0, x1...
     Customers who answered fewer than ``min_answered_share`` of the needs
     stay unassigned; the other missing answers are imputed with the need's
     mean over the assigned respondents. Scores are standardised per need and
-    clustered with k-means; when ``n_segments`` is None, k is the one with
-    the best silhouette on a random sample of at most ``sample_size`` rows.
+    clustered with k-means. When ``n_segments`` is None, k (2..10) is the one
+    whose Gaussian mixture with a shared covariance (started from k-means)
+    has the lowest BIC on a random sample of at most ``sample_size`` rows.
+    The shared covariance absorbs a respondent's habit of rating every need
+    higher or lower, which makes silhouette prefer k=2 on survey data.
 
     Parameters
     ----------
@@ -57,10 +65,16 @@ class NeedsBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X: pd.DataFrame, y: None = None) -> NeedsBasedSegmenter:
-        needs = list(X.columns)
-        answered = X.notna().sum(axis=1).to_numpy() if needs else np.zeros(len(X), dtype=int)
+        if isinstance(X, pd.DataFrame) and X.shape[1] == 0:
+            raise ValueError("no needs were answered: X has no need columns")
+        data = validate_data(
+            self, X, dtype=np.float64, ensure_all_finite="allow-nan", ensure_min_samples=2
+        )
+        names = getattr(self, "feature_names_in_", None)
+        needs = [f"x{i}" for i in range(data.shape[1])] if names is None else list(names)
+        answered = (~np.isnan(data)).sum(axis=1)
         required = max(1, int(np.ceil(self.min_answered_share * len(needs))))
-        eligible = answered >= required if needs else np.zeros(len(X), dtype=bool)
+        eligible = answered >= required
         n_eligible = int(eligible.sum())
         smallest_k = self.n_segments or AUTO_K_RANGE[0]
         if n_eligible <= smallest_k:
@@ -69,10 +83,10 @@ class NeedsBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
                 f"more than {smallest_k} are needed to form {smallest_k} segments"
             )
         self.needs_ = needs
-        self.imputation_means_ = X[eligible].mean().to_numpy()
-        data = self._impute(X[eligible])
-        self.scaler_ = StandardScaler().fit(data)
-        scaled = self.scaler_.transform(data)
+        self.imputation_means_ = _column_means(data[eligible])
+        respondents = self._impute(data[eligible])
+        self.scaler_ = StandardScaler().fit(respondents)
+        scaled = self.scaler_.transform(respondents)
         rng = np.random.default_rng(self.random_state)
         sample = rng.choice(n_eligible, size=min(self.sample_size, n_eligible), replace=False)
         k = self.n_segments or self._choose_k(scaled[sample])
@@ -81,9 +95,9 @@ class NeedsBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
         distances = np.linalg.norm(scaled - self.kmeans_.cluster_centers_[clusters], axis=1)
         self._name_segments(clusters)
 
-        self.labels_ = np.full(len(X), None, dtype=object)
+        self.labels_ = np.full(len(data), None, dtype=object)
         self.labels_[eligible] = self.cluster_codes_[clusters]
-        self.scores_ = np.full(len(X), np.nan)
+        self.scores_ = np.full(len(data), np.nan)
         self.scores_[eligible] = distances
         self.reasons_ = np.array(
             [
@@ -109,22 +123,43 @@ class NeedsBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
 
     def predict(self, X: pd.DataFrame) -> npt.NDArray[np.object_]:
         """Segment codes of new respondents (all treated as eligible)."""
-        scaled = self.scaler_.transform(self._impute(X[self.needs_]))
+        check_is_fitted(self)
+        if isinstance(X, pd.DataFrame) and hasattr(self, "feature_names_in_"):
+            missing = [need for need in self.needs_ if need not in X.columns]
+            if missing:
+                raise ValueError(f"X lacks the need columns {missing}")
+            X = X[self.needs_]
+        data = validate_data(
+            self, X, reset=False, dtype=np.float64, ensure_all_finite="allow-nan"
+        )
+        scaled = self.scaler_.transform(self._impute(data))
         return np.asarray(self.cluster_codes_[self.kmeans_.predict(scaled)], dtype=object)
 
-    def _impute(self, X: pd.DataFrame) -> npt.NDArray[np.float64]:
-        data = X.to_numpy(dtype=float, copy=True)
+    def __sklearn_tags__(self) -> Tags:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # an unanswered need
+        return tags
+
+    def _impute(self, data: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        data = data.copy()
         missing = np.isnan(data)
         data[missing] = np.take(self.imputation_means_, np.nonzero(missing)[1])
         return data
 
     def _choose_k(self, sample: npt.NDArray[np.float64]) -> int:
-        best_k, best_score = AUTO_K_RANGE[0], -np.inf
+        """The k of the shared-covariance Gaussian mixture with the lowest BIC."""
+        best_k, best_bic = AUTO_K_RANGE[0], np.inf
         for k in range(AUTO_K_RANGE[0], min(AUTO_K_RANGE[1], len(sample) - 1) + 1):
-            labels = KMeans(k, n_init=3, random_state=self.random_state).fit_predict(sample)
-            score = _silhouette(sample, labels)
-            if score > best_score:
-                best_k, best_score = k, score
+            kmeans = KMeans(k, n_init=3, random_state=self.random_state).fit(sample)
+            mixture = GaussianMixture(
+                k,
+                covariance_type="tied",
+                means_init=kmeans.cluster_centers_,
+                random_state=self.random_state,
+            ).fit(sample)
+            bic = float(mixture.bic(sample))
+            if bic < best_bic:
+                best_k, best_bic = k, bic
         return best_k
 
     def _name_segments(self, clusters: npt.NDArray[np.intp]) -> None:
@@ -162,6 +197,14 @@ class NeedsBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
                     profile=tuple(profile),
                 )
             )
+
+
+def _column_means(data: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Each column's mean over its answers; 0 for a need nobody eligible answered."""
+    answered = ~np.isnan(data)
+    counts = answered.sum(axis=0)
+    totals = np.where(answered, data, 0.0).sum(axis=0)
+    return np.divide(totals, counts, out=np.zeros(data.shape[1]), where=counts > 0)
 
 
 def _silhouette(data: npt.NDArray[np.float64], labels: npt.NDArray[np.intp]) -> float:

@@ -15,7 +15,8 @@ import numpy.typing as npt
 QUANTILES = 5
 
 # (recency scores, frequency scores) -> segment, after the widely used RFM
-# grid. Every one of the 25 (R, F) cells maps to exactly one name.
+# grid. The rows are disjoint and cover all 25 (R, F) cells, so every cell
+# has exactly one name whatever the order; Hibernating is the rest of R1-2 F1-2.
 RFM_SEGMENT_GRID: tuple[tuple[str, frozenset[int], frozenset[int]], ...] = (
     ("Champions", frozenset({5}), frozenset({4, 5})),
     ("Loyal", frozenset({3, 4}), frozenset({4, 5})),
@@ -27,7 +28,8 @@ RFM_SEGMENT_GRID: tuple[tuple[str, frozenset[int], frozenset[int]], ...] = (
     ("Can't Lose Them", frozenset({1, 2}), frozenset({5})),
     ("At Risk", frozenset({1, 2}), frozenset({3, 4})),
     ("Lost", frozenset({1}), frozenset({1})),
-    ("Hibernating", frozenset({1, 2}), frozenset({1, 2})),
+    ("Hibernating", frozenset({2}), frozenset({1, 2})),
+    ("Hibernating", frozenset({1}), frozenset({2})),
 )
 
 

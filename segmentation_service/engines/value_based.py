@@ -17,6 +17,21 @@ from segmentation_service.engines.base import FittedSegmentation, format_number
 
 TIER_LADDER = ("Diamond", "Platinum", "Gold", "Silver", "Bronze")
 METRIC_WORDS = {"Revenue": "revenue", "Margin": "margin", "Rfm": "RFM total", "Clv": "predicted CLV"}
+# What fit reads: value_features' columns plus the yearly cost to serve.
+REQUIRED_COLUMNS = (
+    "has_purchases",
+    "recency_days",
+    "purchase_count",
+    "revenue",
+    "margin",
+    "average_order_value",
+    "frequency",
+    "recency_weeks",
+    "T_weeks",
+    "repeat_spend_mean",
+    "margin_rate",
+    "annual_cost_to_serve",
+)
 
 
 def tier_names(count: int) -> list[str]:
@@ -139,6 +154,11 @@ class ValueBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
 
     def fit(self, X: pd.DataFrame, y: None = None) -> ValueBasedSegmenter:
         metric = ValueMetric(self.value_metric).value
+        if self.tier_count < 1:
+            raise ValueError(f"tier_count must be at least 1, got {self.tier_count}")
+        missing = [column for column in REQUIRED_COLUMNS if column not in X.columns]
+        if missing:
+            raise ValueError(f"X lacks the column(s) {', '.join(missing)}")
         buyers = X[X["has_purchases"].to_numpy(dtype=bool)]
         if len(buyers) < self.tier_count:
             raise ValueError(
@@ -200,14 +220,18 @@ class ValueBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
             # each customer's own average order value stands in for expected spend.
             gamma_gamma = None
             self.spend_model_reason_ = str(exc)
-        frame = predict_clv(
-            buyers,
-            bgnbd,
-            gamma_gamma,
-            buyers["annual_cost_to_serve"],
-            self.horizon_months,
-            self.annual_discount_rate,
-        )
+        # The run keeps the fitted parameters either way; the CLV of every buyer
+        # is only needed when it is what the tiers rank by.
+        frame = None
+        if metric == ValueMetric.CLV.value:
+            frame = predict_clv(
+                buyers,
+                bgnbd,
+                gamma_gamma,
+                buyers["annual_cost_to_serve"],
+                self.horizon_months,
+                self.annual_discount_rate,
+            )
         self.metrics_.update(
             {
                 "clv.available": 1.0,
@@ -295,8 +319,10 @@ def score_with_model(
     tier uses the model's own CLV horizon and rate, so it matches the run.
     """
     result = pd.DataFrame(
-        None, index=features.index, columns=["rfm_score", "rfm_segment", "predicted_clv", "value_tier"],
-        dtype=object,
+        {
+            column: pd.Series([None] * len(features), index=features.index, dtype=object)
+            for column in ("rfm_score", "rfm_segment", "predicted_clv", "value_tier")
+        }
     )
     buyers = features[features["has_purchases"].to_numpy(dtype=bool)]
     if buyers.empty:

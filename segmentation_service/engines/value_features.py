@@ -71,7 +71,8 @@ def value_features(aggregates: pd.DataFrame, population: pd.Index, as_of: date) 
     frequency = np.maximum(frame["purchase_days"].to_numpy() - 1, 0)
     features["frequency"] = frequency
     features["recency_weeks"] = ((last - first).dt.days / 7).fillna(0.0)
-    features["T_weeks"] = ((end - first).dt.days / 7).fillna(0.0).clip(lower=MIN_OBSERVATION_WEEKS)
+    observed = ((end - first).dt.days / 7).clip(lower=MIN_OBSERVATION_WEEKS)
+    features["T_weeks"] = observed.fillna(0.0)
     features["repeat_spend_mean"] = np.divide(
         frame["repeat_spend"].to_numpy(), frequency, out=np.zeros(len(frame)), where=frequency > 0
     )

@@ -103,7 +103,8 @@ def _value_score(
 
 
 def _date(value: object) -> date | None:
-    return value if isinstance(value, date) else None
+    # pandas' NaT is a date instance too.
+    return value if isinstance(value, date) and not pd.isna(value) else None
 
 
 def _text(value: object | None) -> str | None:

@@ -65,4 +65,4 @@ def create_app(settings: Settings, store: Store | None = None) -> Router:
     schema = CanonicalSchema(WSDL_DIRECTORY / XSD_FILE)
     application = SegmentationApplication(store, schema)
     soap = WsgiApplication(application, max_content_length=settings.max_request_bytes)
-    return Router(soap, settings.soap_address, store.is_reachable)
+    return Router(soap, settings.soap_address, store.is_reachable, settings.max_request_bytes)

@@ -6,6 +6,7 @@ start-up, from configuration: never from a request's Host header.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -17,6 +18,7 @@ WSDL_DIRECTORY = Path(__file__).resolve().parents[2] / "wsdl"
 WSDL_FILE = "segmentation.wsdl"
 XSD_FILE = "segmentation.xsd"
 SOAP_PATH = "/soap"
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -41,10 +43,12 @@ class Router:
         soap: WsgiApp,
         address: str,
         health: Callable[[], bool],
+        max_request_bytes: int,
         directory: Path = WSDL_DIRECTORY,
     ) -> None:
         self._soap = soap
         self._health = health
+        self._max_request_bytes = max_request_bytes
         self._documents = {
             "wsdl": published_wsdl(address, directory),
             XSD_FILE: (directory / XSD_FILE).read_bytes(),
@@ -56,7 +60,7 @@ class Router:
         query = environ.get("QUERY_STRING", "").lower()
         if path.rstrip("/") == SOAP_PATH:
             if method == "POST":
-                return self._soap(environ, start_response)
+                return self._post(environ, start_response)
             if method in ("GET", "HEAD") and query in ("wsdl", "wsdl="):
                 return _reply(start_response, "200 OK", XML, self._documents["wsdl"])
             return _reply(
@@ -74,6 +78,51 @@ class Router:
             body = {"status": "ok" if healthy else "unavailable", "store": healthy}
             return _reply(start_response, status, "application/json", json.dumps(body).encode())
         return _reply(start_response, "404 Not Found", TEXT, b"not found\n")
+
+    def _post(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            body = _read_bounded(environ, self._max_request_bytes)
+        except ValueError:
+            fault = _soap_fault("Client.BadRequest", "the Content-Length header is not a number")
+            return _reply(start_response, "400 Bad Request", XML, fault)
+        if body is None:
+            message = f"the request is larger than {self._max_request_bytes} bytes"
+            fault = _soap_fault("Client.RequestTooLong", message)
+            return _reply(start_response, "413 Content Too Large", XML, fault)
+        bounded = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
+        return self._soap(bounded, start_response)
+
+
+def _read_bounded(environ: dict[str, Any], limit: int) -> bytes | None:
+    """The request body, or None when it is longer than ``limit`` bytes.
+
+    A declared Content-Length over the limit is refused before reading; a
+    chunked body is read only up to one byte past the limit.
+    """
+    stream = environ["wsgi.input"]
+    declared = environ.get("CONTENT_LENGTH") or ""
+    if declared.strip():
+        length = int(declared)
+        if length > limit:
+            return None
+        return bytes(stream.read(length))
+    parts, size = [], 0
+    while size <= limit:
+        part = stream.read(min(64 * 1024, limit + 1 - size))
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    return None if size > limit else b"".join(parts)
+
+
+def _soap_fault(code: str, message: str) -> bytes:
+    envelope = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"soap": SOAP_ENV})
+    body = etree.SubElement(envelope, f"{{{SOAP_ENV}}}Body")
+    fault = etree.SubElement(body, f"{{{SOAP_ENV}}}Fault")
+    etree.SubElement(fault, "faultcode").text = f"soap:{code}"
+    etree.SubElement(fault, "faultstring").text = message
+    return bytes(etree.tostring(envelope, xml_declaration=True, encoding="UTF-8"))
 
 
 def _reply(

@@ -26,9 +26,9 @@ SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
 SOAP11_MEDIA_TYPE = "text/xml"
 SOAP12_MEDIA_TYPE = "application/soap+xml"
-_NAMESPACE = re.compile(r"\{[^}]*\}")
-_PREFIX = re.compile(r"^[^:]*:|\[\d+\]$")
-_MISSING = re.compile(r"Expected is .*?\(?\s*\{[^}]*\}(\w+)")
+# Namespace names in libxml2 messages, e.g. {urn:customer-segmentation:v1}; not value sets.
+_NAMESPACE = re.compile(r"\{(?:urn|https?):[^}]*\}")
+_SINGLE_EXPECTED = re.compile(r"Expected is \( (\w+) \)")
 
 
 def _parser() -> etree.XMLParser:
@@ -111,22 +111,59 @@ class HardenedSoap11(Soap11):
     def validate_body(self, ctx: Any, message: Any) -> None:
         body = ctx.in_body_doc
         if body.tag not in self._operation_tags:
-            name = _NAMESPACE.sub("", str(body.tag))
+            name = etree.QName(body).localname
             raise Fault("Client.UnknownOperation", f"the service has no operation {name!r}")
         schema = self._schema.get()
         if not schema.validate(body):
-            raise _invalid_request(schema.error_log.filter_from_errors()[0])
+            raise _invalid_request(body, schema.error_log.filter_from_errors()[0])
 
 
-def _invalid_request(error: Any) -> Fault:
-    """Name the offending field by its path below the operation element."""
-    steps = [_PREFIX.sub("", step) for step in (error.path or "").split("/")[2:]]
-    steps = [step for step in steps if step and step != "*"]
-    message = str(error.message)
-    missing = _MISSING.search(message) if "Missing child" in message else None
-    if missing:
-        steps.append(missing.group(1))
-    reason = _NAMESPACE.sub("", message)
-    reason = re.sub(r"^Element '[^']*'(, attribute '[^']*')?: ", "", reason)
-    field = ".".join(steps) or "(request)"
+def _invalid_request(body: etree._Element, error: Any) -> Fault:
+    """An InvalidRequestFault naming the field by its dotted path below the operation element."""
+    message = _NAMESPACE.sub("", str(error.message))
+    reason = re.sub(r"^Element '[^']*'(, attribute '[^']*')?: ", "", message)
+    element = _find(body, error.path or "")
+    field = _dotted(body, element) if element is not None else "(request)"
+    expected = _SINGLE_EXPECTED.search(message)
+    if element is not None and "Missing child element" in message and expected:
+        field = _join(field, expected.group(1))
+        reason = f"the required element {expected.group(1)} is missing"
+    elif element is not None and "This element is not expected" in message:
+        parent = element.getparent()
+        siblings = (
+            {etree.QName(child).localname for child in parent} if parent is not None else set()
+        )
+        name = etree.QName(element).localname
+        if expected and expected.group(1) not in siblings:
+            field = _join(_dotted(body, parent), expected.group(1))
+            reason = f"the required element {expected.group(1)} is missing (found {name})"
+        elif (
+            not expected
+            and element.getprevious() is not None
+            and (etree.QName(element.getprevious()).localname == name)
+        ):
+            reason = f"more {name} elements than the contract allows"
     return InvalidRequestFault(f"{field}: {reason}", field=field, reason=reason)
+
+
+def _find(body: etree._Element, path: str) -> etree._Element | None:
+    """The element an XSD error path (absolute from ``body``) points at."""
+    steps = path.split("/")[2:]
+    namespaces = {prefix: uri for prefix, uri in body.nsmap.items() if prefix}
+    try:
+        found = body.xpath("/".join([".", *steps]), namespaces=namespaces) if steps else [body]
+    except etree.XPathError:
+        return None
+    return found[0] if found and isinstance(found[0], etree._Element) else None
+
+
+def _dotted(body: etree._Element, element: etree._Element | None) -> str:
+    names: list[str] = []
+    while element is not None and element is not body:
+        names.append(etree.QName(element).localname)
+        element = element.getparent()
+    return ".".join(reversed(names))
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name

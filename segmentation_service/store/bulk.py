@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table
+import pandas as pd
+from sqlalchemy import Select, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -16,6 +17,27 @@ IN_CLAUSE_CHUNK = 5_000
 def chunks(items: Sequence[Any], size: int = IN_CLAUSE_CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def read_frame(
+    session: Session,
+    query_for: Callable[[Sequence[str] | None], Select[Any]],
+    customer_ids: Sequence[str] | None,
+    columns: Sequence[str],
+) -> pd.DataFrame:
+    """One frame from a query over all customers (None) or the given ids, in chunks.
+
+    ``query_for(None)`` selects every customer; ``query_for(part)`` one chunk
+    of ids. An empty result still has ``columns``.
+    """
+    parts: list[Sequence[str] | None]
+    parts = [None] if customer_ids is None else list(chunks(list(dict.fromkeys(customer_ids))))
+    connection = session.connection()
+    frames = [pd.read_sql(query_for(part), connection) for part in parts]
+    frames = [frame for frame in frames if not frame.empty]
+    if not frames:
+        return pd.DataFrame({column: pd.Series(dtype=object) for column in columns})
+    return pd.concat(frames, ignore_index=True)
 
 
 def insert_rows(

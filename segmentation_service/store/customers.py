@@ -6,10 +6,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from segmentation_service.store.bulk import chunks, upsert_rows
+from segmentation_service.store.bulk import chunks, read_frame, upsert_rows
 from segmentation_service.store.tables import CustomerRow, table
 
 CUSTOMER_COLUMNS: tuple[str, ...] = tuple(c.name for c in table(CustomerRow).columns)
@@ -32,17 +32,12 @@ class CustomerRepository:
     def frame(self, customer_ids: Sequence[str] | None = None) -> pd.DataFrame:
         """Every column of the given customers (all when None), indexed by customer_id."""
         customers = table(CustomerRow)
-        connection = self._session.connection()
-        if customer_ids is None:
-            frames = [pd.read_sql(select(customers), connection)]
-        else:
-            frames = [
-                pd.read_sql(select(customers).where(customers.c.customer_id.in_(part)), connection)
-                for part in chunks(list(dict.fromkeys(customer_ids)))
-            ]
-        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-        if frame.empty:
-            frame = pd.DataFrame(columns=list(CUSTOMER_COLUMNS))
+
+        def query(part: Sequence[str] | None) -> Select[Any]:
+            selected = select(customers)
+            return selected if part is None else selected.where(customers.c.customer_id.in_(part))
+
+        frame = read_frame(self._session, query, customer_ids, CUSTOMER_COLUMNS)
         return frame.set_index("customer_id").sort_index()
 
     def upsert(self, rows: Sequence[Mapping[str, Any]]) -> None:

@@ -6,10 +6,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from segmentation_service.store.bulk import chunks, upsert_rows
+from segmentation_service.store.bulk import read_frame, upsert_rows
 from segmentation_service.store.tables import NeedResponseRow, table
 
 RESPONSE_COLUMNS = ("customer_id", "need", "score")
@@ -22,21 +22,13 @@ class NeedRepository:
     def responses(self, customer_ids: Sequence[str] | None = None) -> pd.DataFrame:
         """Answers as rows of (customer_id, need, score)."""
         t = table(NeedResponseRow).c
-        query = select(t.customer_id, t.need, t.score)
-        connection = self._session.connection()
-        if customer_ids is None:
-            frames = [pd.read_sql(query, connection)]
-        else:
-            frames = [
-                pd.read_sql(query.where(t.customer_id.in_(part)), connection)
-                for part in chunks(list(dict.fromkeys(customer_ids)))
-            ]
-        frame = pd.concat(frames, ignore_index=True)
-        if frame.empty:
-            return pd.DataFrame({"customer_id": [], "need": [], "score": []}).astype(
-                {"customer_id": object, "need": object, "score": float}
-            )
-        return frame
+
+        def query(part: Sequence[str] | None) -> Select[Any]:
+            selected = select(t.customer_id, t.need, t.score)
+            return selected if part is None else selected.where(t.customer_id.in_(part))
+
+        frame = read_frame(self._session, query, customer_ids, RESPONSE_COLUMNS)
+        return frame.astype({"customer_id": object, "need": object, "score": float})
 
     def upsert(self, rows: Sequence[Mapping[str, Any]]) -> None:
         upsert_rows(self._session, table(NeedResponseRow), rows, key=("customer_id", "need"))

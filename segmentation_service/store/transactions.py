@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session
 
-from segmentation_service.store.bulk import chunks, upsert_rows
+from segmentation_service.store.bulk import read_frame, upsert_rows
 from segmentation_service.store.tables import TransactionRow, table
 
 AGGREGATE_COLUMNS: tuple[str, ...] = (
@@ -41,21 +41,14 @@ class TransactionRepository:
         Missing costs count as zero. Columns: ``AGGREGATE_COLUMNS``.
         """
         end = datetime.combine(as_of + timedelta(days=1), time.min)
-        if customer_ids is None:
-            frames = [self._read(self._aggregate_query(end, None))]
-        else:
-            unique = list(dict.fromkeys(customer_ids))
-            frames = [self._read(self._aggregate_query(end, part)) for part in chunks(unique)]
-        frame = pd.concat(frames, ignore_index=True)
+
+        def query(part: Sequence[str] | None) -> Select[Any]:
+            return self._aggregate_query(end, part)
+
+        frame = read_frame(self._session, query, customer_ids, AGGREGATE_COLUMNS)
         for column in ("first_purchase", "last_purchase"):
             frame[column] = pd.to_datetime(frame[column])
         return frame.set_index("customer_id").sort_index()
-
-    def _read(self, query: Select[Any]) -> pd.DataFrame:
-        frame = pd.read_sql(query, self._session.connection())
-        if frame.empty:
-            return pd.DataFrame({column: pd.Series(dtype=object) for column in AGGREGATE_COLUMNS})
-        return frame
 
     @staticmethod
     def _aggregate_query(end: datetime, customer_ids: Sequence[str] | None) -> Select[Any]:

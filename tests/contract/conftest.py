@@ -90,16 +90,17 @@ def start_server(directory: Path, database_url: str, workers: int = 2) -> LiveSe
         )
     listener.close()
     server = LiveServer(url, database_url, process, log)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited: {log.read_text()}")
         try:
-            if requests.get(f"{server.base}/healthz", timeout=2).status_code == 200:
+            # The socket accepts at once; the first answer waits for a worker to boot.
+            if requests.get(f"{server.base}/healthz", timeout=30).status_code == 200:
                 return server
-        except requests.ConnectionError:
+        except requests.RequestException:
             time.sleep(0.2)
-    process.kill()
+    stop_server(server)
     raise RuntimeError(f"server did not come up: {log.read_text()}")
 
 
