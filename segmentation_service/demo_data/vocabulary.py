@@ -132,11 +132,11 @@ CATEGORIES: tuple[Category, ...] = (
 
 # Each archetype scores high on one or two needs; the spend factors relate value to needs.
 ARCHETYPES: tuple[Archetype, ...] = (
-    Archetype("price & speed", 0.26, 0.70, (6.4, 2.6, 3.0, 4.0, 2.6, 2.4, 6.0, 2.2)),
-    Archetype("quality & brand", 0.20, 1.40, (2.4, 6.4, 4.2, 3.2, 3.8, 3.4, 3.0, 6.3)),
-    Archetype("service", 0.20, 1.05, (3.6, 4.0, 6.5, 4.6, 2.6, 3.2, 3.6, 3.4)),
-    Archetype("innovation & sustainability", 0.16, 1.30, (3.0, 4.2, 3.2, 3.0, 6.4, 6.2, 3.4, 3.8)),
-    Archetype("convenience", 0.18, 0.90, (4.0, 3.0, 3.8, 6.5, 3.2, 3.0, 4.6, 2.8)),
+    Archetype("price & speed", 0.26, 0.70, (6.4, 2.6, 3.0, 3.4, 2.6, 2.4, 6.1, 2.2)),
+    Archetype("quality & brand", 0.20, 1.40, (2.4, 6.4, 3.6, 3.0, 3.6, 3.2, 2.8, 6.3)),
+    Archetype("service", 0.20, 1.05, (3.0, 3.4, 6.6, 3.4, 2.4, 2.8, 3.0, 2.8)),
+    Archetype("innovation & sustainability", 0.16, 1.30, (2.8, 4.0, 3.0, 2.8, 6.4, 6.2, 3.2, 3.6)),
+    Archetype("convenience", 0.18, 0.90, (3.4, 2.6, 3.0, 6.6, 2.8, 2.6, 4.2, 2.6)),
 )
 
 # Adults only: the youngest are at least 18 on any day of the end_date year.

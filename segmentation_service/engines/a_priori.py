@@ -114,7 +114,9 @@ class APrioriSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
         if not 0 <= self.min_segment_share < 1:
             raise ValueError("min_segment_share must be in [0, 1)")
         attributes = derive_attributes(X, self.reference_date or date.today(), group_by)
-        keys = pd.Series(list(zip(*(attributes[name] for name in group_by))), dtype=object)
+        keys = pd.Series(
+            list(zip(*(attributes[name] for name in group_by), strict=True)), dtype=object
+        )
         sizes = keys.value_counts()
         self.min_segment_size_ = max(1, math.ceil(self.min_segment_share * len(X)))
         kept = sorted(sizes[sizes >= self.min_segment_size_].index)
@@ -141,9 +143,7 @@ class APrioriSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
         self.labels_ = np.array(
             [self.group_codes_.get(key, OTHER_CODE) for key in keys], dtype=object
         )
-        self.reasons_ = np.array(
-            [self._reason(group_by, key) for key in keys], dtype=object
-        )
+        self.reasons_ = np.array([self._reason(group_by, key) for key in keys], dtype=object)
         self.scores_ = np.full(len(X), np.nan)
         self.metrics_ = {
             "apriori.groups": float(len(sizes)),

@@ -47,14 +47,15 @@ def summarise_segments(
     for definition in definitions:
         if definition.code not in stats.index:
             continue
-        size, total, mean = stats.loc[definition.code, ["size", "sum", "mean"]]
+        row = stats.loc[definition.code, ["size", "sum", "mean"]].to_numpy(dtype=np.float64)
+        size, total, mean = (float(x) for x in row)
         segments.append(
             Segment(
                 code=definition.code,
                 name=definition.name,
                 description=definition.description,
                 size=int(size),
-                share=float(size) / assigned,
+                share=size / assigned,
                 total_value=_finite(total),
                 average_value=_finite(mean),
                 profile=definition.profile,

@@ -29,6 +29,10 @@ from scipy import integrate, optimize, special
 
 FloatArray = NDArray[np.float64]
 _LOG_BOUND = 12.0  # fitted parameters stay within exp(+-12)
+# BG/NBD's a and b grow without bound when dropout hardly varies between customers;
+# past ~1,000 the Beta is effectively a point mass (predictions change < 1%), while
+# the hypergeometric terms get slow and fall back to quadrature. Cap them there.
+_LOG_BOUND_DROPOUT = 7.0
 _A_NEAR_ONE = 1e-4  # eq. 10's removable singularity at a == 1 is interpolated across
 
 
@@ -105,8 +109,15 @@ def _distinct(*columns: FloatArray) -> tuple[FloatArray, NDArray[np.intp], Float
     return ordered[first], inverse, np.bincount(group).astype(np.float64)
 
 
-def _minimize(objective: Callable[[FloatArray], Any], starts: list[FloatArray]) -> FloatArray:
-    """Minimise (value, gradient) from the best start by L-BFGS-B, else Nelder-Mead."""
+def _minimize(
+    objective: Callable[[FloatArray], Any],
+    starts: list[FloatArray],
+    upper: list[float] | None = None,
+) -> FloatArray:
+    """Minimise (value, gradient) from the best start by L-BFGS-B, else Nelder-Mead.
+
+    Parameters are logs, bounded below by -12 and above by ``upper`` (default 12).
+    """
 
     def converged(res: Any) -> bool:
         if not (np.all(np.isfinite(res.x)) and np.isfinite(res.fun)):
@@ -115,7 +126,7 @@ def _minimize(objective: Callable[[FloatArray], Any], starts: list[FloatArray]) 
         return bool(res.success) or bool(np.max(np.abs(objective(res.x)[1])) < 1e-6)
 
     best = min(starts, key=lambda s: float(objective(s)[0]))
-    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * best.size
+    bounds = [(-_LOG_BOUND, high) for high in (upper or [_LOG_BOUND] * best.size)]
     res: Any = optimize.minimize(
         objective, best, jac=True, method="L-BFGS-B", bounds=bounds,
         options={"maxiter": 2000, "ftol": 1e-14, "gtol": 1e-9},
@@ -226,7 +237,8 @@ def fit_bgnbd(
 
     scale = float(T_.sum() / x.sum())  # 1 / mean purchase rate: the scale of alpha / r
     starts = [np.log([r, r * scale, a, b]) for r in (0.3, 2) for a in (0.5, 2) for b in (1, 5)]
-    r, alpha, a, b = (float(v) for v in np.exp(_minimize(objective, starts)))
+    upper = [_LOG_BOUND, _LOG_BOUND, _LOG_BOUND_DROPOUT, _LOG_BOUND_DROPOUT]
+    r, alpha, a, b = (float(v) for v in np.exp(_minimize(objective, starts, upper)))
     ll = float(_bgnbd(r, alpha, a, b, *cols)[0] @ w)
     return BetaGeoParams(r, alpha, a, b, log_likelihood=ll, customers=int(x.size))
 

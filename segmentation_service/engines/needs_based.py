@@ -6,11 +6,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from sklearn.base import BaseEstimator, ClusterMixin
-from sklearn.utils import Tags
 from sklearn.cluster import KMeans
 from sklearn.metrics import calinski_harabasz_score, silhouette_score
-from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils import Tags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from segmentation_service.domain.model import SegmentDefinition
@@ -36,10 +35,8 @@ class NeedsBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
     stay unassigned; the other missing answers are imputed with the need's
     mean over the assigned respondents. Scores are standardised per need and
     clustered with k-means. When ``n_segments`` is None, k (2..10) is the one
-    whose Gaussian mixture with a shared covariance (started from k-means)
-    has the lowest BIC on a random sample of at most ``sample_size`` rows.
-    The shared covariance absorbs a respondent's habit of rating every need
-    higher or lower, which makes silhouette prefer k=2 on survey data.
+    with the best silhouette on a random sample of at most ``sample_size``
+    rows.
 
     Parameters
     ----------
@@ -129,9 +126,7 @@ class NeedsBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
             if missing:
                 raise ValueError(f"X lacks the need columns {missing}")
             X = X[self.needs_]
-        data = validate_data(
-            self, X, reset=False, dtype=np.float64, ensure_all_finite="allow-nan"
-        )
+        data = validate_data(self, X, reset=False, dtype=np.float64, ensure_all_finite="allow-nan")
         scaled = self.scaler_.transform(self._impute(data))
         return np.asarray(self.cluster_codes_[self.kmeans_.predict(scaled)], dtype=object)
 
@@ -147,19 +142,13 @@ class NeedsBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
         return data
 
     def _choose_k(self, sample: npt.NDArray[np.float64]) -> int:
-        """The k of the shared-covariance Gaussian mixture with the lowest BIC."""
-        best_k, best_bic = AUTO_K_RANGE[0], np.inf
+        """The k (within AUTO_K_RANGE) with the best silhouette on the sample."""
+        best_k, best_score = AUTO_K_RANGE[0], -np.inf
         for k in range(AUTO_K_RANGE[0], min(AUTO_K_RANGE[1], len(sample) - 1) + 1):
-            kmeans = KMeans(k, n_init=3, random_state=self.random_state).fit(sample)
-            mixture = GaussianMixture(
-                k,
-                covariance_type="tied",
-                means_init=kmeans.cluster_centers_,
-                random_state=self.random_state,
-            ).fit(sample)
-            bic = float(mixture.bic(sample))
-            if bic < best_bic:
-                best_k, best_bic = k, bic
+            labels = KMeans(k, n_init=3, random_state=self.random_state).fit_predict(sample)
+            score = _silhouette(sample, labels)
+            if score > best_score:
+                best_k, best_score = k, score
         return best_k
 
     def _name_segments(self, clusters: npt.NDArray[np.intp]) -> None:
@@ -204,7 +193,10 @@ def _column_means(data: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     answered = ~np.isnan(data)
     counts = answered.sum(axis=0)
     totals = np.where(answered, data, 0.0).sum(axis=0)
-    return np.divide(totals, counts, out=np.zeros(data.shape[1]), where=counts > 0)
+    means: npt.NDArray[np.float64] = np.divide(
+        totals, counts, out=np.zeros(data.shape[1]), where=counts > 0
+    )
+    return means
 
 
 def _silhouette(data: npt.NDArray[np.float64], labels: npt.NDArray[np.intp]) -> float:

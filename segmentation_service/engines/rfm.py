@@ -45,7 +45,8 @@ def quantile_thresholds(values: npt.ArrayLike, quantiles: int = QUANTILES) -> li
 def score(values: npt.ArrayLike, thresholds: list[float]) -> npt.NDArray[np.int64]:
     """1 + the number of thresholds each value exceeds."""
     data = np.asarray(values, dtype=float)
-    return 1 + (data[:, None] > np.asarray(thresholds)[None, :]).sum(axis=1).astype(np.int64)
+    exceeded = (data[:, None] > np.asarray(thresholds)[None, :]).sum(axis=1)
+    return np.asarray(1 + exceeded, dtype=np.int64)
 
 
 def segment_names(recency: npt.ArrayLike, frequency: npt.ArrayLike) -> npt.NDArray[np.object_]:

@@ -16,7 +16,12 @@ from segmentation_service.engines import clv, rfm
 from segmentation_service.engines.base import FittedSegmentation, format_number
 
 TIER_LADDER = ("Diamond", "Platinum", "Gold", "Silver", "Bronze")
-METRIC_WORDS = {"Revenue": "revenue", "Margin": "margin", "Rfm": "RFM total", "Clv": "predicted CLV"}
+METRIC_WORDS = {
+    "Revenue": "revenue",
+    "Margin": "margin",
+    "Rfm": "RFM total",
+    "Clv": "predicted CLV",
+}
 # What fit reads: value_features' columns plus the yearly cost to serve.
 REQUIRED_COLUMNS = (
     "has_purchases",
@@ -73,7 +78,13 @@ def rfm_scores(features: pd.DataFrame, thresholds: dict[str, list[float]]) -> pd
     f = rfm.score(features["purchase_count"], thresholds["frequency"])
     m = rfm.score(features["revenue"], thresholds["monetary"])
     return pd.DataFrame(
-        {"r": r, "f": f, "m": m, "code": rfm.score_codes(r, f, m), "segment": rfm.segment_names(r, f)},
+        {
+            "r": r,
+            "f": f,
+            "m": m,
+            "code": rfm.score_codes(r, f, m),
+            "segment": rfm.segment_names(r, f),
+        },
         index=features.index,
     )
 
@@ -246,8 +257,11 @@ class ValueBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
         )
         if gamma_gamma is not None:
             self.metrics_.update(
-                {"gammagamma.p": gamma_gamma.p, "gammagamma.q": gamma_gamma.q,
-                 "gammagamma.v": gamma_gamma.v}
+                {
+                    "gammagamma.p": gamma_gamma.p,
+                    "gammagamma.q": gamma_gamma.q,
+                    "gammagamma.v": gamma_gamma.v,
+                }
             )
         return bgnbd, gamma_gamma, frame
 
@@ -342,8 +356,7 @@ def score_with_model(
     if model.bgnbd is not None:
         bgnbd = clv.BetaGeoParams(**model.bgnbd)  # type: ignore[arg-type]
         gamma_gamma = (
-            None if model.gamma_gamma is None
-            else clv.GammaGammaParams(**model.gamma_gamma)  # type: ignore[arg-type]
+            None if model.gamma_gamma is None else clv.GammaGammaParams(**model.gamma_gamma)  # type: ignore[arg-type]
         )
         requested = predict_clv(
             buyers, bgnbd, gamma_gamma, cost_to_serve, horizon_months, annual_discount_rate
@@ -351,7 +364,11 @@ def score_with_model(
         result.loc[buyers.index, "predicted_clv"] = requested["clv"].astype(object)
         if model.metric == "Clv":
             metric_values = predict_clv(
-                buyers, bgnbd, gamma_gamma, cost_to_serve, model.horizon_months,
+                buyers,
+                bgnbd,
+                gamma_gamma,
+                cost_to_serve,
+                model.horizon_months,
                 model.annual_discount_rate,
             )["clv"].to_numpy(float)
     if metric_values is not None:

@@ -16,16 +16,19 @@ T0 = datetime(2026, 1, 1, 12, 0)
 
 def fill(store: Store) -> None:
     with store.unit_of_work() as uow:
-        uow.customers.upsert([customer("A", annual_cost_to_serve=120.0), customer("B"),
-                              customer("C")])
-        uow.transactions.upsert([
-            transaction("t1", "A", datetime(2026, 1, 5, 9), 100.0, cost=60.0),
-            transaction("t2", "A", datetime(2026, 1, 5, 17), 50.0, cost=None),
-            transaction("t3", "A", datetime(2026, 2, 10, 10), 80.0, cost=30.0),
-            transaction("t4", "A", datetime(2026, 3, 1, 10), -20.0, cost=-10.0),
-            transaction("t5", "A", datetime(2026, 4, 2, 10), 999.0, cost=0.0),  # after as-of
-            transaction("t6", "B", datetime(2026, 2, 1, 8), 0.0, cost=None),
-        ])
+        uow.customers.upsert(
+            [customer("A", annual_cost_to_serve=120.0), customer("B"), customer("C")]
+        )
+        uow.transactions.upsert(
+            [
+                transaction("t1", "A", datetime(2026, 1, 5, 9), 100.0, cost=60.0),
+                transaction("t2", "A", datetime(2026, 1, 5, 17), 50.0, cost=None),
+                transaction("t3", "A", datetime(2026, 2, 10, 10), 80.0, cost=30.0),
+                transaction("t4", "A", datetime(2026, 3, 1, 10), -20.0, cost=-10.0),
+                transaction("t5", "A", datetime(2026, 4, 2, 10), 999.0, cost=0.0),  # after as-of
+                transaction("t6", "B", datetime(2026, 2, 1, 8), 0.0, cost=None),
+            ]
+        )
         uow.commit()
 
 
@@ -94,18 +97,27 @@ def _complete_run(store: Store, method: SegmentationMethod, codes: dict[str, str
     with store.unit_of_work() as uow:
         run_id = uow.runs.start(method, None, {}, datetime.now(timezone.utc))
         uow.commit()
-    frame = pd.DataFrame({
-        "customer_id": list(codes), "segment_code": list(codes.values()),
-        "score": [0.5] * len(codes), "value": [float(i) for i in range(len(codes))],
-        "reason": ["because"] * len(codes),
-    })
+    frame = pd.DataFrame(
+        {
+            "customer_id": list(codes),
+            "segment_code": list(codes.values()),
+            "score": [0.5] * len(codes),
+            "value": [float(i) for i in range(len(codes))],
+            "reason": ["because"] * len(codes),
+        }
+    )
     segments = [Segment(code, code, "", 1, 1.0, 0.0, 0.0) for code in set(codes.values()) if code]
     with store.unit_of_work() as uow:
         uow.assignments.add(run_id, frame)
-        uow.runs.complete(run_id, finished_at=datetime.now(timezone.utc),
-                          customer_count=len(codes),
-                          assigned_count=sum(1 for c in codes.values() if c),
-                          metrics={"m": 1.0}, model=None, segments=segments)
+        uow.runs.complete(
+            run_id,
+            finished_at=datetime.now(timezone.utc),
+            customer_count=len(codes),
+            assigned_count=sum(1 for c in codes.values() if c),
+            metrics={"m": 1.0},
+            model=None,
+            segments=segments,
+        )
         uow.commit()
     return run_id
 
@@ -146,8 +158,11 @@ def test_member_pages_follow_customer_ids_after_the_cursor(store: Store) -> None
     with store.unit_of_work() as uow:
         uow.customers.upsert([customer(i) for i in ids])
         uow.commit()
-    run_id = _complete_run(store, SegmentationMethod.A_PRIORI,
-                           {i: ("EVEN" if n % 2 == 0 else "ODD") for n, i in enumerate(ids)})
+    run_id = _complete_run(
+        store,
+        SegmentationMethod.A_PRIORI,
+        {i: ("EVEN" if n % 2 == 0 else "ODD") for n, i in enumerate(ids)},
+    )
     with store.unit_of_work() as uow:
         first = uow.assignments.page(run_id, "EVEN", None, 5)
         rest = uow.assignments.page(run_id, "EVEN", first[-1].customer_id, 100)

@@ -25,9 +25,11 @@ def five() -> NeedsBasedSegmenter:
     return NeedsBasedSegmenter(5, random_state=0).fit(demo_matrix(1000, 0))
 
 
-def planted_agreement(segmenter: NeedsBasedSegmenter, X: pd.DataFrame, truth: pd.Series) -> float:
+def planted_agreement(
+    segmenter: NeedsBasedSegmenter, matrix: pd.DataFrame, truth: pd.Series
+) -> float:
     """Adjusted Rand index of the labels against the planted archetypes, over respondents."""
-    labels = pd.Series(segmenter.labels_, index=X.index).reindex(truth.index)
+    labels = pd.Series(segmenter.labels_, index=matrix.index).reindex(truth.index)
     assigned = labels.notna()
     return float(adjusted_rand_score(truth[assigned], labels[assigned].astype(str)))
 
