@@ -9,8 +9,10 @@ generator (numpy and pandas only), in the service's CSV import formats::
 
 from __future__ import annotations
 
+from segmentation_service.domain.formats import CUSTOMER_COLUMNS, NEED_COLUMNS, TRANSACTION_COLUMNS
+
 from .generator import DemoData, generate_demo_data, write_demo_csv
-from .vocabulary import CUSTOMER_COLUMNS, NEED_COLUMNS, NEEDS, TRANSACTION_COLUMNS
+from .vocabulary import NEEDS
 
 __all__ = [
     "CUSTOMER_COLUMNS",

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from segmentation_service.domain.formats import CUSTOMER_COLUMNS
+
 from .sampling import (
     BoolArray,
     FloatArray,
@@ -30,7 +32,6 @@ from .vocabulary import (
     COMPANY_PREFIXES,
     COMPANY_SUFFIXES,
     COUNTRIES,
-    CUSTOMER_COLUMNS,
     FIRST_NAMES,
     INDUSTRIES,
     LAST_NAMES,

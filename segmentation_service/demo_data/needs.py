@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from segmentation_service.domain.formats import NEED_COLUMNS
+
 from .customers import CustomerDraw
 from .sampling import days_to_datetimes, pick, text
-from .vocabulary import ARCHETYPES, NEED_COLUMNS, NEEDS
+from .vocabulary import ARCHETYPES, NEEDS
 
 _RESPONSE_SHARE = 0.8
 _ANSWER_NOISE_SD = 0.8

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from segmentation_service.domain.formats import TRANSACTION_COLUMNS
+
 from .customers import CustomerDraw
 from .sampling import (
     SECONDS_PER_DAY,
@@ -23,7 +25,6 @@ from .vocabulary import (
     B2C_CHANNEL_SHARES,
     CATEGORIES,
     CHANNELS,
-    TRANSACTION_COLUMNS,
 )
 
 _NEVER_BUY_SHARE = 0.10

@@ -51,32 +51,6 @@ NEEDS: tuple[str, ...] = (
     "brand",
 )
 
-CUSTOMER_COLUMNS: tuple[str, ...] = (
-    "customer_id",
-    "name",
-    "customer_type",
-    "industry",
-    "employee_count",
-    "annual_revenue",
-    "region",
-    "country",
-    "birth_year",
-    "preferred_channel",
-    "signup_date",
-    "acquisition_cost",
-    "annual_cost_to_serve",
-)
-TRANSACTION_COLUMNS: tuple[str, ...] = (
-    "transaction_id",
-    "customer_id",
-    "occurred_at",
-    "amount",
-    "cost",
-    "channel",
-    "category",
-)
-NEED_COLUMNS: tuple[str, ...] = ("customer_id", "need", "score", "surveyed_at")
-
 B2B_SHARE = 0.4
 
 INDUSTRIES: tuple[Industry, ...] = (

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
+from segmentation_service.domain import formats
+
 MAX_ID = 64
 MAX_NAME = 200
 MIN_BIRTH_YEAR = 1900
@@ -137,34 +139,22 @@ def parse_need(row: Mapping[str, str]) -> dict[str, Any]:
 
 CUSTOMERS = CsvFormat(
     "customers",
-    required=("customer_id", "name"),
-    optional=(
-        "customer_type",
-        "industry",
-        "employee_count",
-        "annual_revenue",
-        "region",
-        "country",
-        "birth_year",
-        "preferred_channel",
-        "signup_date",
-        "acquisition_cost",
-        "annual_cost_to_serve",
-    ),
+    required=formats.CUSTOMER_REQUIRED,
+    optional=formats.CUSTOMER_COLUMNS[len(formats.CUSTOMER_REQUIRED) :],
     key=("customer_id",),
     parse=parse_customer,
 )
 TRANSACTIONS = CsvFormat(
     "transactions",
-    required=("transaction_id", "customer_id", "occurred_at", "amount"),
-    optional=("cost", "channel", "category"),
+    required=formats.TRANSACTION_REQUIRED,
+    optional=formats.TRANSACTION_COLUMNS[len(formats.TRANSACTION_REQUIRED) :],
     key=("transaction_id",),
     parse=parse_transaction,
 )
 NEEDS = CsvFormat(
     "needs",
-    required=("customer_id", "need", "score"),
-    optional=("surveyed_at",),
+    required=formats.NEED_REQUIRED,
+    optional=formats.NEED_COLUMNS[len(formats.NEED_REQUIRED) :],
     key=("customer_id", "need"),
     parse=parse_need,
 )
