@@ -4,8 +4,11 @@
     ├── CustomerNotFound        (customer_id)
     ├── RunNotFound             (run_id)
     ├── SegmentNotFound         (run_id, segment_code)
-    └── InvalidRequest          (field, reason)
-        └── InsufficientData    the request is well formed but the data cannot support it
+    ├── InvalidRequest          (field, reason)
+    │   └── InsufficientData    the request is well formed but the data cannot support it
+    ├── AuthenticationFailed    (reason)
+    ├── AccessDenied            (operation, role)
+    └── StoreUnavailable        (reason) the database cannot be reached now
 
 Standard library only.
 """
@@ -47,3 +50,22 @@ class InvalidRequest(SegmentationError):
 
 class InsufficientData(InvalidRequest):
     """The request is valid, but the stored data cannot support it."""
+
+
+class AuthenticationFailed(SegmentationError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"authentication failed: {reason}")
+        self.reason = reason
+
+
+class AccessDenied(SegmentationError):
+    def __init__(self, operation: str, role: str) -> None:
+        super().__init__(f"role {role!r} may not call {operation}")
+        self.operation = operation
+        self.role = role
+
+
+class StoreUnavailable(SegmentationError):
+    def __init__(self, reason: str = "the customer store cannot be reached; retry later") -> None:
+        super().__init__(reason)
+        self.reason = reason

@@ -67,23 +67,103 @@ class Segment:
     total_value: float
     average_value: float
     profile: tuple[tuple[str, str], ...] = ()
+    revenue: float | None = None
+    cost: float | None = None
+    owner: str | None = None
+
+    @property
+    def profit(self) -> float | None:
+        if self.revenue is None or self.cost is None:
+            return None
+        return self.revenue - self.cost
+
+    @property
+    def profitable(self) -> bool | None:
+        profit = self.profit
+        return None if profit is None else profit >= 0
+
+
+# Customer fields a rule condition can test (XSD RuleAttribute), besides the bands.
+RULE_ATTRIBUTES: tuple[str, ...] = (
+    "customerType",
+    "industry",
+    "employeeCount",
+    "annualRevenue",
+    "region",
+    "country",
+    "birthYear",
+    "preferredChannel",
+    "signupDate",
+    "acquisitionCost",
+    "annualCostToServe",
+    "companySize",
+    "ageBand",
+)
+
+
+class ConditionOperator(str, Enum):
+    EQUALS = "Equals"
+    NOT_EQUALS = "NotEquals"
+    IN = "In"
+    NOT_IN = "NotIn"
+    GREATER_THAN = "GreaterThan"
+    GREATER_OR_EQUAL = "GreaterOrEqual"
+    LESS_THAN = "LessThan"
+    LESS_OR_EQUAL = "LessOrEqual"
+    BETWEEN = "Between"
+    IS_MISSING = "IsMissing"
+
+
+@dataclass(frozen=True)
+class Condition:
+    attribute: str
+    operator: ConditionOperator
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Customers meeting every condition go to this segment (first matching rule wins)."""
+
+    segment_code: str
+    segment_name: str
+    conditions: tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
+class Band:
+    """Values below ``upper_bound`` (exclusive) that no earlier band took; None: no bound."""
+
+    name: str
+    upper_bound: float | None = None
 
 
 @dataclass(frozen=True)
 class APrioriOptions:
-    group_by: tuple[str, ...]
+    group_by: tuple[str, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    default_segment_code: str | None = None
+    company_size_bands: tuple[Band, ...] | None = None
+    age_bands: tuple[Band, ...] | None = None
+    minimum_segment_size: int | None = None
 
 
 @dataclass(frozen=True)
 class NeedsBasedOptions:
     segment_count: int | None = None
     random_seed: int | None = None
+    min_answered_share: float | None = None
+    centre_respondents: bool | None = None
+    pca_components: int | None = None
 
 
 @dataclass(frozen=True)
 class ValueBasedOptions:
     value_metric: ValueMetric | None = None
     tier_count: int | None = None
+    as_of_date: date | None = None
+    horizon_months: int | None = None
+    annual_discount_rate: float | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +192,11 @@ class SegmentationRun:
     metrics: tuple[Metric, ...] = ()
     segments: tuple[Segment, ...] = ()
     failure_reason: str | None = None
+    started_by: str | None = None
+
+    @property
+    def loss_making_segments(self) -> tuple[str, ...]:
+        return tuple(s.code for s in self.segments if s.profitable is False)
 
 
 @dataclass(frozen=True)
@@ -143,6 +228,9 @@ class CustomerValueScore:
     rfm_segment: str | None = None
     predicted_clv: float | None = None
     value_tier: str | None = None
+    probability_alive: float | None = None
+    expected_purchases: float | None = None
+    acquisition_cost: float | None = None
 
 
 @dataclass(frozen=True)
@@ -166,3 +254,25 @@ class MemberPage:
     total_count: int
     members: tuple[SegmentMember, ...]
     next_page_token: str | None = None
+
+
+@dataclass(frozen=True)
+class Transition:
+    from_segment_code: str
+    to_segment_code: str
+    customer_count: int
+    value_before: float
+    value_after: float
+
+
+@dataclass(frozen=True)
+class RunComparison:
+    """How customers moved between the segments of two runs."""
+
+    from_run_id: int
+    to_run_id: int
+    transitions: tuple[Transition, ...]
+    stayed_share: float
+    adjusted_rand_index: float
+    entered_count: int
+    left_count: int

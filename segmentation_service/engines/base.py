@@ -38,17 +38,30 @@ def summarise_segments(
     definitions: Sequence[SegmentDefinition],
     labels: npt.NDArray[np.object_],
     values: npt.NDArray[np.float64],
+    profitability: pd.DataFrame | None = None,
 ) -> list[Segment]:
-    """Size, share of the assigned customers, and value of each non-empty segment."""
-    frame = pd.DataFrame({"code": labels, "value": values}).dropna(subset=["code"])
+    """Size, share of the assigned customers, value and profit of each non-empty segment.
+
+    ``profitability`` has ``revenue`` and ``cost`` per customer, in the order of ``labels``.
+    """
+    frame = pd.DataFrame({"code": labels, "value": values})
+    if profitability is not None:
+        frame["revenue"] = profitability["revenue"].to_numpy(dtype=float)
+        frame["cost"] = profitability["cost"].to_numpy(dtype=float)
+    frame = frame.dropna(subset=["code"])
     assigned = len(frame)
-    stats = frame.groupby("code")["value"].agg(["size", "sum", "mean"])
+    stats = frame.groupby("code").agg(
+        size=("value", "size"), total=("value", "sum"), mean=("value", "mean")
+    )
+    money = frame.groupby("code")[["revenue", "cost"]].sum() if profitability is not None else None
     segments = []
     for definition in definitions:
         if definition.code not in stats.index:
             continue
-        row = stats.loc[definition.code, ["size", "sum", "mean"]].to_numpy(dtype=np.float64)
-        size, total, mean = (float(x) for x in row)
+        size, total, mean = (float(x) for x in stats.loc[definition.code].to_numpy(np.float64))
+        revenue = cost = None
+        if money is not None:
+            revenue, cost = (_finite(float(x)) for x in money.loc[definition.code].to_numpy())
         segments.append(
             Segment(
                 code=definition.code,
@@ -59,6 +72,8 @@ def summarise_segments(
                 total_value=_finite(total),
                 average_value=_finite(mean),
                 profile=definition.profile,
+                revenue=revenue,
+                cost=cost,
             )
         )
     return segments

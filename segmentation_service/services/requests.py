@@ -2,47 +2,66 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import math
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date
+from enum import Enum
+from typing import Any, TypeVar
 
 from segmentation_service.domain.errors import InvalidRequest
 from segmentation_service.domain.model import (
     GROUPABLE_ATTRIBUTES,
+    APrioriOptions,
+    NeedsBasedOptions,
     SegmentationMethod,
     SegmentationRequest,
+    ValueBasedOptions,
     ValueMetric,
 )
 
 DEFAULT_GROUP_BY = ("customerType", "region")
-DEFAULT_RANDOM_SEED = 0
-DEFAULT_TIER_COUNT = 4
 MAX_LABEL_LENGTH = 200
 OPTION_BLOCKS = {
     SegmentationMethod.A_PRIORI: "aPriori",
     SegmentationMethod.NEEDS_BASED: "needsBased",
     SegmentationMethod.VALUE_BASED: "valueBased",
 }
+DEFAULT_NEEDS = NeedsBasedOptions(
+    segment_count=None,
+    random_seed=0,
+    min_answered_share=0.5,
+    centre_respondents=False,
+    pca_components=None,
+)
+DEFAULT_VALUE = ValueBasedOptions(
+    value_metric=ValueMetric.MARGIN,
+    tier_count=4,
+    as_of_date=None,
+    horizon_months=12,
+    annual_discount_rate=0.10,
+)
 
 
 @dataclass(frozen=True)
 class EffectiveOptions:
-    """The parameters a run uses once defaults are applied; kept with the run."""
+    """The options a run uses once defaults are applied; kept with the run."""
 
-    group_by: tuple[str, ...] = DEFAULT_GROUP_BY
-    segment_count: int | None = None
-    random_seed: int = DEFAULT_RANDOM_SEED
-    value_metric: ValueMetric = ValueMetric.MARGIN
-    tier_count: int = DEFAULT_TIER_COUNT
+    a_priori: APrioriOptions = field(default_factory=lambda: APrioriOptions(DEFAULT_GROUP_BY))
+    needs_based: NeedsBasedOptions = DEFAULT_NEEDS
+    value_based: ValueBasedOptions = DEFAULT_VALUE
 
     def for_method(self, method: SegmentationMethod) -> dict[str, Any]:
+        """The method's options as JSON-ready data, e.g. for the run record."""
+        options: APrioriOptions | NeedsBasedOptions | ValueBasedOptions = self.value_based
         if method is SegmentationMethod.A_PRIORI:
-            return {"groupBy": list(self.group_by)}
-        if method is SegmentationMethod.NEEDS_BASED:
-            return {"segmentCount": self.segment_count, "randomSeed": self.random_seed}
-        return {"valueMetric": self.value_metric.value, "tierCount": self.tier_count}
+            options = self.a_priori
+        elif method is SegmentationMethod.NEEDS_BASED:
+            options = self.needs_based
+        plain: dict[str, Any] = _plain(asdict(options))
+        return plain
 
 
-def check_request(request: SegmentationRequest) -> EffectiveOptions:
+def check_request(request: SegmentationRequest, today: date) -> EffectiveOptions:
     """Refuse what the request gets wrong, naming the field; return the effective options."""
     given = {
         "aPriori": request.a_priori,
@@ -59,27 +78,20 @@ def check_request(request: SegmentationRequest) -> EffectiveOptions:
         _check_ids(request.customer_ids)
     options = EffectiveOptions()
     if request.a_priori is not None:
-        options = EffectiveOptions(group_by=_check_group_by(request.a_priori.group_by))
+        options = replace(options, a_priori=_a_priori(request.a_priori))
     if request.needs_based is not None:
-        count, seed = request.needs_based.segment_count, request.needs_based.random_seed
-        _check_range("needsBased.segmentCount", count, 2, 20)
-        _check_range("needsBased.randomSeed", seed, 0, 2**31 - 1)
-        options = EffectiveOptions(
-            segment_count=count, random_seed=DEFAULT_RANDOM_SEED if seed is None else seed
-        )
+        options = replace(options, needs_based=_needs(request.needs_based))
     if request.value_based is not None:
-        tiers = request.value_based.tier_count
-        _check_range("valueBased.tierCount", tiers, 2, 10)
-        options = EffectiveOptions(
-            value_metric=request.value_based.value_metric or ValueMetric.MARGIN,
-            tier_count=DEFAULT_TIER_COUNT if tiers is None else tiers,
-        )
+        options = replace(options, value_based=_value(request.value_based, today))
     return options
 
 
-def _check_group_by(group_by: tuple[str, ...]) -> tuple[str, ...]:
-    if not group_by:
-        raise InvalidRequest("aPriori.groupBy", "name at least one attribute")
+def _a_priori(options: APrioriOptions) -> APrioriOptions:
+    if options.rules and options.group_by:
+        raise InvalidRequest("aPriori.rules", "give groupBy or rules, not both")
+    if options.rules:
+        return options
+    group_by = options.group_by or DEFAULT_GROUP_BY
     for attribute in group_by:
         if attribute not in GROUPABLE_ATTRIBUTES:
             raise InvalidRequest(
@@ -87,7 +99,41 @@ def _check_group_by(group_by: tuple[str, ...]) -> tuple[str, ...]:
             )
     if len(set(group_by)) != len(group_by):
         raise InvalidRequest("aPriori.groupBy", "an attribute is named twice")
-    return group_by
+    if options.minimum_segment_size is not None and options.minimum_segment_size < 1:
+        raise InvalidRequest("aPriori.minimumSegmentSize", "must be at least 1")
+    return replace(options, group_by=group_by)
+
+
+def _needs(options: NeedsBasedOptions) -> NeedsBasedOptions:
+    _check_range("needsBased.segmentCount", options.segment_count, 2, 20)
+    _check_range("needsBased.randomSeed", options.random_seed, 0, 2**31 - 1)
+    _check_range("needsBased.pcaComponents", options.pca_components, 1, 50)
+    share = options.min_answered_share
+    if share is not None and not (math.isfinite(share) and 0 <= share <= 1):
+        raise InvalidRequest("needsBased.minAnsweredShare", f"must be between 0 and 1, got {share}")
+    return _with_defaults(options, DEFAULT_NEEDS)
+
+
+def _value(options: ValueBasedOptions, today: date) -> ValueBasedOptions:
+    _check_range("valueBased.tierCount", options.tier_count, 2, 10)
+    _check_range("valueBased.horizonMonths", options.horizon_months, 1, 120)
+    rate = options.annual_discount_rate
+    if rate is not None and not (math.isfinite(rate) and 0 <= rate <= 1):
+        raise InvalidRequest(
+            "valueBased.annualDiscountRate", f"must be between 0 and 1, got {rate}"
+        )
+    if options.as_of_date is not None and options.as_of_date > today:
+        raise InvalidRequest("valueBased.asOfDate", f"{options.as_of_date} is in the future")
+    return _with_defaults(options, DEFAULT_VALUE)
+
+
+_Options = TypeVar("_Options", NeedsBasedOptions, ValueBasedOptions)
+
+
+def _with_defaults(options: _Options, defaults: _Options) -> _Options:
+    """``options`` with every field left as None taken from ``defaults``."""
+    given = {name: value for name, value in asdict(options).items() if value is not None}
+    return replace(defaults, **{name: getattr(options, name) for name in given})
 
 
 def _check_ids(customer_ids: tuple[str, ...]) -> None:
@@ -98,6 +144,19 @@ def _check_ids(customer_ids: tuple[str, ...]) -> None:
             raise InvalidRequest("customerIds.customerId", "must be 1 to 64 characters")
 
 
-def _check_range(field: str, value: int | None, low: int, high: int) -> None:
+def _check_range(field_name: str, value: int | None, low: int, high: int) -> None:
     if value is not None and not low <= value <= high:
-        raise InvalidRequest(field, f"must be between {low} and {high}, got {value}")
+        raise InvalidRequest(field_name, f"must be between {low} and {high}, got {value}")
+
+
+def _plain(data: Any) -> Any:
+    """Dates as ISO strings and enums as their values, for JSON."""
+    if isinstance(data, dict):
+        return {key: _plain(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_plain(value) for value in data]
+    if isinstance(data, Enum):
+        return data.value
+    if isinstance(data, date):
+        return data.isoformat()
+    return data

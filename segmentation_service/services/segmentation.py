@@ -23,6 +23,7 @@ from segmentation_service.domain.model import (
 from segmentation_service.engines.a_priori import APrioriSegmenter
 from segmentation_service.engines.base import FittedSegmentation, summarise_segments
 from segmentation_service.engines.needs_based import NeedsBasedSegmenter, needs_matrix
+from segmentation_service.engines.profitability import customer_profitability
 from segmentation_service.engines.value_based import ValueBasedSegmenter
 from segmentation_service.engines.value_features import value_features
 from segmentation_service.services.clock import Clock, utc_now
@@ -37,10 +38,14 @@ class _Inputs:
     customers: pd.DataFrame
     features: pd.DataFrame
     responses: pd.DataFrame | None
+    profitability: pd.DataFrame
 
 
 def segment_customers(
-    request: SegmentationRequest, uow: UnitOfWork, now: Clock = utc_now
+    request: SegmentationRequest,
+    uow: UnitOfWork,
+    now: Clock = utc_now,
+    started_by: str | None = None,
 ) -> SegmentationRun:
     """Segment the customers (all, or the ids given) and store the run with every assignment.
 
@@ -49,19 +54,23 @@ def segment_customers(
     previous complete run or this complete run, never a part of it. A run
     that fails is kept as Failed with its reason and no assignments.
     """
-    options = check_request(request)
     started_at = now()
+    options = check_request(request, started_at.date())
+    # A value-based run may end its observation earlier (a back-test).
+    as_of = options.value_based.as_of_date or started_at.date()
+    if request.method is not SegmentationMethod.VALUE_BASED:
+        as_of = started_at.date()
     ids = None if request.customer_ids is None else tuple(dict.fromkeys(request.customer_ids))
     with uow:
         if ids is not None:
             _require_customers(uow, ids)
         parameters = {**options.for_method(request.method), "customerIds": len(ids or ()) or None}
-        run_id = uow.runs.start(request.method, request.label, parameters, started_at)
+        run_id = uow.runs.start(request.method, request.label, parameters, started_at, started_by)
         uow.commit()
     try:
         with uow:
-            inputs = _load(uow, request.method, ids, started_at.date())
-        segmenter = _fit(request.method, options, inputs, started_at.date())
+            inputs = _load(uow, request.method, ids, as_of)
+        segmenter = _fit(request.method, options, inputs, as_of)
         _store(uow, run_id, segmenter, inputs, now)
     except BaseException as exc:
         _record_failure(uow, run_id, exc, now)
@@ -89,7 +98,8 @@ def _load(
     features = value_features(aggregates, customers.index, as_of)
     features["annual_cost_to_serve"] = customers["annual_cost_to_serve"].astype(float)
     responses = uow.needs.responses(ids) if method is SegmentationMethod.NEEDS_BASED else None
-    return _Inputs(customers, features, responses)
+    profitability = customer_profitability(features, customers, as_of)
+    return _Inputs(customers, features, responses, profitability)
 
 
 def _fit(
@@ -97,14 +107,26 @@ def _fit(
 ) -> FittedSegmentation:
     segmenter: Any
     if method is SegmentationMethod.A_PRIORI:
-        segmenter = APrioriSegmenter(options.group_by, reference_date=as_of)
+        a_priori = options.a_priori
+        segmenter = APrioriSegmenter(a_priori.group_by, reference_date=as_of)
         data = inputs.customers
     elif method is SegmentationMethod.NEEDS_BASED:
         assert inputs.responses is not None
-        segmenter = NeedsBasedSegmenter(options.segment_count, random_state=options.random_seed)
+        needs = options.needs_based
+        segmenter = NeedsBasedSegmenter(needs.segment_count, random_state=needs.random_seed)
         data = needs_matrix(inputs.responses, inputs.customers.index)
     else:
-        segmenter = ValueBasedSegmenter(options.value_metric.value, options.tier_count, as_of)
+        value = options.value_based
+        assert value.value_metric is not None and value.tier_count is not None
+        segmenter = ValueBasedSegmenter(
+            value.value_metric.value,
+            value.tier_count,
+            as_of,
+            horizon_months=value.horizon_months or 12,
+            annual_discount_rate=0.10
+            if value.annual_discount_rate is None
+            else value.annual_discount_rate,
+        )
         data = inputs.features
     try:
         segmenter.fit(data)
@@ -125,7 +147,9 @@ def _store(uow: UnitOfWork, run_id: int, segmenter: Any, inputs: _Inputs, now: C
             "reason": segmenter.reasons_,
         }
     )
-    segments = summarise_segments(segmenter.segments_, segmenter.labels_, np.asarray(values))
+    segments = summarise_segments(
+        segmenter.segments_, segmenter.labels_, np.asarray(values), inputs.profitability
+    )
     model = segmenter.model_.to_dict() if hasattr(segmenter, "model_") else None
     with uow:
         uow.assignments.add(run_id, assignments)

@@ -11,11 +11,14 @@ from lxml import etree
 from spyne import Fault
 
 from segmentation_service.domain.errors import (
+    AccessDenied,
+    AuthenticationFailed,
     CustomerNotFound,
     InvalidRequest,
     RunNotFound,
     SegmentationError,
     SegmentNotFound,
+    StoreUnavailable,
 )
 from segmentation_service.soap.types import TNS
 
@@ -57,6 +60,18 @@ class InvalidRequestFault(DeclaredFault):
     faultcode_suffix = "Client.InvalidRequest"
 
 
+class AuthenticationFault(DeclaredFault):
+    faultcode_suffix = "Client.Authentication"
+
+
+class AccessDeniedFault(DeclaredFault):
+    faultcode_suffix = "Client.AccessDenied"
+
+
+class ServiceUnavailableFault(DeclaredFault):
+    faultcode_suffix = "Server.ServiceUnavailable"
+
+
 class InternalError(Fault):
     """An unexpected error: no detail, no trace, only a reference to the server log."""
 
@@ -83,19 +98,47 @@ def _invalid_request(exc: InvalidRequest) -> Fault:
     return InvalidRequestFault(str(exc), field=exc.field, reason=exc.reason)
 
 
+def _authentication_failed(exc: AuthenticationFailed) -> Fault:
+    return AuthenticationFault(str(exc), reason=exc.reason)
+
+
+def _access_denied(exc: AccessDenied) -> Fault:
+    return AccessDeniedFault(str(exc), operation=exc.operation, role=exc.role)
+
+
+def _store_unavailable(exc: StoreUnavailable) -> Fault:
+    return ServiceUnavailableFault(str(exc), reason=exc.reason)
+
+
 FAULTS: dict[type[SegmentationError], Callable[[SegmentationError], Fault]] = {
     CustomerNotFound: _customer_not_found,  # type: ignore[dict-item]
     RunNotFound: _run_not_found,  # type: ignore[dict-item]
     SegmentNotFound: _segment_not_found,  # type: ignore[dict-item]
     InvalidRequest: _invalid_request,  # type: ignore[dict-item]
+    AuthenticationFailed: _authentication_failed,  # type: ignore[dict-item]
+    AccessDenied: _access_denied,  # type: ignore[dict-item]
+    StoreUnavailable: _store_unavailable,  # type: ignore[dict-item]
 }
 
-# Faults each operation may answer with (besides InternalError); the WSDL declares the same.
+# Every operation may answer with these (besides InternalError).
+COMMON_FAULTS: list[type[DeclaredFault]] = [
+    AuthenticationFault,
+    AccessDeniedFault,
+    ServiceUnavailableFault,
+]
+# Faults each operation may answer with; the WSDL declares the same.
 OPERATION_FAULTS: dict[str, list[type[DeclaredFault]]] = {
-    "SegmentCustomers": [CustomerNotFoundFault, InvalidRequestFault],
-    "GetCustomerSegment": [CustomerNotFoundFault, RunNotFoundFault, InvalidRequestFault],
-    "ScoreCustomerValue": [InvalidRequestFault],
-    "ListSegmentMembers": [RunNotFoundFault, SegmentNotFoundFault, InvalidRequestFault],
+    name: [*faults, *COMMON_FAULTS]
+    for name, faults in {
+        "SegmentCustomers": [CustomerNotFoundFault, InvalidRequestFault],
+        "GetCustomerSegment": [CustomerNotFoundFault, RunNotFoundFault, InvalidRequestFault],
+        "ScoreCustomerValue": [InvalidRequestFault],
+        "ListSegmentMembers": [RunNotFoundFault, SegmentNotFoundFault, InvalidRequestFault],
+        "SetSegmentOwner": [RunNotFoundFault, SegmentNotFoundFault, InvalidRequestFault],
+        "GetSegmentationRun": [RunNotFoundFault, InvalidRequestFault],
+        "ListSegmentationRuns": [InvalidRequestFault],
+        "CompareSegmentationRuns": [RunNotFoundFault, InvalidRequestFault],
+    }.items()
 }
 
 

@@ -27,19 +27,60 @@ def segmentation_request(
         method=model.SegmentationMethod(method),
         label=label,
         customer_ids=None if customer_ids is None else tuple(_items(customer_ids, "customerId")),
-        a_priori=None
-        if a_priori is None
-        else model.APrioriOptions(tuple(_items(a_priori.groupBy, "attribute"))),
+        a_priori=None if a_priori is None else _a_priori(a_priori),
         needs_based=None
         if needs_based is None
-        else model.NeedsBasedOptions(needs_based.segmentCount, needs_based.randomSeed),
+        else model.NeedsBasedOptions(
+            segment_count=needs_based.segmentCount,
+            random_seed=needs_based.randomSeed,
+            min_answered_share=needs_based.minAnsweredShare,
+            centre_respondents=needs_based.centreRespondents,
+            pca_components=needs_based.pcaComponents,
+        ),
         value_based=None
         if value_based is None
         else model.ValueBasedOptions(
-            None if value_based.valueMetric is None else model.ValueMetric(value_based.valueMetric),
-            value_based.tierCount,
+            value_metric=None
+            if value_based.valueMetric is None
+            else model.ValueMetric(value_based.valueMetric),
+            tier_count=value_based.tierCount,
+            as_of_date=value_based.asOfDate,
+            horizon_months=value_based.horizonMonths,
+            annual_discount_rate=value_based.annualDiscountRate,
         ),
     )
+
+
+def _a_priori(options: t.APrioriParameters) -> model.APrioriOptions:
+    rules = tuple(
+        model.Rule(
+            segment_code=rule.segmentCode,
+            segment_name=rule.segmentName,
+            conditions=tuple(
+                model.Condition(
+                    attribute=condition.attribute,
+                    operator=model.ConditionOperator(condition.operator),
+                    values=tuple(_items(condition.values, "value")),
+                )
+                for condition in _items(rule.conditions, "condition")
+            ),
+        )
+        for rule in _items(options.rules, "rule")
+    )
+    return model.APrioriOptions(
+        group_by=tuple(_items(options.groupBy, "attribute")),
+        rules=rules,
+        default_segment_code=options.defaultSegmentCode,
+        company_size_bands=_bands(options.companySizeBands),
+        age_bands=_bands(options.ageBands),
+        minimum_segment_size=options.minimumSegmentSize,
+    )
+
+
+def _bands(bands: t.BandList | None) -> tuple[model.Band, ...] | None:
+    if bands is None:
+        return None
+    return tuple(model.Band(band.name, band.upperBound) for band in _items(bands, "band"))
 
 
 def method_or_none(method: str | None) -> model.SegmentationMethod | None:
@@ -62,11 +103,18 @@ def run(run_: model.SegmentationRun) -> t.SegmentationRun:
         assignedCount=run_.assigned_count,
         unassignedCount=run_.unassigned_count,
         metrics=t.MetricList(metric=[t.Metric(name=m.name, value=m.value) for m in run_.metrics]),
-        segments=t.SegmentList(segment=[_segment(s) for s in run_.segments]),
+        segments=t.SegmentList(segment=[segment(s) for s in run_.segments]),
+        failureReason=run_.failure_reason,
+        startedBy=run_.started_by,
+        lossMakingSegments=t.SegmentCodeList(segmentCode=list(run_.loss_making_segments)),
     )
 
 
-def _segment(segment: model.Segment) -> t.Segment:
+def runs(found: list[model.SegmentationRun]) -> t.SegmentationRunList:
+    return t.SegmentationRunList(run=[run(r) for r in found])
+
+
+def segment(segment: model.Segment) -> t.Segment:
     return t.Segment(
         code=segment.code,
         name=segment.name,
@@ -78,6 +126,11 @@ def _segment(segment: model.Segment) -> t.Segment:
         profile=t.ProfileEntryList(
             entry=[t.ProfileEntry(attribute=a, value=v) for a, v in segment.profile]
         ),
+        revenue=segment.revenue,
+        cost=segment.cost,
+        profit=segment.profit,
+        profitable=segment.profitable,
+        owner=segment.owner,
     )
 
 
@@ -117,6 +170,9 @@ def value_scores(scores: model.ValueScores) -> tuple[Any, Any]:
                     rfmSegment=s.rfm_segment,
                     predictedClv=s.predicted_clv,
                     valueTier=s.value_tier,
+                    probabilityAlive=s.probability_alive,
+                    expectedPurchases=s.expected_purchases,
+                    acquisitionCost=s.acquisition_cost,
                 )
                 for s in scores.scores
             ]
@@ -136,4 +192,26 @@ def member_page(page: model.MemberPage) -> tuple[Any, ...]:
         page.total_count,
         t.SegmentMemberList(member=members),
         page.next_page_token,
+    )
+
+
+def comparison(found: model.RunComparison) -> tuple[Any, ...]:
+    transitions = [
+        t.Transition(
+            fromSegmentCode=x.from_segment_code,
+            toSegmentCode=x.to_segment_code,
+            customerCount=x.customer_count,
+            valueBefore=x.value_before,
+            valueAfter=x.value_after,
+        )
+        for x in found.transitions
+    ]
+    return (
+        found.from_run_id,
+        found.to_run_id,
+        t.TransitionList(transition=transitions),
+        found.stayed_share,
+        found.adjusted_rand_index,
+        found.entered_count,
+        found.left_count,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from spyne import Integer32, ServiceBase, rpc
+from spyne import Double, Integer32, ServiceBase, rpc
 
 from segmentation_service import services
 from segmentation_service.soap import mapping
@@ -34,7 +34,8 @@ class SegmentationService(ServiceBase):
         request = mapping.segmentation_request(
             method, label, customerIds, aPriori, needsBased, valueBased
         )
-        return mapping.run(services.segment_customers(request, _uow(ctx)))
+        caller = getattr(ctx.udc, "username", None)
+        return mapping.run(services.segment_customers(request, _uow(ctx), started_by=caller))
 
     @rpc(
         t.required(t.CustomerId),
@@ -84,3 +85,63 @@ class SegmentationService(ServiceBase):
             segmentCode, runId, mapping.method_or_none(method), pageSize, pageToken, _uow(ctx)
         )
         return mapping.member_page(page)
+
+    @rpc(
+        t.required(t.RunId),
+        t.required(t.SegmentCode),
+        t.required(t.ShortText),
+        _returns=t.required(t.Segment),
+        _out_variable_name="segment",
+        _throws=OPERATION_FAULTS["SetSegmentOwner"],
+    )
+    def SetSegmentOwner(ctx, runId, segmentCode, owner):  # type: ignore[no-untyped-def]
+        return mapping.segment(services.set_segment_owner(runId, segmentCode, owner, _uow(ctx)))
+
+    @rpc(
+        t.required(t.RunId),
+        _returns=t.required(t.SegmentationRun),
+        _out_variable_name="run",
+        _throws=OPERATION_FAULTS["GetSegmentationRun"],
+    )
+    def GetSegmentationRun(ctx, runId):  # type: ignore[no-untyped-def]
+        return mapping.run(services.get_segmentation_run(runId, _uow(ctx)))
+
+    @rpc(
+        t.optional(t.SegmentationMethod),
+        t.optional(t.RunListLimit),
+        t.optional(t.RunId),
+        _returns=t.required(t.SegmentationRunList),
+        _out_variable_name="runs",
+        _throws=OPERATION_FAULTS["ListSegmentationRuns"],
+    )
+    def ListSegmentationRuns(ctx, method, limit, before):  # type: ignore[no-untyped-def]
+        found = services.list_segmentation_runs(
+            mapping.method_or_none(method), limit, before, _uow(ctx)
+        )
+        return mapping.runs(found)
+
+    @rpc(
+        t.required(t.RunId),
+        t.required(t.RunId),
+        _returns=(
+            t.required(t.RunId),
+            t.required(t.RunId),
+            t.required(t.TransitionList),
+            t.required(Double),
+            t.required(Double),
+            t.required(Integer32),
+            t.required(Integer32),
+        ),
+        _out_variable_names=(
+            "fromRunId",
+            "toRunId",
+            "transitions",
+            "stayedShare",
+            "adjustedRandIndex",
+            "enteredCount",
+            "leftCount",
+        ),
+        _throws=OPERATION_FAULTS["CompareSegmentationRuns"],
+    )
+    def CompareSegmentationRuns(ctx, fromRunId, toRunId):  # type: ignore[no-untyped-def]
+        return mapping.comparison(services.compare_segmentation_runs(fromRunId, toRunId, _uow(ctx)))

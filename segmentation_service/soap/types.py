@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from spyne import ComplexModel, Date, DateTime, Double, Integer32, Long, Unicode
+from spyne import Boolean, ComplexModel, Date, DateTime, Double, Integer32, Long, Unicode
 
 TNS = "urn:customer-segmentation:v1"
 
@@ -47,6 +47,28 @@ RandomSeed = Integer32(ge=0, type_name="RandomSeed")
 HorizonMonths = Integer32(ge=1, le=120, type_name="HorizonMonths")
 DiscountRate = Double(ge=0, le=1, type_name="DiscountRate")
 RfmScore = Unicode(pattern="[1-5][1-5][1-5]", type_name="RfmScore")
+ConditionOperator = Unicode(
+    values=[
+        "Equals", "NotEquals", "In", "NotIn", "GreaterThan", "GreaterOrEqual", "LessThan",
+        "LessOrEqual", "Between", "IsMissing",
+    ],
+    type_name="ConditionOperator",
+)  # fmt: skip
+RuleAttribute = Unicode(
+    values=[
+        "customerType", "industry", "employeeCount", "annualRevenue", "region", "country",
+        "birthYear", "preferredChannel", "signupDate", "acquisitionCost", "annualCostToServe",
+        "companySize", "ageBand",
+    ],
+    type_name="RuleAttribute",
+)  # fmt: skip
+ShortText = Unicode(min_len=1, max_len=200, type_name="ShortText")
+ConditionValue = Unicode(max_len=200, type_name="ConditionValue")
+BandName = Unicode(min_len=1, max_len=64, type_name="BandName")
+MinimumSegmentSize = Integer32(ge=1, type_name="MinimumSegmentSize")
+Share = Double(ge=0, le=1, type_name="Share")
+PcaComponents = Integer32(ge=1, le=50, type_name="PcaComponents")
+RunListLimit = Integer32(ge=1, le=100, type_name="RunListLimit")
 Text = Unicode
 
 
@@ -81,11 +103,20 @@ class Segment(_Model):
         ("totalValue", required(Double)),
         ("averageValue", required(Double)),
         ("profile", required(ProfileEntryList)),
+        ("revenue", optional(Double)),
+        ("cost", optional(Double)),
+        ("profit", optional(Double)),
+        ("profitable", optional(Boolean)),
+        ("owner", optional(ShortText)),
     ]
 
 
 class SegmentList(_Model):
     _type_info = [("segment", repeated(Segment))]
+
+
+class SegmentCodeList(_Model):
+    _type_info = [("segmentCode", repeated(SegmentCode))]
 
 
 class SegmentationRun(_Model):
@@ -101,7 +132,14 @@ class SegmentationRun(_Model):
         ("unassignedCount", required(Integer32)),
         ("metrics", required(MetricList)),
         ("segments", required(SegmentList)),
+        ("failureReason", optional(Text)),
+        ("startedBy", optional(Text)),
+        ("lossMakingSegments", optional(SegmentCodeList)),
     ]
+
+
+class SegmentationRunList(_Model):
+    _type_info = [("run", repeated(SegmentationRun))]
 
 
 class CustomerIdList(_Model):
@@ -121,16 +159,71 @@ class CustomerAttributeList(_Model):
     _type_info = [("attribute", repeated(CustomerAttribute, min_occurs=1, max_occurs=6))]
 
 
+class ConditionValueList(_Model):
+    _type_info = [("value", repeated(ConditionValue, max_occurs=100))]
+
+
+class Condition(_Model):
+    _type_info = [
+        ("attribute", required(RuleAttribute)),
+        ("operator", required(ConditionOperator)),
+        ("values", optional(ConditionValueList)),
+    ]
+
+
+class ConditionList(_Model):
+    _type_info = [("condition", repeated(Condition, min_occurs=1, max_occurs=20))]
+
+
+class Rule(_Model):
+    _type_info = [
+        ("segmentCode", required(SegmentCode)),
+        ("segmentName", required(ShortText)),
+        ("conditions", required(ConditionList)),
+    ]
+
+
+class RuleList(_Model):
+    _type_info = [("rule", repeated(Rule, min_occurs=1, max_occurs=100))]
+
+
+class Band(_Model):
+    _type_info = [("name", required(BandName)), ("upperBound", optional(Double))]
+
+
+class BandList(_Model):
+    _type_info = [("band", repeated(Band, min_occurs=1, max_occurs=20))]
+
+
 class APrioriParameters(_Model):
-    _type_info = [("groupBy", required(CustomerAttributeList))]
+    _type_info = [
+        ("groupBy", optional(CustomerAttributeList)),
+        ("rules", optional(RuleList)),
+        ("defaultSegmentCode", optional(SegmentCode)),
+        ("companySizeBands", optional(BandList)),
+        ("ageBands", optional(BandList)),
+        ("minimumSegmentSize", optional(MinimumSegmentSize)),
+    ]
 
 
 class NeedsBasedParameters(_Model):
-    _type_info = [("segmentCount", optional(SegmentCount)), ("randomSeed", optional(RandomSeed))]
+    _type_info = [
+        ("segmentCount", optional(SegmentCount)),
+        ("randomSeed", optional(RandomSeed)),
+        ("minAnsweredShare", optional(Share)),
+        ("centreRespondents", optional(Boolean)),
+        ("pcaComponents", optional(PcaComponents)),
+    ]
 
 
 class ValueBasedParameters(_Model):
-    _type_info = [("valueMetric", optional(ValueMetric)), ("tierCount", optional(TierCount))]
+    _type_info = [
+        ("valueMetric", optional(ValueMetric)),
+        ("tierCount", optional(TierCount)),
+        ("asOfDate", optional(Date)),
+        ("horizonMonths", optional(HorizonMonths)),
+        ("annualDiscountRate", optional(DiscountRate)),
+    ]
 
 
 # ---------------------------------------------------------- GetCustomerSegment
@@ -167,6 +260,9 @@ class CustomerValueScore(_Model):
         ("rfmSegment", optional(Text)),
         ("predictedClv", optional(Double)),
         ("valueTier", optional(Text)),
+        ("probabilityAlive", optional(Share)),
+        ("expectedPurchases", optional(Double)),
+        ("acquisitionCost", optional(Double)),
     ]
 
 
@@ -186,3 +282,18 @@ class SegmentMember(_Model):
 
 class SegmentMemberList(_Model):
     _type_info = [("member", repeated(SegmentMember))]
+
+
+# ----------------------------------------------------- CompareSegmentationRuns
+class Transition(_Model):
+    _type_info = [
+        ("fromSegmentCode", required(SegmentCode)),
+        ("toSegmentCode", required(SegmentCode)),
+        ("customerCount", required(Integer32)),
+        ("valueBefore", required(Double)),
+        ("valueAfter", required(Double)),
+    ]
+
+
+class TransitionList(_Model):
+    _type_info = [("transition", repeated(Transition))]

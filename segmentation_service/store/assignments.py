@@ -77,6 +77,15 @@ class AssignmentRepository:
             reason=found.reason,
         )
 
+    def of_run(self, run_id: int) -> pd.DataFrame:
+        """Every assigned customer of a run: customer_id, segment_code, value."""
+        a = table(AssignmentRow).c
+        query = select(a.customer_id, a.segment_code, a.value).where(
+            a.run_id == run_id, a.segment_code.is_not(None)
+        )
+        frame = pd.read_sql(query, self._session.connection())
+        return frame.astype({"customer_id": object, "segment_code": object, "value": float})
+
     def page(
         self, run_id: int, segment_code: str, after: str | None, limit: int
     ) -> list[SegmentMember]:

@@ -40,6 +40,7 @@ class RunRepository:
         label: str | None,
         parameters: dict[str, Any],
         started_at: datetime,
+        started_by: str | None = None,
     ) -> int:
         row = RunRow(
             method=method.value,
@@ -48,6 +49,7 @@ class RunRepository:
             started_at=to_naive_utc(started_at),
             parameters=parameters,
             metrics={},
+            started_by=started_by,
         )
         self._session.add(row)
         self._session.flush()
@@ -76,6 +78,8 @@ class RunRepository:
                 total_value=segment.total_value,
                 average_value=segment.average_value,
                 profile=[list(entry) for entry in segment.profile],
+                revenue=segment.revenue,
+                cost=segment.cost,
             )
             for ordinal, segment in enumerate(segments)
         )
@@ -106,8 +110,20 @@ class RunRepository:
 
     def get(self, run_id: int) -> SegmentationRun | None:
         row = self._session.get(RunRow, run_id)
-        if row is None:
-            return None
+        return None if row is None else self._run(row)
+
+    def newest(
+        self, method: SegmentationMethod | None, limit: int, before: int | None
+    ) -> list[SegmentationRun]:
+        """Runs newest first, of one method or all, with ids below ``before``."""
+        query = select(RunRow).order_by(RunRow.run_id.desc()).limit(limit)
+        if method is not None:
+            query = query.where(RunRow.method == method.value)
+        if before is not None:
+            query = query.where(RunRow.run_id < before)
+        return [self._run(row) for row in self._session.scalars(query)]
+
+    def _run(self, row: RunRow) -> SegmentationRun:
         return SegmentationRun(
             run_id=row.run_id,
             method=SegmentationMethod(row.method),
@@ -119,9 +135,18 @@ class RunRepository:
             assigned_count=row.assigned_count,
             unassigned_count=row.unassigned_count,
             metrics=tuple(Metric(name, float(value)) for name, value in row.metrics.items()),
-            segments=tuple(self.segments(run_id)),
+            segments=tuple(self.segments(row.run_id)),
             failure_reason=row.failure_reason,
+            started_by=row.started_by,
         )
+
+    def set_owner(self, run_id: int, code: str, owner: str) -> Segment | None:
+        row = self._session.get(SegmentRow, (run_id, code))
+        if row is None:
+            return None
+        row.owner = owner
+        self._session.flush()
+        return _segment(row)
 
     def segments(self, run_id: int) -> list[Segment]:
         query = select(SegmentRow).where(SegmentRow.run_id == run_id).order_by(SegmentRow.ordinal)
@@ -161,4 +186,7 @@ def _segment(row: SegmentRow) -> Segment:
         total_value=row.total_value,
         average_value=row.average_value,
         profile=tuple((str(attribute), str(value)) for attribute, value in row.profile),
+        revenue=row.revenue,
+        cost=row.cost,
+        owner=row.owner,
     )

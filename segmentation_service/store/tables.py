@@ -105,6 +105,7 @@ class RunRow(Base):
     # so ScoreCustomerValue can score customers against the latest run.
     model: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     failure_reason: Mapped[str | None] = mapped_column(Text)
+    started_by: Mapped[str | None] = mapped_column(String(ID_LENGTH))
 
 
 class SegmentRow(Base):
@@ -122,6 +123,11 @@ class SegmentRow(Base):
     total_value: Mapped[float] = mapped_column(Float)
     average_value: Mapped[float] = mapped_column(Float)
     profile: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
+    # Profitability over the run's observation: revenue net of returns;
+    # cost = transaction costs + cost to serve.
+    revenue: Mapped[float | None] = mapped_column(Float)
+    cost: Mapped[float | None] = mapped_column(Float)
+    owner: Mapped[str | None] = mapped_column(String(200))
 
 
 class AssignmentRow(Base):
@@ -143,3 +149,30 @@ class AssignmentRow(Base):
     score: Mapped[float | None] = mapped_column(Float)
     value: Mapped[float | None] = mapped_column(Float)
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class UserRow(Base):
+    """Who may call the service, in which role.
+
+    ``password_hash`` is a salted, slow hash for PasswordText tokens;
+    PasswordDigest needs the password itself, kept only encrypted
+    (``password_encrypted``) with the service's secret key.
+    """
+
+    __tablename__ = "users"
+
+    username: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    password_encrypted: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class UsedNonceRow(Base):
+    """WS-Security nonces seen within the replay window, shared by all workers."""
+
+    __tablename__ = "used_nonces"
+    __table_args__ = (Index("ix_used_nonces_seen_at", "seen_at"),)
+
+    nonce: Mapped[str] = mapped_column(String(128), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(DateTime)

@@ -475,9 +475,9 @@ def test_unknown_enumeration_value_is_answered_with_the_allowed_values(
             "customerIds",
         ),
         (
-            "<tns:SegmentCustomers><tns:method>APriori</tns:method><tns:aPriori/>"
-            "</tns:SegmentCustomers>",
-            "aPriori.groupBy",
+            "<tns:SegmentCustomers><tns:method>APriori</tns:method>"
+            "<tns:aPriori><tns:groupBy/></tns:aPriori></tns:SegmentCustomers>",
+            "aPriori.groupBy.attribute",
         ),
     ],
     ids=[

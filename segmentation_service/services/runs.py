@@ -1,0 +1,76 @@
+"""Runs as an analyst sees them: one run, the newest runs, two runs compared, segment owners."""
+
+from __future__ import annotations
+
+from segmentation_service.domain.errors import InvalidRequest, RunNotFound, SegmentNotFound
+from segmentation_service.domain.model import (
+    RunComparison,
+    RunStatus,
+    Segment,
+    SegmentationMethod,
+    SegmentationRun,
+)
+from segmentation_service.engines.migration import compare_assignments
+from segmentation_service.store.uow import UnitOfWork
+
+DEFAULT_RUN_LIMIT = 20
+MAX_RUN_LIMIT = 100
+MAX_OWNER_LENGTH = 200
+
+
+def get_segmentation_run(run_id: int, uow: UnitOfWork) -> SegmentationRun:
+    with uow:
+        run = uow.runs.get(run_id)
+    if run is None:
+        raise RunNotFound(run_id)
+    return run
+
+
+def list_segmentation_runs(
+    method: SegmentationMethod | None, limit: int | None, before: int | None, uow: UnitOfWork
+) -> list[SegmentationRun]:
+    """Runs newest first; ``before`` continues a listing after its last run id."""
+    count = DEFAULT_RUN_LIMIT if limit is None else limit
+    if not 1 <= count <= MAX_RUN_LIMIT:
+        raise InvalidRequest("limit", f"must be between 1 and {MAX_RUN_LIMIT}, got {count}")
+    if before is not None and before < 1:
+        raise InvalidRequest("before", f"must be a run id (at least 1), got {before}")
+    with uow:
+        return uow.runs.newest(method, count, before)
+
+
+def compare_segmentation_runs(from_run_id: int, to_run_id: int, uow: UnitOfWork) -> RunComparison:
+    """The migration matrix from one completed run to another."""
+    with uow:
+        for run_id in (from_run_id, to_run_id):
+            found = uow.runs.method_of(run_id)
+            if found is None:
+                raise RunNotFound(run_id)
+            if found[1] is not RunStatus.COMPLETED:
+                raise RunNotFound(run_id, f"has no results (status {found[1].value})")
+        before = uow.assignments.of_run(from_run_id)
+        after = uow.assignments.of_run(to_run_id)
+    migration = compare_assignments(before, after)
+    return RunComparison(
+        from_run_id=from_run_id,
+        to_run_id=to_run_id,
+        transitions=migration.transitions,
+        stayed_share=migration.stayed_share,
+        adjusted_rand_index=migration.adjusted_rand_index,
+        entered_count=migration.entered_count,
+        left_count=migration.left_count,
+    )
+
+
+def set_segment_owner(run_id: int, segment_code: str, owner: str, uow: UnitOfWork) -> Segment:
+    name = owner.strip()
+    if not name or len(name) > MAX_OWNER_LENGTH:
+        raise InvalidRequest("owner", f"must be 1 to {MAX_OWNER_LENGTH} non-blank characters")
+    with uow:
+        if uow.runs.method_of(run_id) is None:
+            raise RunNotFound(run_id)
+        segment = uow.runs.set_owner(run_id, segment_code, name)
+        if segment is None:
+            raise SegmentNotFound(run_id, segment_code)
+        uow.commit()
+    return segment
