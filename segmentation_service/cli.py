@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
-from segmentation_service.config import Settings
+from segmentation_service.config import DEFAULT_SECRET_KEY_FILE, Settings
+from segmentation_service.services.auth import (
+    ROLES,
+    UserAdministrationError,
+    add_user,
+    list_users,
+    remove_user,
+    set_role,
+)
 from segmentation_service.store.database import Store
+from segmentation_service.store.secret_key import PasswordCipher, SecretKeyError
+from segmentation_service.store.uow import UnitOfWork
 
 logger = logging.getLogger("segmentation_service")
 
@@ -76,7 +87,37 @@ def _parser() -> argparse.ArgumentParser:
         help="serve on an inherited, already bound socket (socket activation)",
     )
     serve.set_defaults(handler=_serve)
+
+    _add_users_parser(commands)
     return parser
+
+
+def _add_users_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    users = commands.add_parser("users", help="manage who may call the service, in which role")
+    actions = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    roles = f"one of {', '.join(ROLES)}"
+
+    add = actions.add_parser(
+        "add",
+        help="add a user",
+        description="The password is read from standard input: one line when it is not a "
+        "terminal, else a hidden prompt, twice.",
+    )
+    add.add_argument("username", metavar="USERNAME")
+    add.add_argument("--role", required=True, choices=ROLES, metavar="ROLE", help=roles)
+    add.set_defaults(handler=_users_add)
+
+    listing = actions.add_parser("list", help="list users with their roles (never secrets)")
+    listing.set_defaults(handler=_users_list)
+
+    remove = actions.add_parser("remove", help="remove a user")
+    remove.add_argument("username", metavar="USERNAME")
+    remove.set_defaults(handler=_users_remove)
+
+    set_role = actions.add_parser("set-role", help="change a user's role")
+    set_role.add_argument("username", metavar="USERNAME")
+    set_role.add_argument("role", choices=ROLES, metavar="ROLE", help=roles)
+    set_role.set_defaults(handler=_users_set_role)
 
 
 def _positive(text: str) -> int:
@@ -141,10 +182,81 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if report.rejected else 0
 
 
+def _cipher(settings: Settings) -> PasswordCipher:
+    return PasswordCipher.from_settings(settings.secret_key, Path(DEFAULT_SECRET_KEY_FILE))
+
+
+def _read_password() -> str:
+    """One line of standard input, or (on a terminal) a hidden prompt answered twice alike."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat the password: ") != password:
+        raise UserAdministrationError("the two passwords differ; nothing was changed")
+    return password
+
+
+def _users_add(args: argparse.Namespace, settings: Settings) -> int:
+    def add(uow: UnitOfWork) -> str:
+        password = _read_password()
+        user = add_user(args.username, args.role, password, _cipher(settings), uow)
+        return f"added {user.username} ({user.role})"
+
+    return _user_command(settings, add)
+
+
+def _users_list(_args: argparse.Namespace, settings: Settings) -> int:
+    def listing(uow: UnitOfWork) -> str:
+        users = list_users(uow)
+        if not users:
+            return "no users yet; add one with: segmentation-service users add USERNAME --role ROLE"
+        rows = [("username", "role", "created")]
+        rows += [(u.username, u.role, u.created_at.isoformat(timespec="seconds")) for u in users]
+        name_width, role_width = (max(len(row[column]) for row in rows) for column in (0, 1))
+        return "\n".join(f"{n:<{name_width}}  {r:<{role_width}}  {c}" for n, r, c in rows)
+
+    return _user_command(settings, listing)
+
+
+def _users_remove(args: argparse.Namespace, settings: Settings) -> int:
+    def remove(uow: UnitOfWork) -> str:
+        remove_user(args.username, uow)
+        return f"removed {args.username}"
+
+    return _user_command(settings, remove)
+
+
+def _users_set_role(args: argparse.Namespace, settings: Settings) -> int:
+    def change(uow: UnitOfWork) -> str:
+        set_role(args.username, args.role, uow)
+        return f"{args.username} is now {args.role}"
+
+    return _user_command(settings, change)
+
+
+def _user_command(settings: Settings, command: Callable[[UnitOfWork], str]) -> int:
+    """Print what ``command`` did, or its error on stderr with exit status 1."""
+    store = _store(settings)
+    try:
+        print(command(store.unit_of_work()))
+    except (UserAdministrationError, SecretKeyError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    finally:
+        store.dispose()
+    return 0
+
+
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from segmentation_service.server import serve
 
     _store(settings).dispose()
+    if settings.auth:
+        try:  # creates the key file before the workers start, and fails early on a bad key
+            _cipher(settings)
+        except SecretKeyError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
     serve(settings, socket_fd=args.socket_fd)
     return 0
 

@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 DEFAULT_DATABASE_URL = "sqlite:///var/segmentation.db"
+# Where the generated secret key lives when SEGMENTATION_SECRET_KEY is not set.
+DEFAULT_SECRET_KEY_FILE = "var/secret.key"
+
+
+def on_off(text: str) -> bool:
+    """``on`` or ``off`` (any case); anything else is an error, never a silent default."""
+    value = text.strip().lower()
+    if value not in ("on", "off"):
+        raise ValueError(f"expected 'on' or 'off', got {text!r}")
+    return value == "on"
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError(f"must be at least 1, got {value}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -17,6 +34,11 @@ class Settings:
 
     ``public_url`` is the address written into the served WSDL's
     ``soap:address``; it is never taken from a request's Host header.
+
+    ``auth`` is on unless ``SEGMENTATION_AUTH=off``. ``secret_key`` (a Fernet
+    key) encrypts the passwords PasswordDigest needs; without it a key is
+    generated into ``var/secret.key`` on first use. A PasswordDigest token's
+    Created time may be ``auth_window_seconds`` away from now, either way.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -26,12 +48,16 @@ class Settings:
     workers: int = 2
     max_request_bytes: int = 4 * 1024 * 1024
     log_level: str = "INFO"
+    auth: bool = True
+    secret_key: str | None = field(default=None, repr=False)
+    auth_window_seconds: int = 300
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Read ``SEGMENTATION_*`` variables; keyword overrides that are not None win."""
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
+        kind: Callable[[str], Any]
         for name, kind in (
             ("database_url", str),
             ("host", str),
@@ -40,6 +66,9 @@ class Settings:
             ("workers", int),
             ("max_request_bytes", int),
             ("log_level", str),
+            ("auth", on_off),
+            ("secret_key", str),
+            ("auth_window_seconds", positive_int),
         ):
             raw = env.get(f"SEGMENTATION_{name.upper()}")
             if raw:

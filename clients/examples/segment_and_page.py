@@ -1,17 +1,27 @@
 """Run a value-based segmentation and page through the first segment, with plain zeep.
 
-Usage: python segment_and_page.py http://127.0.0.1:8000/soap?wsdl
+Usage: SEGMENTATION_USERNAME=ana SEGMENTATION_PASSWORD=... \
+       python segment_and_page.py http://127.0.0.1:8000/soap?wsdl
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 import zeep
 from lxml import etree
 from zeep.exceptions import Fault
+from zeep.wsse.username import UsernameToken
 
-client = zeep.Client(sys.argv[1])  # also loads segmentation.xsd, imported by the WSDL
+# The service wants a WS-Security UsernameToken (an analyst's, to run segmentations).
+# PasswordDigest sends a hash of a fresh nonce, the time and the password, never the
+# password itself; the service accepts each nonce once. Leave the variables unset only
+# for a demo server started with SEGMENTATION_AUTH=off.
+username = os.environ.get("SEGMENTATION_USERNAME")
+password = os.environ.get("SEGMENTATION_PASSWORD", "")
+wsse = UsernameToken(username, password, use_digest=True) if username else None
+client = zeep.Client(sys.argv[1], wsse=wsse)  # also loads segmentation.xsd, imported by the WSDL
 service = client.service
 
 try:

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import getpass
+import os
+import sys
 from collections.abc import Sequence
 
-from .connection import DEFAULT_TIMEOUT_SECONDS, WSDL_ENV_VAR, default_wsdl_url
+from .connection import (
+    DEFAULT_TIMEOUT_SECONDS,
+    PASSWORD_ENV_VAR,
+    USERNAME_ENV_VAR,
+    WSDL_ENV_VAR,
+    default_wsdl_url,
+)
 from .request_builders import (
     CUSTOMER_ATTRIBUTES,
     SEGMENTATION_METHODS,
@@ -155,6 +164,24 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         metavar="SECONDS",
         help="HTTP timeout; segment waits for the whole run (default: %(default)g)",
     )
+    credentials = parser.add_argument_group(
+        "credentials", "a WS-Security UsernameToken sent with every request"
+    )
+    credentials.add_argument(
+        "--username", metavar="NAME", help=f"who calls (default: ${USERNAME_ENV_VAR})"
+    )
+    credentials.add_argument(
+        "--password",
+        metavar="SECRET",
+        help=f"the user's password (default: ${PASSWORD_ENV_VAR}, else a prompt on a "
+        "terminal); prefer the variable, a command line is visible to other local users",
+    )
+    credentials.add_argument(
+        "--password-digest",
+        action="store_true",
+        help="send PasswordDigest (nonce and time, never the password itself) "
+        "instead of PasswordText",
+    )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     segment_parser = _add_segment_parser(subparsers)
     _add_customer_segment_parser(subparsers)
@@ -182,10 +209,27 @@ def _check_segment_options(parser: argparse.ArgumentParser, args: argparse.Names
             parser.error(f"{flag} applies only to --method {method}")
 
 
+def _resolve_credentials(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Fill username and password from the environment, or the password from a prompt."""
+    if args.username is None:
+        args.username = os.environ.get(USERNAME_ENV_VAR) or None
+    if args.username is None:
+        if args.password is not None or args.password_digest:
+            parser.error(f"--password and --password-digest need --username or ${USERNAME_ENV_VAR}")
+        return
+    if args.password is None:
+        args.password = os.environ.get(PASSWORD_ENV_VAR)
+    if args.password is None:
+        if not sys.stdin.isatty():
+            parser.error(f"--username needs a password: --password or ${PASSWORD_ENV_VAR}")
+        args.password = getpass.getpass(f"Password for {args.username}: ")
+
+
 def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Parse and cross-check the command line; usage errors exit with status 2."""
     parser, segment_parser = _build_parsers()
     args = parser.parse_args(argv)
+    _resolve_credentials(parser, args)
     if args.command == "segment":
         _check_segment_options(segment_parser, args)
     elif args.command == "score":

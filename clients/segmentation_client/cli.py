@@ -7,13 +7,15 @@ Exit statuses: 0 success; 2 usage error or a fault blaming the request
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 
 from zeep.exceptions import Error as ZeepError
 from zeep.exceptions import Fault
 
 from .arguments import parse_arguments
 from .commands import run_command
-from .connection import Connection, connect
+from .connection import Connection, username_token
+from .connection import connect as open_connection
 from .faults import is_soap_fault, parse_fault
 from .output import make_console, print_error, report_fault
 from .paging import PagingError
@@ -26,9 +28,14 @@ EXIT_INTERRUPTED = 130
 Connect = Callable[[str, str | None, float], Connection]
 
 
-def main(argv: Sequence[str] | None = None, *, connect: Connect = connect) -> int:
+def main(argv: Sequence[str] | None = None, *, connect: Connect | None = None) -> int:
     """Entry point; `connect` is replaceable so tests can supply a fake service."""
     args = parse_arguments(argv)
+    if connect is None:
+        token = None
+        if args.username is not None:
+            token = username_token(args.username, args.password, args.password_digest)
+        connect = partial(open_connection, wsse=token)
     try:
         connection = connect(args.wsdl, args.endpoint, args.timeout)
     except TRANSPORT_ERRORS as error:

@@ -1,99 +1,101 @@
-"""A priori segmentation: groups of customers by known attributes."""
+"""A priori segmentation: customers grouped by known attributes, or sorted by ordered rules."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClusterMixin
 
-from segmentation_service.domain.model import GROUPABLE_ATTRIBUTES, SegmentDefinition
+from segmentation_service.domain.model import GROUPABLE_ATTRIBUTES, Band, Rule, SegmentDefinition
 from segmentation_service.engines.base import FittedSegmentation, make_code
+from segmentation_service.engines.rules import (
+    UNKNOWN,
+    InvalidRuleError,
+    ParsedRule,
+    attribute_values,
+    default_segment_name,
+    first_matches,
+    parse_rules,
+    validate_bands,
+)
+
+__all__ = ["APrioriSegmenter", "InvalidRuleError", "derive_attributes"]
 
 OTHER_CODE = "OTHER"
-UNKNOWN = "Unknown"
 
 # EU recommendation 2003/361: micro < 10, small < 50, medium < 250 employees.
-COMPANY_SIZE_BANDS: tuple[tuple[float, str], ...] = (
-    (10, "Micro"),
-    (50, "Small"),
-    (250, "Medium"),
-    (math.inf, "Large"),
+COMPANY_SIZE_BANDS: tuple[Band, ...] = (
+    Band("Micro", 10),
+    Band("Small", 50),
+    Band("Medium", 250),
+    Band("Large"),
 )
 # Upper age bounds (exclusive) of each band; under-18s get their own band.
-AGE_BANDS: tuple[tuple[float, str], ...] = (
-    (18, "Under 18"),
-    (25, "18-24"),
-    (35, "25-34"),
-    (45, "35-44"),
-    (55, "45-54"),
-    (65, "55-64"),
-    (math.inf, "65+"),
+AGE_BANDS: tuple[Band, ...] = (
+    Band("Under 18", 18),
+    Band("18-24", 25),
+    Band("25-34", 35),
+    Band("35-44", 45),
+    Band("45-54", 55),
+    Band("55-64", 65),
+    Band("65+"),
 )
-SOURCE_COLUMNS = {
-    "customerType": "customer_type",
-    "industry": "industry",
-    "companySize": "employee_count",
-    "region": "region",
-    "ageBand": "birth_year",
-    "preferredChannel": "preferred_channel",
-}
-
-
-def band(values: pd.Series, bands: Sequence[tuple[float, str]]) -> pd.Series:
-    """Label each number with the first band whose upper bound exceeds it."""
-    numbers = pd.to_numeric(values, errors="coerce").astype(float)
-    labels = pd.Series(UNKNOWN, index=values.index, dtype=object)
-    remaining = numbers.notna()
-    for upper, label in bands:
-        hit = remaining & (numbers < upper)
-        labels[hit] = label
-        remaining &= ~hit
-    return labels
 
 
 def derive_attributes(
     customers: pd.DataFrame,
     reference_date: date,
-    attributes: Sequence[str] = GROUPABLE_ATTRIBUTES,
+    attributes: Sequence[str] | None = None,
+    company_size_bands: Sequence[Band] | None = None,
+    age_bands: Sequence[Band] | None = None,
 ) -> pd.DataFrame:
-    """The groupable ``attributes`` (XSD names) of each customer; missing values become Unknown.
+    """The groupable ``attributes`` (XSD names, default all) of each customer; missing: Unknown.
 
-    Age is the reference year minus the birth year. Raises ValueError naming
-    the columns of ``customers`` the attributes need but which are absent.
+    Company size and age band follow the given bands (default the EU sizes
+    and the age bands above); age is the reference year minus the birth
+    year. Raises ValueError naming the columns of ``customers`` the
+    attributes need but which are absent, InvalidRuleError for invalid bands.
     """
-    missing = sorted({SOURCE_COLUMNS[name] for name in attributes} - set(customers.columns))
-    if missing:
-        raise ValueError(f"customers lack the column(s) {', '.join(missing)}")
-    derived = pd.DataFrame(index=customers.index)
-    for attribute in attributes:
-        column = customers[SOURCE_COLUMNS[attribute]]
-        if attribute == "companySize":
-            derived[attribute] = band(column, COMPANY_SIZE_BANDS)
-        elif attribute == "ageBand":
-            age = reference_date.year - pd.to_numeric(column, errors="coerce")
-            derived[attribute] = band(age, AGE_BANDS)
-        else:
-            derived[attribute] = column.astype(object).where(column.notna())
-            derived[attribute] = derived[attribute].fillna(UNKNOWN).astype(str)
-    return derived
+    bands = _bands(company_size_bands, age_bands)
+    names = GROUPABLE_ATTRIBUTES if attributes is None else tuple(attributes)
+    values = attribute_values(customers, names, reference_date, bands)
+    return values.astype(object).fillna(UNKNOWN)
 
 
 class APrioriSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
-    """Group customers by known attributes; groups below a minimum size become "Other".
+    """Segment customers by known attributes: grouped by their values, or by ordered rules.
+
+    Without rules, customers are grouped by the ``group_by`` attributes and
+    groups below a minimum size become "Other". With rules, each customer
+    goes to the segment of the first rule whose conditions all hold, or to
+    ``default_segment_code``.
 
     Parameters
     ----------
     group_by : sequence of str, default=("customerType", "region")
-        XSD attribute names from ``GROUPABLE_ATTRIBUTES``.
+        XSD attribute names from ``GROUPABLE_ATTRIBUTES``; unused with rules.
     min_segment_share : float, default=0.01
         Groups with fewer than ``ceil(min_segment_share * n_customers)``
         customers are merged into the Other segment.
     reference_date : date or None, default=None
         The date ages are computed at; today when None.
+    rules : sequence of Rule, default=()
+        Domain rules, tried in order; when given, ``group_by`` and the
+        minimum size are not used.
+    default_segment_code : str, default="OTHER"
+        The segment of customers no rule matches; named "Other" when the
+        code is OTHER, else after the code.
+    company_size_bands, age_bands : sequence of Band or None, default=None
+        Bands of employee counts and ages (exclusive upper bounds, the last
+        open-ended); None: the EU company sizes and the default age bands.
+    min_segment_size : int or None, default=None
+        Minimum group size in customers; overrides ``min_segment_share``.
     """
 
     def __init__(
@@ -101,25 +103,50 @@ class APrioriSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
         group_by: Sequence[str] = ("customerType", "region"),
         min_segment_share: float = 0.01,
         reference_date: date | None = None,
+        rules: Sequence[Rule] = (),
+        default_segment_code: str = OTHER_CODE,
+        company_size_bands: Sequence[Band] | None = None,
+        age_bands: Sequence[Band] | None = None,
+        min_segment_size: int | None = None,
     ) -> None:
         self.group_by = group_by
         self.min_segment_share = min_segment_share
         self.reference_date = reference_date
+        self.rules = rules
+        self.default_segment_code = default_segment_code
+        self.company_size_bands = company_size_bands
+        self.age_bands = age_bands
+        self.min_segment_size = min_segment_size
 
     def fit(self, X: pd.DataFrame, y: None = None) -> APrioriSegmenter:
+        bands = _bands(self.company_size_bands, self.age_bands)
+        if self.rules:
+            parsed = parse_rules(tuple(self.rules), self.default_segment_code, bands)
+            return self._fit_rules(X, parsed, bands)
+        return self._fit_groups(X, bands)
+
+    def _fit_groups(self, X: pd.DataFrame, bands: Mapping[str, Sequence[Band]]) -> APrioriSegmenter:
         group_by = list(self.group_by)
         unknown = [name for name in group_by if name not in GROUPABLE_ATTRIBUTES]
         if not group_by or unknown or len(set(group_by)) != len(group_by):
             raise ValueError(f"group_by must name distinct attributes of {GROUPABLE_ATTRIBUTES}")
         if not 0 <= self.min_segment_share < 1:
             raise ValueError("min_segment_share must be in [0, 1)")
-        attributes = derive_attributes(X, self.reference_date or date.today(), group_by)
-        keys = pd.Series(
-            list(zip(*(attributes[name] for name in group_by), strict=True)), dtype=object
+        minimum = self.min_segment_size
+        if minimum is not None and (
+            isinstance(minimum, bool) or not isinstance(minimum, Integral) or minimum < 1
+        ):
+            raise ValueError("min_segment_size must be a whole number of customers >= 1, or None")
+        values = attribute_values(X, group_by, self._reference_date(), bands)
+        attributes = values.astype(object).fillna(UNKNOWN)
+        group_ids, uniques = pd.MultiIndex.from_frame(attributes).factorize()
+        keys: list[tuple[str, ...]] = [tuple(key) for key in uniques]
+        counts = np.bincount(group_ids, minlength=len(keys))
+        share_minimum = math.ceil(self.min_segment_share * len(X))
+        self.min_segment_size_ = max(1, share_minimum if minimum is None else int(minimum))
+        kept = sorted(
+            key for key, count in zip(keys, counts, strict=True) if count >= self.min_segment_size_
         )
-        sizes = keys.value_counts()
-        self.min_segment_size_ = max(1, math.ceil(self.min_segment_share * len(X)))
-        kept = sorted(sizes[sizes >= self.min_segment_size_].index)
         self.group_codes_ = _unique_codes(kept)
         self.segments_ = [
             SegmentDefinition(
@@ -130,7 +157,7 @@ class APrioriSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
             )
             for key in kept
         ]
-        merged = len(sizes) - len(kept)
+        merged = len(keys) - len(kept)
         if merged:
             self.segments_.append(
                 SegmentDefinition(
@@ -140,17 +167,61 @@ class APrioriSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
                     profile=tuple((name, "mixed") for name in group_by),
                 )
             )
-        self.labels_ = np.array(
-            [self.group_codes_.get(key, OTHER_CODE) for key in keys], dtype=object
-        )
-        self.reasons_ = np.array([self._reason(group_by, key) for key in keys], dtype=object)
+        # One label and reason per group, spread to its customers.
+        group_labels = [self.group_codes_.get(key, OTHER_CODE) for key in keys]
+        group_reasons = [self._reason(group_by, key) for key in keys]
+        self.labels_ = np.array(group_labels, dtype=object)[group_ids]
+        self.reasons_ = np.array(group_reasons, dtype=object)[group_ids]
         self.scores_ = np.full(len(X), np.nan)
         self.metrics_ = {
-            "apriori.groups": float(len(sizes)),
+            "apriori.groups": float(len(keys)),
             "apriori.mergedGroups": float(merged),
             "apriori.minimumSegmentSize": float(self.min_segment_size_),
         }
         return self
+
+    def _fit_rules(
+        self, X: pd.DataFrame, rules: tuple[ParsedRule, ...], bands: Mapping[str, Sequence[Band]]
+    ) -> APrioriSegmenter:
+        needed = list(dict.fromkeys(c.attribute for rule in rules for c in rule.conditions))
+        values = attribute_values(X, needed, self._reference_date(), bands)
+        matched = first_matches(rules, values)
+        default = self.default_segment_code
+        segments: dict[str, list[ParsedRule]] = {}
+        for rule in rules:
+            segments.setdefault(rule.code, []).append(rule)
+        self.segments_ = [_rule_segment(code, members) for code, members in segments.items()]
+        if default in segments:  # with the same name: parse_rules checked it
+            at = list(segments).index(default)
+            description = f"{self.segments_[at].description}; or matching no rule"
+            self.segments_[at] = replace(self.segments_[at], description=description)
+        else:
+            self.segments_.append(
+                SegmentDefinition(
+                    code=default,
+                    name=default_segment_name(default),
+                    description=f"Customers matching none of the {len(rules)} rules",
+                    profile=(("rule", "none matched"),),
+                )
+            )
+        # One entry per rule, then the default; matched == -1 picks the default.
+        choice = np.where(matched < 0, len(rules), matched)
+        codes = np.array([rule.code for rule in rules] + [default], dtype=object)
+        reasons = [f"matched rule {r.number} ({r.code}): {r.words()}" for r in rules]
+        reasons.append(f"matched no rule; default segment {default}")
+        self.labels_ = codes[choice]
+        self.reasons_ = np.array(reasons, dtype=object)[choice]
+        self.scores_ = np.full(len(X), np.nan)
+        defaulted = int(np.count_nonzero(matched < 0))
+        self.metrics_ = {
+            "apriori.rules": float(len(rules)),
+            "apriori.matched": float(len(X) - defaulted),
+            "apriori.defaulted": float(defaulted),
+        }
+        return self
+
+    def _reference_date(self) -> date:
+        return self.reference_date or date.today()
 
     def _reason(self, group_by: list[str], key: tuple[str, ...]) -> str:
         description = _describe(group_by, key)
@@ -160,6 +231,29 @@ class APrioriSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
             f"{description}: that group is smaller than the minimum segment size "
             f"({self.min_segment_size_}), so it is merged into Other"
         )
+
+
+def _bands(
+    company_size_bands: Sequence[Band] | None, age_bands: Sequence[Band] | None
+) -> dict[str, tuple[Band, ...]]:
+    return {
+        "companySize": validate_bands(
+            COMPANY_SIZE_BANDS if company_size_bands is None else company_size_bands,
+            "companySizeBands",
+        ),
+        "ageBand": validate_bands(AGE_BANDS if age_bands is None else age_bands, "ageBands"),
+    }
+
+
+def _rule_segment(code: str, rules: list[ParsedRule]) -> SegmentDefinition:
+    """A rule segment: its rules in words and, per condition, attribute and "operator values"."""
+    description = "; or ".join(f"rule {rule.number}: {rule.words()}" for rule in rules)
+    return SegmentDefinition(
+        code=code,
+        name=rules[0].name,
+        description=description[0].upper() + description[1:],
+        profile=tuple(c.profile for rule in rules for c in rule.conditions),
+    )
 
 
 def _describe(group_by: Sequence[str], key: Sequence[str]) -> str:

@@ -1,19 +1,38 @@
-"""Needs-based segmentation: k-means on standardised survey scores."""
+"""Needs-based segmentation: k-means on standardised (optionally centred) survey scores."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import KMeans
-from sklearn.metrics import calinski_harabasz_score, silhouette_score
+from sklearn.decomposition import PCA
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import Tags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from segmentation_service.domain.model import SegmentDefinition
 from segmentation_service.engines.base import FittedSegmentation
+from segmentation_service.engines.clustering import (
+    SEED_BOUND,
+    Labels,
+    Matrix,
+    answered_means,
+    bootstrap_stability,
+    calinski_harabasz,
+    check_parameters,
+    choose_k,
+    column_means,
+    distance_reasons,
+    fit_kmeans,
+    group_means,
+    impute,
+    silhouette,
+    thread_limit,
+)
 
 AUTO_K_RANGE = (2, 10)
 
@@ -31,95 +50,141 @@ class NeedsBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
 
     ``X`` is a customer × need matrix (``needs_matrix``), NaN where a need
     was not answered; a numeric array works too, its columns named x0, x1...
-    Customers who answered fewer than ``min_answered_share`` of the needs
-    stay unassigned; the other missing answers are imputed with the need's
-    mean over the assigned respondents. Scores are standardised per need and
-    clustered with k-means. When ``n_segments`` is None, k (2..10) is the one
-    with the best silhouette on a random sample of at most ``sample_size``
-    rows.
+
+    1. Eligibility: a customer who answered fewer than
+       ``max(1, ceil(min_answered_share × number of needs))`` needs stays
+       unassigned (label None, score NaN); the reason says how many needs
+       they answered and how many are required.
+    2. Preprocessing of the eligible respondents: with ``centre_respondents``
+       each respondent's mean over the needs they answered is subtracted from
+       their answers (removing scale-use bias). The remaining unanswered needs
+       are imputed with the need's mean over the eligible respondents (on the
+       centred scale when centring). Each need is then standardised.
+    3. With ``pca_components``, the standardised needs are projected on that
+       many principal components (not whitened) and clustering happens there.
+    4. k-means with ``n_init`` initialisations. When ``n_segments`` is None,
+       k in 2..10 is the one with the best silhouette on a random sample of at
+       most ``sample_size`` eligible respondents, each candidate fitted on the
+       sample with ``n_init`` initialisations; the final model is fitted on all
+       eligible respondents.
+    5. Stability: the mean adjusted Rand index, on that sample, between the
+       final model's labels and those predicted by ``stability_resamples``
+       k-means refits (same k, preprocessing and ``n_init``), each fitted on a
+       bootstrap resample of the sample.
+
+    Segments are coded N1..Nk by decreasing size. A segment's profile holds,
+    per need, its members' mean raw score (an unanswered need counts at its
+    imputed value, plus the respondent's own mean when centring) and z-score
+    (the members' mean of the standardised needs: relative to all eligible
+    respondents). It is named after its one or two highest z-scores (only
+    positive ones, unless none is). A customer's score is the Euclidean
+    distance to their segment centre in the clustering space, in standard
+    deviations. A given ``random_state`` makes labels, metrics and profiles
+    reproducible.
 
     Parameters
     ----------
     n_segments : int or None, default=None
+        Number of segments k; None chooses k by silhouette.
     min_answered_share : float, default=0.5
+        Share of the needs (0 to 1) a customer must have answered to be segmented.
+    centre_respondents : bool, default=False
+        Subtract each respondent's own mean answer before imputing and scaling.
+    pca_components : int or None, default=None
+        Cluster on this many principal components (at most the number of needs).
     sample_size : int, default=5000
+        Rows of the random sample used to choose k, for the silhouette and for
+        stability; more than ``n_segments`` when that is given.
     n_init : int, default=10
+        k-means initialisations of every fit.
+    stability_resamples : int, default=10
+        Bootstrap refits behind ``needs.stability``; 0 skips the metric.
     random_state : int or None, default=None
+        Seeds the sample, k-means and the bootstrap.
+
+    Attributes
+    ----------
+    labels_, scores_, reasons_, segments_ : see ``FittedSegmentation``.
+    metrics_ : dict of str to float
+        ``needs.k``, ``needs.silhouette`` (on the sample), ``needs.calinskiHarabasz``
+        (all eligible respondents), ``needs.stability`` (unless skipped),
+        ``needs.respondents``, ``needs.needs``, ``needs.imputedAnswers``,
+        ``needs.centred`` (1 or 0) and, with PCA, ``needs.pcaExplainedVariance``
+        (cumulative explained variance ratio of the kept components).
+    needs_ : list of str
+    imputation_means_ : ndarray, per need
+    scaler_ : StandardScaler
+    pca_ : PCA or None
+    kmeans_ : KMeans
     """
 
     def __init__(
         self,
         n_segments: int | None = None,
         min_answered_share: float = 0.5,
+        centre_respondents: bool = False,
+        pca_components: int | None = None,
         sample_size: int = 5000,
         n_init: int = 10,
+        stability_resamples: int = 10,
         random_state: int | None = None,
     ) -> None:
         self.n_segments = n_segments
         self.min_answered_share = min_answered_share
+        self.centre_respondents = centre_respondents
+        self.pca_components = pca_components
         self.sample_size = sample_size
         self.n_init = n_init
+        self.stability_resamples = stability_resamples
         self.random_state = random_state
 
     def fit(self, X: pd.DataFrame, y: None = None) -> NeedsBasedSegmenter:
-        if isinstance(X, pd.DataFrame) and X.shape[1] == 0:
-            raise ValueError("no needs were answered: X has no need columns")
-        data = validate_data(
-            self, X, dtype=np.float64, ensure_all_finite="allow-nan", ensure_min_samples=2
-        )
-        names = getattr(self, "feature_names_in_", None)
-        needs = [f"x{i}" for i in range(data.shape[1])] if names is None else list(names)
+        data = self._validate_for_fit(X)
         answered = (~np.isnan(data)).sum(axis=1)
-        required = max(1, int(np.ceil(self.min_answered_share * len(needs))))
+        required = max(1, math.ceil(self.min_answered_share * len(self.needs_)))
         eligible = answered >= required
-        n_eligible = int(eligible.sum())
-        smallest_k = self.n_segments or AUTO_K_RANGE[0]
-        if n_eligible <= smallest_k:
-            raise ValueError(
-                f"{n_eligible} customers answered at least {required} of {len(needs)} needs; "
-                f"more than {smallest_k} are needed to form {smallest_k} segments"
-            )
-        self.needs_ = needs
-        self.imputation_means_ = _column_means(data[eligible])
-        respondents = self._impute(data[eligible])
-        self.scaler_ = StandardScaler().fit(respondents)
-        scaled = self.scaler_.transform(respondents)
+        self._check_enough_respondents(int(eligible.sum()), required)
+        respondents = data[eligible]
+        raw, scaled, space = self._preprocess(respondents, fit=True)
         rng = np.random.default_rng(self.random_state)
-        sample = rng.choice(n_eligible, size=min(self.sample_size, n_eligible), replace=False)
-        k = self.n_segments or self._choose_k(scaled[sample])
-        self.kmeans_ = KMeans(k, n_init=self.n_init, random_state=self.random_state).fit(scaled)
-        clusters = self.kmeans_.labels_
-        distances = np.linalg.norm(scaled - self.kmeans_.cluster_centers_[clusters], axis=1)
-        self._name_segments(clusters)
+        sample = rng.choice(len(space), size=min(self.sample_size, len(space)), replace=False)
+        clusters = self._cluster(space, sample, rng)
+        k = int(self.kmeans_.n_clusters)
+        distances = np.linalg.norm(space - self.kmeans_.cluster_centers_[clusters], axis=1)
+        drivers = self._name_segments(
+            group_means(raw, clusters, k), group_means(scaled, clusters, k), clusters
+        )
 
         self.labels_ = np.full(len(data), None, dtype=object)
         self.labels_[eligible] = self.cluster_codes_[clusters]
         self.scores_ = np.full(len(data), np.nan)
         self.scores_[eligible] = distances
-        self.reasons_ = np.array(
-            [
-                f"answered {count} of {len(needs)} needs; at least {required} are required"
-                for count in answered
-            ],
-            dtype=object,
-        )
-        self.reasons_[eligible] = [
-            f"{self._drivers[cluster]}; distance to the segment centre {distance:.2f} "
-            "in standard deviations"
-            for cluster, distance in zip(clusters, distances, strict=True)
+        unassigned = [
+            f"answered {count} of {len(self.needs_)} needs; at least {required} are required"
+            for count in range(len(self.needs_) + 1)
         ]
-        sample_labels = clusters[sample]
+        self.reasons_ = np.array(unassigned, dtype=object)[answered]
+        self.reasons_[eligible] = distance_reasons(drivers, clusters, distances)
+        with thread_limit(len(sample)):
+            silhouette_on_sample = silhouette(space[sample], clusters[sample])
+            stability = self._stability(space[sample], clusters[sample], k, rng)
         self.metrics_ = {
             "needs.k": float(k),
-            "needs.silhouette": _silhouette(scaled[sample], sample_labels),
-            "needs.calinskiHarabasz": float(calinski_harabasz_score(scaled, clusters)),
-            "needs.respondents": float(n_eligible),
-            "needs.needs": float(len(needs)),
+            "needs.silhouette": silhouette_on_sample,
+            "needs.calinskiHarabasz": calinski_harabasz(space, clusters),
+            **stability,
+            "needs.respondents": float(len(respondents)),
+            "needs.needs": float(len(self.needs_)),
+            "needs.imputedAnswers": float(np.isnan(respondents).sum()),
+            "needs.centred": float(bool(self.centre_respondents)),
         }
+        if self.pca_ is not None:
+            explained = float(np.sum(self.pca_.explained_variance_ratio_))
+            self.metrics_["needs.pcaExplainedVariance"] = explained if explained >= 0 else 0.0
         return self
 
     def predict(self, X: pd.DataFrame) -> npt.NDArray[np.object_]:
-        """Segment codes of new respondents (all treated as eligible)."""
+        """Segment codes of new respondents (all treated as eligible), preprocessed as in fit."""
         check_is_fitted(self)
         if isinstance(X, pd.DataFrame) and hasattr(self, "feature_names_in_"):
             missing = [need for need in self.needs_ if need not in X.columns]
@@ -127,79 +192,123 @@ class NeedsBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
                 raise ValueError(f"X lacks the need columns {missing}")
             X = X[self.needs_]
         data = validate_data(self, X, reset=False, dtype=np.float64, ensure_all_finite="allow-nan")
-        scaled = self.scaler_.transform(self._impute(data))
-        return np.asarray(self.cluster_codes_[self.kmeans_.predict(scaled)], dtype=object)
+        with thread_limit(len(data)):
+            clusters = self.kmeans_.predict(self._preprocess(data)[2])
+        return np.asarray(self.cluster_codes_[clusters], dtype=object)
 
     def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True  # an unanswered need
         return tags
 
-    def _impute(self, data: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        data = data.copy()
-        missing = np.isnan(data)
-        data[missing] = np.take(self.imputation_means_, np.nonzero(missing)[1])
+    def _validate_for_fit(self, X: pd.DataFrame) -> Matrix:
+        """The float matrix of ``X`` after checking the parameters against it; sets needs_."""
+        check_parameters(self.get_params())
+        if isinstance(X, pd.DataFrame) and X.shape[1] == 0:
+            raise ValueError("no needs were answered: X has no need columns")
+        data: Matrix = validate_data(
+            self, X, dtype=np.float64, ensure_all_finite="allow-nan", ensure_min_samples=2
+        )
+        names = getattr(self, "feature_names_in_", None)
+        self.needs_ = [f"x{i}" for i in range(data.shape[1])] if names is None else list(names)
+        if self.pca_components is not None and self.pca_components > len(self.needs_):
+            raise ValueError(
+                f"pca_components={self.pca_components} exceeds the number of needs "
+                f"({len(self.needs_)})"
+            )
+        if self.centre_respondents and len(self.needs_) < 2:
+            raise ValueError("centre_respondents needs at least 2 needs: centring one leaves 0")
         return data
 
-    def _choose_k(self, sample: npt.NDArray[np.float64]) -> int:
-        """The k (within AUTO_K_RANGE) with the best silhouette on the sample."""
-        best_k, best_score = AUTO_K_RANGE[0], -np.inf
-        for k in range(AUTO_K_RANGE[0], min(AUTO_K_RANGE[1], len(sample) - 1) + 1):
-            labels = KMeans(k, n_init=3, random_state=self.random_state).fit_predict(sample)
-            score = _silhouette(sample, labels)
-            if score > best_score:
-                best_k, best_score = k, score
-        return best_k
+    def _check_enough_respondents(self, n_eligible: int, required: int) -> None:
+        smallest_k = self.n_segments or AUTO_K_RANGE[0]
+        if n_eligible <= smallest_k:
+            raise ValueError(
+                f"{n_eligible} customers answered at least {required} of {len(self.needs_)} "
+                f"needs; more than {smallest_k} are needed to form {smallest_k} segments"
+            )
 
-    def _name_segments(self, clusters: npt.NDArray[np.intp]) -> None:
-        """Codes N1..Nk by size; names from each centre's one or two strongest needs."""
-        order = np.argsort(-np.bincount(clusters, minlength=self.kmeans_.n_clusters), kind="stable")
+    def _cluster(self, space: Matrix, sample: Labels, rng: np.random.Generator) -> Labels:
+        """Fit kmeans_ on every row of ``space``, choosing k on the sample rows when not given."""
+        k_seed, kmeans_seed = (int(seed) for seed in rng.integers(SEED_BOUND, size=2))
+        k = self.n_segments
+        if k is None:
+            with thread_limit(len(sample)):
+                k = choose_k(space[sample], AUTO_K_RANGE, self.n_init, k_seed)
+        with thread_limit(len(space)):
+            self.kmeans_ = fit_kmeans(space, k, self.n_init, kmeans_seed)
+        clusters: Labels = self.kmeans_.labels_
+        return clusters
+
+    def _stability(
+        self, sample: Matrix, clusters: Labels, k: int, rng: np.random.Generator
+    ) -> dict[str, float]:
+        """``needs.stability`` over the sample, or nothing when stability_resamples is 0."""
+        if self.stability_resamples == 0:
+            return {}
+        resamples = self.stability_resamples
+        return {
+            "needs.stability": bootstrap_stability(sample, clusters, k, self.n_init, resamples, rng)
+        }
+
+    def _preprocess(self, data: Matrix, fit: bool = False) -> tuple[Matrix, Matrix, Matrix]:
+        """Raw answers with imputed gaps, standardised needs and clustering space of ``data``.
+
+        In ``fit``, each step (imputation means, scaler, PCA) is learnt before it is applied.
+        """
+        offsets = answered_means(data) if self.centre_respondents else np.zeros(len(data))
+        centred = data - offsets[:, None]
+        if fit:
+            self.imputation_means_ = column_means(centred)
+        filled = impute(centred, self.imputation_means_)
+        if fit:
+            self.scaler_ = StandardScaler().fit(filled)
+        scaled: Matrix = self.scaler_.transform(filled)
+        if fit:
+            components = self.pca_components
+            self.pca_ = (
+                None
+                if components is None
+                else PCA(components, random_state=self.random_state).fit(scaled)
+            )
+        space: Matrix = scaled if self.pca_ is None else self.pca_.transform(scaled)
+        filled += offsets[:, None]
+        return filled, scaled, space
+
+    def _name_segments(self, raw: Matrix, z: Matrix, clusters: Labels) -> list[str]:
+        """Codes N1..Nk by size; names from each segment's one or two highest z-scores.
+
+        ``raw`` and ``z`` are the members' mean raw scores and z-scores, one row per
+        cluster. Returns each cluster's driver sentence for the reasons.
+        """
+        kmeans: KMeans = self.kmeans_
+        order = np.argsort(-np.bincount(clusters, minlength=kmeans.n_clusters), kind="stable")
         self.cluster_codes_ = np.empty(len(order), dtype=object)
-        centres_z = self.kmeans_.cluster_centers_
-        centres_raw = self.scaler_.inverse_transform(centres_z)
-        self.segments_, self._drivers = [], {}
+        self.segments_, drivers = [], [""] * len(order)
         used_names: set[str] = set()
         for rank, cluster in enumerate(order, start=1):
             code = f"N{rank}"
             self.cluster_codes_[cluster] = code
-            top = np.argsort(-centres_z[cluster], kind="stable")[:2]
-            dominant = [self.needs_[i] for i in top if centres_z[cluster][i] > 0] or [
-                self.needs_[top[0]]
-            ]
-            name = " & ".join(need.capitalize() for need in dominant)
+            top = np.argsort(-z[cluster], kind="stable")[:2]
+            dominant = [i for i in top if z[cluster][i] > 0] or [top[0]]
+            name = " & ".join(self.needs_[i].capitalize() for i in dominant)
             while name in used_names:
                 name += " (alt)"
             used_names.add(name)
-            drivers = " and ".join(
-                f"{self.needs_[i]} ({centres_raw[cluster][i]:.1f})" for i in top[: len(dominant)]
+            drivers[cluster] = f"segment {code} is driven by " + " and ".join(
+                f"{self.needs_[i]} ({raw[cluster][i]:.1f})" for i in dominant
             )
-            self._drivers[cluster] = f"segment {code} is driven by {drivers}"
             profile: list[tuple[str, str]] = []
             for i, need in enumerate(self.needs_):
-                profile.append((need, f"{centres_raw[cluster][i]:.2f}"))
-                profile.append((f"{need}.zScore", f"{centres_z[cluster][i]:+.2f}"))
+                profile.append((need, f"{raw[cluster][i]:.2f}"))
+                profile.append((f"{need}.zScore", f"{z[cluster][i]:+.2f}"))
+            description = " and ".join(self.needs_[i] for i in dominant)
             self.segments_.append(
                 SegmentDefinition(
                     code=code,
                     name=name,
-                    description=f"Customers driven by {' and '.join(dominant)}",
+                    description=f"Customers driven by {description}",
                     profile=tuple(profile),
                 )
             )
-
-
-def _column_means(data: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """Each column's mean over its answers; 0 for a need nobody eligible answered."""
-    answered = ~np.isnan(data)
-    counts = answered.sum(axis=0)
-    totals = np.where(answered, data, 0.0).sum(axis=0)
-    means: npt.NDArray[np.float64] = np.divide(
-        totals, counts, out=np.zeros(data.shape[1]), where=counts > 0
-    )
-    return means
-
-
-def _silhouette(data: npt.NDArray[np.float64], labels: npt.NDArray[np.intp]) -> float:
-    if len(np.unique(labels)) < 2 or len(np.unique(labels)) >= len(data):
-        return 0.0
-    return float(silhouette_score(data, labels))
+        return drivers

@@ -319,6 +319,16 @@ def _params(params: Any) -> dict[str, float]:
     return {key: float(value) for key, value in asdict(params).items()}
 
 
+SCORE_COLUMNS = (
+    "rfm_score",
+    "rfm_segment",
+    "predicted_clv",
+    "value_tier",
+    "probability_alive",
+    "expected_purchases",
+)
+
+
 def score_with_model(
     features: pd.DataFrame,
     model: ValueModel,
@@ -326,16 +336,17 @@ def score_with_model(
     horizon_months: int,
     annual_discount_rate: float,
 ) -> pd.DataFrame:
-    """RFM code and segment, predicted CLV and value tier of customers, by a fitted model.
+    """RFM code and segment, CLV figures and value tier of customers, by a fitted model.
 
-    Columns ``rfm_score``, ``rfm_segment``, ``predicted_clv``, ``value_tier``;
-    None where a customer has no purchases or the model has no CLV fit. The
-    tier uses the model's own CLV horizon and rate, so it matches the run.
+    Columns ``rfm_score``, ``rfm_segment``, ``predicted_clv``, ``value_tier``,
+    ``probability_alive``, ``expected_purchases`` (over the horizon); None
+    where a customer has no purchases or the model has no CLV fit. The tier
+    uses the model's own CLV horizon and rate, so it matches the run.
     """
     result = pd.DataFrame(
         {
             column: pd.Series([None] * len(features), index=features.index, dtype=object)
-            for column in ("rfm_score", "rfm_segment", "predicted_clv", "value_tier")
+            for column in SCORE_COLUMNS
         }
     )
     buyers = features[features["has_purchases"].to_numpy(dtype=bool)]
@@ -361,7 +372,9 @@ def score_with_model(
         requested = predict_clv(
             buyers, bgnbd, gamma_gamma, cost_to_serve, horizon_months, annual_discount_rate
         )
-        result.loc[buyers.index, "predicted_clv"] = requested["clv"].astype(object)
+        for column in ("predicted_clv", "probability_alive", "expected_purchases"):
+            source = "clv" if column == "predicted_clv" else column
+            result.loc[buyers.index, column] = requested[source].astype(object)
         if model.metric == "Clv":
             metric_values = predict_clv(
                 buyers,

@@ -13,6 +13,7 @@ import pandas as pd
 from segmentation_service.domain.errors import (
     CustomerNotFound,
     InsufficientData,
+    InvalidRequest,
     SegmentationError,
 )
 from segmentation_service.domain.model import (
@@ -20,10 +21,11 @@ from segmentation_service.domain.model import (
     SegmentationRequest,
     SegmentationRun,
 )
-from segmentation_service.engines.a_priori import APrioriSegmenter
+from segmentation_service.engines.a_priori import OTHER_CODE, APrioriSegmenter
 from segmentation_service.engines.base import FittedSegmentation, summarise_segments
 from segmentation_service.engines.needs_based import NeedsBasedSegmenter, needs_matrix
 from segmentation_service.engines.profitability import customer_profitability
+from segmentation_service.engines.rules import InvalidRuleError
 from segmentation_service.engines.value_based import ValueBasedSegmenter
 from segmentation_service.engines.value_features import value_features
 from segmentation_service.services.clock import Clock, utc_now
@@ -105,35 +107,54 @@ def _load(
 def _fit(
     method: SegmentationMethod, options: EffectiveOptions, inputs: _Inputs, as_of: date
 ) -> FittedSegmentation:
-    segmenter: Any
-    if method is SegmentationMethod.A_PRIORI:
-        a_priori = options.a_priori
-        segmenter = APrioriSegmenter(a_priori.group_by, reference_date=as_of)
-        data = inputs.customers
-    elif method is SegmentationMethod.NEEDS_BASED:
-        assert inputs.responses is not None
-        needs = options.needs_based
-        segmenter = NeedsBasedSegmenter(needs.segment_count, random_state=needs.random_seed)
-        data = needs_matrix(inputs.responses, inputs.customers.index)
-    else:
-        value = options.value_based
-        assert value.value_metric is not None and value.tier_count is not None
-        segmenter = ValueBasedSegmenter(
-            value.value_metric.value,
-            value.tier_count,
-            as_of,
-            horizon_months=value.horizon_months or 12,
-            annual_discount_rate=0.10
-            if value.annual_discount_rate is None
-            else value.annual_discount_rate,
-        )
-        data = inputs.features
+    segmenter, data = _segmenter(method, options, inputs, as_of)
     try:
         segmenter.fit(data)
+    except InvalidRuleError as exc:
+        raise InvalidRequest(f"aPriori.{exc.field}", exc.reason) from exc
     except ValueError as exc:
         raise InsufficientData(OPTION_BLOCKS[method], str(exc)) from exc
     fitted: FittedSegmentation = segmenter
     return fitted
+
+
+def _segmenter(
+    method: SegmentationMethod, options: EffectiveOptions, inputs: _Inputs, as_of: date
+) -> tuple[Any, pd.DataFrame]:
+    """The configured engine and the frame it fits on."""
+    if method is SegmentationMethod.A_PRIORI:
+        a = options.a_priori
+        segmenter = APrioriSegmenter(
+            a.group_by,
+            reference_date=as_of,
+            rules=a.rules,
+            default_segment_code=a.default_segment_code or OTHER_CODE,
+            company_size_bands=a.company_size_bands,
+            age_bands=a.age_bands,
+            min_segment_size=a.minimum_segment_size,
+        )
+        return segmenter, inputs.customers
+    if method is SegmentationMethod.NEEDS_BASED:
+        assert inputs.responses is not None
+        n = options.needs_based
+        assert n.min_answered_share is not None
+        return NeedsBasedSegmenter(
+            n.segment_count,
+            min_answered_share=n.min_answered_share,
+            centre_respondents=bool(n.centre_respondents),
+            pca_components=n.pca_components,
+            random_state=n.random_seed,
+        ), needs_matrix(inputs.responses, inputs.customers.index)
+    v = options.value_based
+    assert v.value_metric is not None and v.tier_count is not None
+    assert v.horizon_months is not None and v.annual_discount_rate is not None
+    return ValueBasedSegmenter(
+        v.value_metric.value,
+        v.tier_count,
+        as_of,
+        horizon_months=v.horizon_months,
+        annual_discount_rate=v.annual_discount_rate,
+    ), inputs.features
 
 
 def _store(uow: UnitOfWork, run_id: int, segmenter: Any, inputs: _Inputs, now: Clock) -> None:

@@ -57,6 +57,7 @@ def score_customer_value(
         model_data = uow.runs.model(run_id) if run_id is not None else None
     features = value_features(aggregates, pd.Index(known, name="customer_id"), today)
     scored = _score(features, model_data, customers, horizon, rate)
+    features["acquisition_cost"] = customers["acquisition_cost"].reindex(features.index)
     rows = features.to_dict("index")
     extras = scored.to_dict("index") if scored is not None else {}
     scores = tuple(_value_score(rows[i], extras.get(i, {}), i) for i in known)
@@ -85,6 +86,11 @@ def _value_score(
         return None if value is None or pd.isna(value) else value
 
     clv = optional("predicted_clv")
+    alive = optional("probability_alive")
+    purchases = optional("expected_purchases")
+    acquisition = row.get("acquisition_cost")
+    if acquisition is not None and pd.isna(acquisition):
+        acquisition = None
     return CustomerValueScore(
         customer_id=customer_id,
         transaction_count=int(row["transaction_count"]),
@@ -99,6 +105,11 @@ def _value_score(
         rfm_segment=_text(optional("rfm_segment")),
         predicted_clv=None if clv is None else float(clv),
         value_tier=_text(optional("value_tier")),
+        probability_alive=None if alive is None else min(1.0, max(0.0, float(alive))),
+        expected_purchases=None if purchases is None else float(purchases),
+        acquisition_cost=None
+        if acquisition is None or pd.isna(acquisition)
+        else float(acquisition),
     )
 
 

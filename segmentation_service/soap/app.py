@@ -4,29 +4,94 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+from lxml import etree
 from spyne import Application, Fault
 from spyne.protocol.soap import Soap11
 from spyne.server.wsgi import WsgiApplication
 
-from segmentation_service.config import Settings
-from segmentation_service.domain.errors import SegmentationError
+from segmentation_service.config import DEFAULT_SECRET_KEY_FILE, Settings
+from segmentation_service.domain.errors import (
+    AccessDenied,
+    AuthenticationFailed,
+    SegmentationError,
+)
+from segmentation_service.services.auth import (
+    Authenticator,
+    PasswordType,
+    UsernameToken,
+    authorize,
+)
 from segmentation_service.soap.faults import OPERATION_FAULTS, InternalError, fault_for
 from segmentation_service.soap.http import WSDL_DIRECTORY, XSD_FILE, Router
 from segmentation_service.soap.protocol import CanonicalSchema, HardenedSoap11
 from segmentation_service.soap.service import SegmentationService
 from segmentation_service.soap.types import TNS
 from segmentation_service.store.database import Store
+from segmentation_service.store.secret_key import PasswordCipher
 from segmentation_service.store.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
+
+WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
+PASSWORD_TYPES = {f"#{kind.value}": kind for kind in PasswordType}
+
+
+def read_username_token(header: Sequence[Any] | None) -> UsernameToken | None:
+    """The wsse:UsernameToken among the SOAP header's children; None when there is none.
+
+    A token that is there but malformed (two of them, no Username, an unknown
+    password Type or Nonce encoding) is refused rather than ignored.
+    """
+    securities = [element for element in header or () if element.tag == f"{{{WSSE}}}Security"]
+    tokens = [token for security in securities for token in security.iterchildren()]
+    tokens = [token for token in tokens if token.tag == f"{{{WSSE}}}UsernameToken"]
+    if not tokens:
+        return None
+    if len(tokens) > 1:
+        raise AuthenticationFailed("the request carries more than one UsernameToken")
+    token = tokens[0]
+    password = _only(token, f"{{{WSSE}}}Password", required=True)
+    kind = password.get("Type") or "#PasswordText"  # PasswordText is the default
+    nonce = _only(token, f"{{{WSSE}}}Nonce")
+    encoding = "#Base64Binary" if nonce is None else nonce.get("EncodingType") or "#Base64Binary"
+    if not encoding.endswith("#Base64Binary"):
+        raise AuthenticationFailed(f"unsupported Nonce EncodingType {encoding[:100]!r}")
+    suffix = next((end for end in PASSWORD_TYPES if kind.endswith(end)), None)
+    if suffix is None:
+        raise AuthenticationFailed(f"unsupported password Type {kind[:100]!r}")
+    created = _only(token, f"{{{WSU}}}Created")
+    return UsernameToken(
+        username=_text(_only(token, f"{{{WSSE}}}Username", required=True)),
+        password=_text(password),
+        password_type=PASSWORD_TYPES[suffix],
+        nonce=None if nonce is None else _text(nonce),
+        created=None if created is None else _text(created),
+    )
+
+
+def _only(token: Any, tag: str, required: bool = False) -> Any:
+    found = token.findall(tag)
+    name = etree.QName(tag).localname
+    if len(found) > 1 or (required and not found):
+        raise AuthenticationFailed(f"the UsernameToken needs exactly one {name}")
+    return found[0] if found else None
+
+
+def _text(element: Any) -> str:
+    return str(element.text or "")
 
 
 class SegmentationApplication(Application):
     """spyne's Application with one place that turns errors into declared faults."""
 
-    def __init__(self, store: Store, schema: CanonicalSchema) -> None:
+    def __init__(
+        self, store: Store, schema: CanonicalSchema, authenticator: Authenticator | None
+    ) -> None:
         super().__init__(
             [SegmentationService],
             tns=TNS,
@@ -35,12 +100,36 @@ class SegmentationApplication(Application):
             out_protocol=Soap11(),
         )
         self.store = store
+        self.authenticator = authenticator
 
     def unit_of_work(self) -> UnitOfWork:
         return self.store.unit_of_work()
 
+    def authenticate(self, ctx: Any) -> None:
+        """Check the caller's UsernameToken and role; keep the caller in ``ctx.udc``.
+
+        Done here rather than in a ``method_call`` listener: spyne turns anything but
+        a Fault raised there into a bare Server fault, bypassing the mapping below.
+        """
+        if self.authenticator is None:
+            return
+        operation = ctx.descriptor.name
+        try:
+            token = read_username_token(ctx.in_header_doc)
+            caller = self.authenticator.authenticate(token, self.unit_of_work())
+        except AuthenticationFailed as exc:
+            logger.warning("%s refused: authentication failed: %s", operation, exc.reason)
+            raise
+        try:
+            authorize(caller, operation)
+        except AccessDenied:
+            logger.warning("%s refused: %r has role %r", operation, caller.username, caller.role)
+            raise
+        ctx.udc = caller
+
     def call_wrapper(self, ctx: Any) -> Any:
         try:
+            self.authenticate(ctx)
             return super().call_wrapper(ctx)
         except SegmentationError as exc:
             raise fault_for(exc) from exc
@@ -63,6 +152,18 @@ def create_app(settings: Settings, store: Store | None = None) -> Router:
     quiet_spyne_logging()
     store = store or Store(settings.database_url)
     schema = CanonicalSchema(WSDL_DIRECTORY / XSD_FILE)
-    application = SegmentationApplication(store, schema)
+    application = SegmentationApplication(store, schema, authenticator(settings))
     soap = WsgiApplication(application, max_content_length=settings.max_request_bytes)
     return Router(soap, settings.soap_address, store.is_reachable, settings.max_request_bytes)
+
+
+def authenticator(settings: Settings) -> Authenticator | None:
+    """The credential check, or None (with a warning) when SEGMENTATION_AUTH=off."""
+    if not settings.auth:
+        logger.warning(
+            "authentication is OFF (SEGMENTATION_AUTH=off): anyone who can reach this "
+            "server may call every operation"
+        )
+        return None
+    cipher = PasswordCipher.from_settings(settings.secret_key, Path(DEFAULT_SECRET_KEY_FILE))
+    return Authenticator(cipher, settings.auth_window_seconds)

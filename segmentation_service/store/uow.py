@@ -11,6 +11,7 @@ from segmentation_service.store.customers import CustomerRepository
 from segmentation_service.store.needs import NeedRepository
 from segmentation_service.store.runs import RunRepository
 from segmentation_service.store.transactions import TransactionRepository
+from segmentation_service.store.users import NonceRepository, UserRepository
 
 
 class UnitOfWork:
@@ -25,6 +26,8 @@ class UnitOfWork:
     needs: NeedRepository
     runs: RunRepository
     assignments: AssignmentRepository
+    users: UserRepository
+    nonces: NonceRepository
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
@@ -37,6 +40,8 @@ class UnitOfWork:
         self.needs = NeedRepository(session)
         self.runs = RunRepository(session)
         self.assignments = AssignmentRepository(session)
+        self.users = UserRepository(session)
+        self.nonces = NonceRepository(session)
         return self
 
     def __exit__(

@@ -3,6 +3,10 @@
 Every message a client sends or receives is validated against the canonical
 XSD by the ``XsdValidator`` plugin; a message that does not validate fails
 the test that sent it.
+
+Authentication is on, as in production: each live server's store gets one user
+of each role before the server starts, and the ``soap`` client sends the
+analyst's WS-Security UsernameToken (PasswordText).
 """
 
 from __future__ import annotations
@@ -21,8 +25,11 @@ import pytest
 import requests
 from lxml import etree
 from zeep import Client, Plugin
+from zeep.wsse.username import UsernameToken
 
+from segmentation_service.services.auth import add_user
 from segmentation_service.store.database import Store
+from segmentation_service.store.secret_key import PasswordCipher, load_or_create_key_file
 from tests import factories
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,6 +38,34 @@ XSD = ROOT / "wsdl" / "segmentation.xsd"
 BINDING = "{urn:customer-segmentation:v1}SegmentationBinding"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 DEMO_CUSTOMERS = 400
+WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+TOKEN_PROFILE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0"
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    password: str
+    role: str
+
+    def token(self, digest: bool = False) -> UsernameToken:
+        return UsernameToken(self.username, self.password, use_digest=digest)
+
+    def security_header(self) -> str:
+        """A SOAP Header with this user's PasswordText token, for hand-built envelopes."""
+        return (
+            f'<e:Header><wsse:Security xmlns:wsse="{WSSE}"><wsse:UsernameToken>'
+            f"<wsse:Username>{self.username}</wsse:Username>"
+            f'<wsse:Password Type="{TOKEN_PROFILE}#PasswordText">{self.password}</wsse:Password>'
+            "</wsse:UsernameToken></wsse:Security></e:Header>"
+        )
+
+
+USERS = {
+    role: User(f"{role}-{name}", f"{role} password for tests", role)
+    for role, name in (("viewer", "vera"), ("analyst", "ana"), ("admin", "ada"))
+}
+VIEWER, ANALYST, ADMIN = USERS["viewer"], USERS["analyst"], USERS["admin"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -55,8 +90,21 @@ class LiveServer:
         return f"{self.url}?wsdl"
 
 
+def create_users(directory: Path, database_url: str) -> None:
+    """One user of each role, with the key file the server in ``directory`` will use."""
+    cipher = PasswordCipher(load_or_create_key_file(directory / "var" / "secret.key"))
+    store = Store(database_url)
+    store.create_schema()
+    try:
+        for user in USERS.values():
+            add_user(user.username, user.role, user.password, cipher, store.unit_of_work())
+    finally:
+        store.dispose()
+
+
 def start_server(directory: Path, database_url: str, workers: int = 2) -> LiveServer:
-    """`segmentation-service serve` on a socket bound here to an ephemeral port."""
+    """`segmentation-service serve`, authentication on, on an ephemeral port bound here."""
+    create_users(directory, database_url)
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
@@ -64,7 +112,8 @@ def start_server(directory: Path, database_url: str, workers: int = 2) -> LiveSe
     port = listener.getsockname()[1]
     url = f"http://127.0.0.1:{port}/soap"
     log = directory / "server.log"
-    env = {**os.environ, "SEGMENTATION_LOG_LEVEL": "WARNING"}
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("SEGMENTATION_")}
+    env = {**inherited, "SEGMENTATION_LOG_LEVEL": "WARNING", "SEGMENTATION_AUTH": "on"}
     command = [
         sys.executable,
         "-m",
@@ -163,8 +212,23 @@ def validator(schema: etree.XMLSchema) -> XsdValidator:
     return XsdValidator(schema)
 
 
+def service_for(server: LiveServer, plugin: Plugin, user: User | None, digest: bool = False) -> Any:
+    """A service proxy from the canonical WSDL, sending ``user``'s UsernameToken (if any)."""
+    wsse = None if user is None else user.token(digest)
+    return Client(str(WSDL), plugins=[plugin], wsse=wsse).create_service(BINDING, server.url)
+
+
 @pytest.fixture
 def soap(live_server: LiveServer, validator: XsdValidator) -> Any:
-    """The service proxy of a zeep client built from the canonical WSDL file."""
-    client = Client(str(WSDL), plugins=[validator])
-    return client.create_service(BINDING, live_server.url)
+    """The service proxy of a zeep client built from the canonical WSDL file, as the analyst."""
+    return service_for(live_server, validator, ANALYST)
+
+
+@pytest.fixture
+def soap_as(live_server: LiveServer, validator: XsdValidator) -> Any:
+    """``soap_as(user, digest=False)``: a validated service proxy as another user (or None)."""
+
+    def make(user: User | None, digest: bool = False) -> Any:
+        return service_for(live_server, validator, user, digest)
+
+    return make

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from segmentation_client.cli import main
 
-from tests.contract.conftest import ROOT, LiveServer
+from tests.contract.conftest import ANALYST, ROOT, LiveServer
 
 EXAMPLE = ROOT / "clients" / "examples" / "segment_and_page.py"
 
@@ -39,10 +40,11 @@ def members_in_store(db: sa.Engine, run_id: int, code: str) -> list[str]:
 
 @pytest.fixture
 def cli(live_server: LiveServer, capsys: pytest.CaptureFixture[str]) -> Any:
-    """Run the client in-process against the live WSDL: (exit status, stdout, stderr)."""
+    """Run the client in-process against the live WSDL as the analyst: (status, stdout, stderr)."""
+    credentials = ["--username", ANALYST.username, "--password", ANALYST.password]
 
     def run(*argv: str) -> tuple[int, str, str]:
-        status = main(["--wsdl", live_server.wsdl_url, *argv])
+        status = main(["--wsdl", live_server.wsdl_url, *credentials, *argv])
         captured = capsys.readouterr()
         return status, captured.out, captured.err
 
@@ -150,8 +152,13 @@ def test_fault_with_json_exits_2_and_prints_the_typed_detail(cli: Any) -> None:
 def test_example_script_segments_and_pages_against_the_live_server(
     live_server: LiveServer, db: sa.Engine
 ) -> None:
+    credentials = {
+        "SEGMENTATION_USERNAME": ANALYST.username,
+        "SEGMENTATION_PASSWORD": ANALYST.password,
+    }
     result = subprocess.run(
         [sys.executable, str(EXAMPLE), live_server.wsdl_url],
+        env={**os.environ, **credentials},
         capture_output=True,
         text=True,
         timeout=120,

@@ -17,17 +17,16 @@ import pytest
 import requests
 import sqlalchemy as sa
 from lxml import etree
-from zeep import Client
 from zeep.exceptions import Fault
 
 from segmentation_service.store.database import Store
 from tests import factories
 from tests.contract.conftest import (
-    BINDING,
+    ANALYST,
     SOAP_ENV,
-    WSDL,
     LiveServer,
     XsdValidator,
+    service_for,
     start_server,
     stop_server,
 )
@@ -49,8 +48,7 @@ class ResponseValidator(XsdValidator):
 
 @pytest.fixture
 def lenient(live_server: LiveServer, schema: etree.XMLSchema) -> Any:
-    client = Client(str(WSDL), plugins=[ResponseValidator(schema)])
-    return client.create_service(BINDING, live_server.url)
+    return service_for(live_server, ResponseValidator(schema), ANALYST)
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +95,8 @@ def invalid_request(call: Any, **kwargs: Any) -> tuple[str, str]:
 
 
 def envelope(body: str, env: str = SOAP_ENV, prolog: str = "") -> bytes:
-    head = f'{prolog}<e:Envelope xmlns:e="{env}" xmlns:tns="{TNS}">'
+    """A hand-built envelope, with the analyst's UsernameToken in its header."""
+    head = f'{prolog}<e:Envelope xmlns:e="{env}" xmlns:tns="{TNS}">{ANALYST.security_header()}'
     return f"{head}<e:Body>{body}</e:Body></e:Envelope>".encode()
 
 
@@ -656,9 +655,7 @@ def test_unexpected_server_error_is_a_server_fault_without_sql_or_stack_trace(
 def test_list_segment_members_by_method_without_a_completed_run_names_method(
     broken_server: LiveServer, schema: etree.XMLSchema
 ) -> None:
-    service = Client(str(WSDL), plugins=[XsdValidator(schema)]).create_service(
-        BINDING, broken_server.url
-    )
+    service = service_for(broken_server, XsdValidator(schema), ANALYST)
 
     field, reason = invalid_request(
         service.ListSegmentMembers, segmentCode="V1", method="ValueBased"

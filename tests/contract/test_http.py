@@ -10,7 +10,7 @@ from lxml import etree
 from zeep import Client
 
 from segmentation_service.soap.faults import OPERATION_FAULTS
-from tests.contract.conftest import WSDL, XSD, LiveServer, XsdValidator
+from tests.contract.conftest import ANALYST, WSDL, XSD, LiveServer, XsdValidator
 
 WSDL_SOAP = "http://schemas.xmlsoap.org/wsdl/soap/"
 
@@ -80,7 +80,7 @@ def test_zeep_client_built_from_the_served_wsdl_calls_the_service(
     live_server: LiveServer, schema: etree.XMLSchema
 ) -> None:
     validator = XsdValidator(schema)
-    client = Client(live_server.wsdl_url, plugins=[validator])
+    client = Client(live_server.wsdl_url, plugins=[validator], wsse=ANALYST.token())
 
     run = client.service.SegmentCustomers(method="APriori", label="from the served WSDL")
     page = client.service.ListSegmentMembers(

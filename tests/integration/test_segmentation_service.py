@@ -10,7 +10,10 @@ from segmentation_service import services
 from segmentation_service.domain.errors import CustomerNotFound, InsufficientData, InvalidRequest
 from segmentation_service.domain.model import (
     APrioriOptions,
+    Condition,
+    ConditionOperator,
     NeedsBasedOptions,
+    Rule,
     RunStatus,
     SegmentationMethod,
     SegmentationRequest,
@@ -124,3 +127,55 @@ def test_run_the_data_cannot_support_is_kept_as_failed_without_assignments(store
     assert failed is not None and failed.status is RunStatus.FAILED
     assert failed.failure_reason and "needs" in failed.failure_reason
     assert failed.segments == ()
+
+
+def test_a_priori_rules_assign_the_first_matching_rule_and_default_the_rest(store: Store) -> None:
+    data = factories.load_demo(store, 300)
+    rules = (
+        Rule(
+            "LARGE",
+            "Large companies",
+            (Condition("employeeCount", ConditionOperator.GREATER_OR_EQUAL, ("250",)),),
+        ),
+        Rule(
+            "B2B",
+            "Other businesses",
+            (Condition("customerType", ConditionOperator.EQUALS, ("B2B",)),),
+        ),
+    )
+    result = run(
+        store,
+        SegmentationRequest(SegmentationMethod.A_PRIORI, a_priori=APrioriOptions(rules=rules)),
+    )
+    customers = data.customers.set_index("customer_id")
+    large = int((customers["employee_count"] >= 250).sum())
+    b2b = int((customers["customer_type"] == "B2B").sum())
+    sizes = {segment.code: segment.size for segment in result.segments}
+    assert sizes == {"LARGE": large, "B2B": b2b - large, "OTHER": len(customers) - b2b}
+    with store.unit_of_work() as uow:
+        big = customers.index[customers["employee_count"].fillna(0) >= 250][0]
+        placed = uow.assignments.latest(big, SegmentationMethod.A_PRIORI)
+    assert placed is not None and placed.segment_code == "LARGE"
+    assert placed.reason is not None and "rule 1" in placed.reason
+
+
+def test_an_ill_typed_rule_value_is_refused_naming_the_rule_and_condition(store: Store) -> None:
+    factories.load_demo(store, 50)
+    rules = (
+        Rule("OK", "Fine", (Condition("region", ConditionOperator.EQUALS, ("North",)),)),
+        Rule(
+            "BAD",
+            "Broken",
+            (
+                Condition("region", ConditionOperator.EQUALS, ("South",)),
+                Condition("employeeCount", ConditionOperator.GREATER_THAN, ("many",)),
+            ),
+        ),
+    )
+    with pytest.raises(InvalidRequest) as raised:
+        run(
+            store,
+            SegmentationRequest(SegmentationMethod.A_PRIORI, a_priori=APrioriOptions(rules=rules)),
+        )
+    assert raised.value.field == "aPriori.rules.rule[2].conditions.condition[2].values"
+    assert "many" in raised.value.reason

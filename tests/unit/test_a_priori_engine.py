@@ -1,4 +1,4 @@
-"""APrioriSegmenter: groups by known attributes, bands, the Other segment."""
+"""APrioriSegmenter: groups by known attributes, bands, the Other segment, rules."""
 
 from __future__ import annotations
 
@@ -8,8 +8,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 
-from segmentation_service.domain.model import GROUPABLE_ATTRIBUTES
+from segmentation_service.domain.model import (
+    GROUPABLE_ATTRIBUTES,
+    Band,
+    Condition,
+    ConditionOperator,
+    Rule,
+    SegmentDefinition,
+)
 from segmentation_service.engines.a_priori import APrioriSegmenter, derive_attributes
 from segmentation_service.engines.base import summarise_segments
 from tests.factories import END_DATE, customer, make_customers
@@ -239,3 +247,309 @@ def test_derive_attributes_returns_every_groupable_attribute_by_default() -> Non
 
     assert list(derived.columns) == list(GROUPABLE_ATTRIBUTES)
     assert not derived.isna().any().any()
+
+
+def test_a_minimum_segment_size_overrides_the_share() -> None:
+    # A share of 0 would keep every group; at least 3 customers merges both South groups.
+    segmenter = APrioriSegmenter(min_segment_share=0, min_segment_size=3).fit(ten_customers())
+
+    assert segmenter.min_segment_size_ == 3
+    assert sizes(segmenter) == {"B2B-NORTH": 4, "B2C-NORTH": 3, "OTHER": 3}
+    assert segmenter.metrics_["apriori.minimumSegmentSize"] == 3.0
+
+    # ... and a minimum of 1 keeps the single B2B/South customer the share would merge.
+    kept = APrioriSegmenter(min_segment_share=0.5, min_segment_size=1).fit(ten_customers())
+    assert "OTHER" not in set(kept.labels_)
+
+
+@pytest.mark.parametrize("size", [0, -1, 2.5, True])
+def test_a_minimum_segment_size_below_one_or_fractional_raises_value_error(size: Any) -> None:
+    with pytest.raises(ValueError, match="min_segment_size"):
+        APrioriSegmenter(min_segment_size=size).fit(ten_customers())
+
+
+THREE_SIZES = (Band("Solo", 2), Band("Team", 20), Band("Large"))
+
+
+def staffed() -> pd.DataFrame:
+    counts = [1, 1, 2, 19, 20, 5000, None]
+    return frame(*(customer(f"C{i}", employee_count=n) for i, n in enumerate(counts)))
+
+
+def test_custom_company_size_bands_replace_the_eu_bands_when_grouping() -> None:
+    segmenter = APrioriSegmenter(["companySize"], 0, company_size_bands=THREE_SIZES).fit(staffed())
+
+    assert list(segmenter.labels_) == ["SOLO", "SOLO", "TEAM", "TEAM", "LARGE", "LARGE", "UNKNOWN"]
+    assert {s.name for s in segmenter.segments_} == {"Solo", "Team", "Large", "Unknown"}
+
+
+def test_derive_attributes_applies_custom_bands() -> None:
+    customers = frame(
+        customer("C1", employee_count=19, birth_year=1996),
+        customer("C2", employee_count=20, birth_year=1997),
+    )
+    ages = (Band("Under 30", 30), Band("30+"))
+
+    derived = derive_attributes(customers, REFERENCE, ["companySize", "ageBand"], THREE_SIZES, ages)
+
+    assert derived.to_dict("index") == {
+        "C1": {"companySize": "Team", "ageBand": "30+"},  # 30 in 2026
+        "C2": {"companySize": "Large", "ageBand": "Under 30"},
+    }
+
+
+def test_custom_age_bands_group_customers_by_the_given_bounds() -> None:
+    customers = frame(*(customer(f"C{y}", birth_year=y) for y in (1950, 1986, 1987, 2010)))
+    ages = (Band("Young", 40), Band("Senior"))
+
+    segmenter = APrioriSegmenter(["ageBand"], 0, REFERENCE, age_bands=ages).fit(customers)
+
+    # 2026 - 1986 = 40 is the first Senior age.
+    assert list(segmenter.labels_) == ["SENIOR", "SENIOR", "YOUNG", "YOUNG"]
+
+
+def when(attribute: str, operator: str, *values: str) -> Condition:
+    return Condition(attribute, ConditionOperator(operator), values)
+
+
+ENTERPRISE = Rule(
+    "ENTERPRISE",
+    "Enterprise",
+    (when("employeeCount", "GreaterOrEqual", "250"), when("region", "In", "North", "West")),
+)
+CONSUMER = Rule("CONSUMER", "Consumers", (when("customerType", "Equals", "B2C"),))
+NORTH = Rule("NORTH", "Northern", (when("region", "Equals", "North"),))
+
+
+def mixed() -> pd.DataFrame:
+    return frame(
+        customer("C1", customer_type="B2B", employee_count=300, region="North"),
+        customer("C2", customer_type="B2B", employee_count=300, region="South"),
+        customer("C3", customer_type="B2B", employee_count=10, region="West"),
+        customer("C4", customer_type="B2C", region="North"),
+        customer("C5", customer_type="B2C", region="South"),
+        customer("C6", customer_type=None, region=None),
+    )
+
+
+def test_a_customer_goes_to_the_first_rule_whose_conditions_all_hold() -> None:
+    segmenter = APrioriSegmenter(rules=(ENTERPRISE, CONSUMER, NORTH)).fit(mixed())
+
+    # C1 meets ENTERPRISE and NORTH: the first wins. C2 and C3 meet only one of
+    # ENTERPRISE's two conditions; C4 meets CONSUMER and NORTH.
+    assert list(segmenter.labels_) == [
+        "ENTERPRISE",
+        "OTHER",
+        "OTHER",
+        "CONSUMER",
+        "CONSUMER",
+        "OTHER",
+    ]
+
+
+def test_reordering_the_rules_changes_which_match_wins() -> None:
+    segmenter = APrioriSegmenter(rules=(NORTH, ENTERPRISE, CONSUMER)).fit(mixed())
+
+    assert list(segmenter.labels_) == ["NORTH", "OTHER", "OTHER", "NORTH", "CONSUMER", "OTHER"]
+
+
+def test_unmatched_customers_go_to_a_custom_default_segment_named_after_its_code() -> None:
+    segmenter = APrioriSegmenter(rules=(CONSUMER,), default_segment_code="REST").fit(mixed())
+
+    assert list(segmenter.labels_) == ["REST", "REST", "REST", "CONSUMER", "CONSUMER", "REST"]
+    assert [(s.code, s.name) for s in segmenter.segments_] == [
+        ("CONSUMER", "Consumers"),
+        ("REST", "REST"),
+    ]
+    assert segmenter.reasons_[0] == "matched no rule; default segment REST"
+
+
+def test_rule_segments_come_in_rule_order_with_profiles_and_descriptions_then_other() -> None:
+    segmenter = APrioriSegmenter(rules=(ENTERPRISE, CONSUMER)).fit(mixed())
+
+    assert segmenter.segments_ == [
+        SegmentDefinition(
+            "ENTERPRISE",
+            "Enterprise",
+            "Rule 1: employeeCount >= 250 and region in North, West",
+            (("employeeCount", "GreaterOrEqual 250"), ("region", "In North, West")),
+        ),
+        SegmentDefinition(
+            "CONSUMER", "Consumers", "Rule 2: customerType = B2C", (("customerType", "Equals B2C"),)
+        ),
+        SegmentDefinition(
+            "OTHER", "Other", "Customers matching none of the 2 rules", (("rule", "none matched"),)
+        ),
+    ]
+
+
+def test_rules_sharing_a_code_make_one_segment_at_the_first_rules_place() -> None:
+    south = Rule("CONSUMER", "Consumers", (when("region", "Equals", "South"),))
+    missing = Rule("UNKNOWN", "No type", (when("customerType", "IsMissing"),))
+
+    segmenter = APrioriSegmenter(rules=(CONSUMER, missing, south)).fit(mixed())
+
+    assert [s.code for s in segmenter.segments_] == ["CONSUMER", "UNKNOWN", "OTHER"]
+    assert (
+        segmenter.segments_[0].description
+        == "Rule 1: customerType = B2C; or rule 3: region = South"
+    )
+    assert segmenter.segments_[0].profile == (
+        ("customerType", "Equals B2C"),
+        ("region", "Equals South"),
+    )
+    assert list(segmenter.labels_) == [
+        "OTHER",
+        "CONSUMER",
+        "OTHER",
+        "CONSUMER",
+        "CONSUMER",
+        "UNKNOWN",
+    ]
+    assert segmenter.reasons_[1] == "matched rule 3 (CONSUMER): region = South"
+
+
+def test_a_default_code_equal_to_a_rule_code_with_its_name_joins_that_segment() -> None:
+    rest = Rule("REST", "REST", (when("region", "Equals", "South"),))
+
+    segmenter = APrioriSegmenter(rules=(CONSUMER, rest), default_segment_code="REST").fit(mixed())
+
+    assert [s.code for s in segmenter.segments_] == ["CONSUMER", "REST"]
+    assert segmenter.segments_[1].description == "Rule 2: region = South; or matching no rule"
+    assert list(segmenter.labels_) == ["REST", "REST", "REST", "CONSUMER", "CONSUMER", "REST"]
+    assert segmenter.reasons_[1] == "matched rule 2 (REST): region = South"
+    assert segmenter.reasons_[0] == "matched no rule; default segment REST"
+
+
+def test_reasons_and_metrics_tell_which_rule_matched() -> None:
+    segmenter = APrioriSegmenter(rules=(ENTERPRISE, CONSUMER)).fit(mixed())
+
+    assert list(segmenter.reasons_[:4]) == [
+        "matched rule 1 (ENTERPRISE): employeeCount >= 250 and region in North, West",
+        "matched no rule; default segment OTHER",
+        "matched no rule; default segment OTHER",
+        "matched rule 2 (CONSUMER): customerType = B2C",
+    ]
+    assert segmenter.metrics_ == {
+        "apriori.rules": 2.0,
+        "apriori.matched": 3.0,
+        "apriori.defaulted": 3.0,
+    }
+    assert np.isnan(segmenter.scores_).all() and len(segmenter.scores_) == 6
+
+
+def test_reasons_put_every_operator_into_words() -> None:
+    rule = Rule(
+        "ALL",
+        "All",
+        (
+            when("employeeCount", "NotEquals", "1"),
+            when("region", "NotIn", "East", "West"),
+            when("annualRevenue", "Between", "0", "1e9"),
+            when("employeeCount", "LessThan", "1000"),
+            when("employeeCount", "LessOrEqual", "999"),
+            when("employeeCount", "GreaterThan", "0"),
+            when("signupDate", "IsMissing"),
+        ),
+    )
+    customers = frame(
+        customer("C1", employee_count=5, region="North", annual_revenue=1.0, signup_date=None)
+    )
+
+    segmenter = APrioriSegmenter(rules=(rule,)).fit(customers)
+
+    assert segmenter.reasons_[0] == (
+        "matched rule 1 (ALL): employeeCount != 1 and region not in East, West and "
+        "annualRevenue between 0 and 1e9 and employeeCount < 1000 and employeeCount <= 999 "
+        "and employeeCount > 0 and signupDate is missing"
+    )
+    assert segmenter.segments_[0].profile[2] == ("annualRevenue", "Between 0, 1e9")
+    assert segmenter.segments_[0].profile[6] == ("signupDate", "IsMissing")
+
+
+def test_rules_never_merge_small_segments_into_other() -> None:
+    segmenter = APrioriSegmenter(
+        rules=(ENTERPRISE,), min_segment_share=0.9, min_segment_size=5
+    ).fit(mixed())
+
+    assert list(segmenter.labels_).count("ENTERPRISE") == 1
+
+
+def test_rules_on_company_size_follow_custom_bands() -> None:
+    large = Rule("LARGE", "Large", (when("companySize", "In", "Large"),))
+
+    custom = APrioriSegmenter(rules=(large,), company_size_bands=THREE_SIZES).fit(staffed())
+    eu = APrioriSegmenter(rules=(large,)).fit(staffed())
+
+    assert list(custom.labels_ == "LARGE") == [False, False, False, False, True, True, False]
+    assert list(eu.labels_ == "LARGE") == [False] * 5 + [True, False]
+
+
+def test_rules_on_age_band_follow_custom_bands_at_the_reference_date() -> None:
+    customers = frame(*(customer(f"C{y}", birth_year=y) for y in (1986, 1987)))
+    senior = Rule("SENIOR", "Senior", (when("ageBand", "Equals", "Senior"),))
+    ages = (Band("Young", 40), Band("Senior"))
+
+    in_2026 = APrioriSegmenter(reference_date=REFERENCE, rules=(senior,), age_bands=ages)
+    in_2027 = clone(in_2026).set_params(reference_date=date(2027, 1, 1))
+
+    assert list(in_2026.fit(customers).labels_) == ["SENIOR", "OTHER"]
+    assert list(in_2027.fit(customers).labels_) == ["SENIOR", "SENIOR"]
+
+
+def test_rules_need_only_the_columns_their_attributes_read() -> None:
+    customers = mixed()[["customer_type"]]
+
+    assert list(APrioriSegmenter(rules=(CONSUMER,)).fit(customers).labels_)[3] == "CONSUMER"
+    with pytest.raises(ValueError, match="employee_count"):
+        APrioriSegmenter(rules=(CONSUMER, ENTERPRISE)).fit(customers)
+
+
+def test_rules_are_evaluated_column_wise_on_200k_customers() -> None:
+    n = 200_000
+    rng = np.random.default_rng(0)
+    employees = rng.integers(0, 1000, n).astype(float)
+    employees[rng.random(n) < 0.1] = np.nan
+    region = rng.choice(np.array(["North", "South", "East", "West"], dtype=object), n)
+    signup = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 2000, n), unit="D")
+    customers = pd.DataFrame(
+        {
+            "employee_count": employees,
+            "region": region,
+            "signup_date": signup,
+            "birth_year": rng.integers(1940, 2010, n),
+        },
+        index=pd.Index([f"C{i}" for i in range(n)], name="customer_id"),
+    )
+    new = Rule("NEW", "New", (when("signupDate", "GreaterOrEqual", "2024-01-01"),))
+    rules = (ENTERPRISE, new, Rule("SENIOR", "Senior", (when("ageBand", "In", "65+"),)))
+
+    segmenter = APrioriSegmenter(reference_date=REFERENCE, rules=rules).fit(customers)
+
+    enterprise = (employees >= 250) & np.isin(region, ["North", "West"])
+    later = ~enterprise & (signup >= pd.Timestamp("2024-01-01"))
+    senior = ~enterprise & ~later & (customers["birth_year"].to_numpy() <= 1961)
+    assert (segmenter.labels_ == "ENTERPRISE").sum() == enterprise.sum()
+    assert (segmenter.labels_ == "NEW").sum() == later.sum()
+    assert (segmenter.labels_ == "SENIOR").sum() == senior.sum()
+    assert (
+        segmenter.metrics_["apriori.defaulted"] == n - enterprise.sum() - later.sum() - senior.sum()
+    )
+
+
+def test_a_clone_keeps_rules_and_bands_and_fits_to_the_same_labels() -> None:
+    engine = APrioriSegmenter(
+        rules=(ENTERPRISE, CONSUMER),
+        default_segment_code="REST",
+        company_size_bands=THREE_SIZES,
+        age_bands=(Band("Young", 40), Band("Senior")),
+        min_segment_size=2,
+        reference_date=REFERENCE,
+    )
+
+    copy = clone(engine)
+
+    assert copy.get_params() == engine.get_params()
+    assert copy.get_params()["rules"] == (ENTERPRISE, CONSUMER)
+    assert list(copy.fit(mixed()).labels_) == list(clone(engine).fit(mixed()).labels_)
+    assert APrioriSegmenter(**engine.get_params()).get_params() == engine.get_params()

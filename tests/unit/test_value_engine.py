@@ -346,7 +346,16 @@ def test_scoring_with_the_model_reproduces_the_fitted_tiers(fitted: ValueBasedSe
 
     scored = score_with_model(features, model, features["annual_cost_to_serve"], 12, 0.10)
 
-    assert list(scored.columns) == ["rfm_score", "rfm_segment", "predicted_clv", "value_tier"]
+    assert list(scored.columns) == [
+        "rfm_score",
+        "rfm_segment",
+        "predicted_clv",
+        "value_tier",
+        "probability_alive",
+        "expected_purchases",
+    ]
+    alive = scored["probability_alive"][features["has_purchases"].to_numpy(dtype=bool)]
+    assert alive.between(0, 1).all()
     names = dict(zip(model.tier_codes, model.tier_names, strict=True))
     expected = [None if code is None else names[code] for code in fitted.labels_]
     assert scored["value_tier"].tolist() == expected

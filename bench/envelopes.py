@@ -1,0 +1,78 @@
+"""Raw SOAP 1.1 request envelopes, built once and posted as bytes by the load generator."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from xml.sax.saxutils import escape
+
+TNS = "urn:customer-segmentation:v1"
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+
+
+@dataclass(frozen=True)
+class Request:
+    operation: str
+    body: bytes
+
+    @property
+    def soap_action(self) -> str:
+        return f'"{TNS}#{self.operation}"'
+
+
+def request(operation: str, inner_xml: str) -> Request:
+    """``<operation xmlns=TNS>inner_xml</operation>`` in a SOAP 1.1 envelope."""
+    envelope = (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        f'<soap:Envelope xmlns:soap="{SOAP_ENV}"><soap:Body>'
+        f'<{operation} xmlns="{TNS}">{inner_xml}</{operation}>'
+        "</soap:Body></soap:Envelope>"
+    )
+    return Request(operation, envelope.encode())
+
+
+def get_customer_segment(customer_id: str) -> Request:
+    return request("GetCustomerSegment", f"<customerId>{escape(customer_id)}</customerId>")
+
+
+def score_customer_value(customer_ids: Sequence[str]) -> Request:
+    ids = "".join(f"<customerId>{escape(i)}</customerId>" for i in customer_ids)
+    return request("ScoreCustomerValue", f"<customerIds>{ids}</customerIds>")
+
+
+def list_segment_members(
+    run_id: int, segment_code: str, page_size: int = 100, page_token: str | None = None
+) -> Request:
+    token = f"<pageToken>{page_token}</pageToken>" if page_token else ""
+    return request(
+        "ListSegmentMembers",
+        f"<segmentCode>{escape(segment_code)}</segmentCode><runId>{run_id}</runId>"
+        f"<pageSize>{page_size}</pageSize>{token}",
+    )
+
+
+def page_token(run_id: int, segment_code: str, after_customer_id: str) -> str:
+    """The documented opaque token: base64url JSON [1, runId, segmentCode, afterCustomerId]."""
+    payload = json.dumps([1, run_id, segment_code, after_customer_id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def segment_customers(method: str, label: str, options_xml: str = "") -> Request:
+    return request(
+        "SegmentCustomers",
+        f"<method>{method}</method><label>{escape(label)}</label>{options_xml}",
+    )
+
+
+# An a priori run that puts every customer in one segment, ALL: a single rule
+# nobody matches, and ALL as the default segment of those who match no rule.
+ONE_SEGMENT_OPTIONS = (
+    "<aPriori><rules><rule><segmentCode>NOBODY</segmentCode><segmentName>Nobody</segmentName>"
+    "<conditions><condition><attribute>customerType</attribute><operator>Equals</operator>"
+    "<values><value>__nobody__</value></values></condition></conditions></rule></rules>"
+    "<defaultSegmentCode>ALL</defaultSegmentCode></aPriori>"
+)
+# Without rules: B2C customers have no industry, so about 60% share "Unknown".
+LARGEST_GROUP_OPTIONS = "<aPriori><groupBy><attribute>industry</attribute></groupBy></aPriori>"

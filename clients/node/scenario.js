@@ -1,0 +1,156 @@
+'use strict';
+/**
+ * Contract-test driver: calls every operation of the served WSDL through node-soap and
+ * prints what came back as one JSON document (read by tests/contract/test_other_clients.py).
+ *
+ *   node clients/node/scenario.js WSDL_URL [PAGE_SIZE]
+ *
+ * Credentials, when the server wants them: SEGMENTATION_USERNAME, SEGMENTATION_PASSWORD
+ * (a role that may run segmentations); SEGMENTATION_VIEWER_USERNAME/_PASSWORD, if set, a
+ * read-only user for AccessDeniedFault. The output has the shape of clients/php/scenario.php's.
+ */
+
+const { createClient, fromEnvironment, call, items } = require('./segmentation_client');
+
+const UNKNOWN_CUSTOMER = 'NO-SUCH-CUSTOMER';
+const UNKNOWN_RUN = 999999999;
+const UNKNOWN_SEGMENT = 'NO-SUCH-SEGMENT';
+
+/** The declared fault a call raised: code, message, and its one typed detail element. */
+async function faultOf(promise) {
+  try {
+    await promise;
+  } catch (error) {
+    const fault = error.root && error.root.Envelope && error.root.Envelope.Body.Fault;
+    if (!fault) throw error;
+    const [element] = Object.keys(fault.detail || {});
+    return {
+      faultcode: fault.faultcode,
+      faultstring: fault.faultstring,
+      element: element === undefined ? null : element,
+      detail: element === undefined ? null : fault.detail[element],
+    };
+  }
+  throw new Error('expected a SOAP fault');
+}
+
+function runSummary(run) {
+  return {
+    runId: Number(run.runId),
+    method: run.method,
+    status: run.status,
+    label: run.label ?? null,
+    customerCount: run.customerCount,
+    assignedCount: run.assignedCount,
+    startedBy: run.startedBy ?? null,
+    segments: items(run.segments, 'segment').map((s) => ({ code: s.code, size: s.size, owner: s.owner ?? null })),
+  };
+}
+
+async function main(wsdlUrl, pageSize) {
+  const client = await createClient(wsdlUrl);
+  const called = new Set();
+  const invoke = (operation, args) => {
+    called.add(operation);
+    return call(client, operation, args);
+  };
+
+  const { run } = await invoke('SegmentCustomers', { method: 'APriori', label: 'node-soap' });
+  const [largest] = items(run.segments, 'segment')
+    .slice()
+    .sort((a, b) => b.size - a.size || (a.code < b.code ? -1 : 1))
+    .map((segment) => segment.code);
+
+  const pages = [];
+  const members = [];
+  let pageToken;
+  let page;
+  do {
+    page = await invoke('ListSegmentMembers', { segmentCode: largest, runId: run.runId, pageSize, pageToken });
+    const ids = items(page.members, 'member').map((member) => member.customerId);
+    pages.push(ids.length);
+    members.push(...ids);
+    pageToken = page.nextPageToken;
+  } while (pageToken);
+  const customer = members[0];
+
+  const fetched = (await invoke('GetSegmentationRun', { runId: run.runId })).run;
+  const { assignments } = await invoke('GetCustomerSegment', { customerId: customer, runId: run.runId });
+  const scored = await invoke('ScoreCustomerValue', { customerIds: { customerId: [customer, UNKNOWN_CUSTOMER] } });
+  const owned = (
+    await invoke('SetSegmentOwner', { runId: run.runId, segmentCode: largest, owner: 'Key accounts (Node)' })
+  ).segment;
+  const second = (
+    await invoke('SegmentCustomers', { method: 'APriori', aPriori: { groupBy: { attribute: ['customerType'] } } })
+  ).run;
+  const { runs } = await invoke('ListSegmentationRuns', { method: 'APriori', limit: 2 });
+  const comparison = await invoke('CompareSegmentationRuns', { fromRunId: run.runId, toRunId: second.runId });
+
+  const faults = {
+    CustomerNotFoundFault: await faultOf(call(client, 'GetCustomerSegment', { customerId: UNKNOWN_CUSTOMER })),
+    RunNotFoundFault: await faultOf(call(client, 'GetSegmentationRun', { runId: UNKNOWN_RUN })),
+    SegmentNotFoundFault: await faultOf(
+      call(client, 'ListSegmentMembers', { segmentCode: UNKNOWN_SEGMENT, runId: run.runId }),
+    ),
+    InvalidRequestFault: await faultOf(
+      call(client, 'SegmentCustomers', { method: 'APriori', valueBased: { tierCount: 3 } }),
+    ),
+  };
+  const credentials = fromEnvironment();
+  if (credentials) {
+    const wrong = await createClient(wsdlUrl, { ...credentials, password: 'not-the-password' });
+    faults.AuthenticationFault = await faultOf(call(wrong, 'GetSegmentationRun', { runId: run.runId }));
+  }
+  if (process.env.SEGMENTATION_VIEWER_USERNAME) {
+    // a role that may only read
+    const viewer = await createClient(wsdlUrl, {
+      username: process.env.SEGMENTATION_VIEWER_USERNAME,
+      password: process.env.SEGMENTATION_VIEWER_PASSWORD || '',
+    });
+    faults.AccessDeniedFault = await faultOf(call(viewer, 'SegmentCustomers', { method: 'APriori' }));
+  }
+
+  const description = client.describe();
+  const wsdlOperations = Object.values(description).flatMap((service) =>
+    Object.values(service).flatMap((port) => Object.keys(port)),
+  );
+  const output = {
+    client: `node-soap ${require('soap/package.json').version} on node ${process.versions.node}`,
+    wsdlOperations: [...new Set(wsdlOperations)],
+    called: [...called],
+    run: runSummary(run),
+    paging: { runId: Number(run.runId), segmentCode: largest, pageSize, totalCount: page.totalCount, pages, members },
+    getSegmentationRun: runSummary(fetched),
+    getCustomerSegment: items(assignments, 'assignment').map((a) => ({
+      customerId: a.customerId,
+      runId: Number(a.runId),
+      segmentCode: a.segmentCode,
+    })),
+    scoreCustomerValue: {
+      scored: items(scored.scores, 'score').map((score) => score.customerId),
+      unknown: items(scored.unknownCustomerIds, 'customerId'),
+    },
+    setSegmentOwner: { code: owned.code, owner: owned.owner ?? null },
+    secondRun: runSummary(second),
+    listSegmentationRuns: items(runs, 'run').map((r) => Number(r.runId)),
+    compareSegmentationRuns: {
+      fromRunId: Number(comparison.fromRunId),
+      toRunId: Number(comparison.toRunId),
+      transitions: items(comparison.transitions, 'transition').length,
+      stayedShare: comparison.stayedShare,
+      enteredCount: comparison.enteredCount,
+      leftCount: comparison.leftCount,
+    },
+    faults,
+  };
+  console.log(JSON.stringify(output, null, 2));
+}
+
+if (!process.argv[2]) {
+  console.error('usage: node scenario.js WSDL_URL [PAGE_SIZE]');
+  process.exit(2);
+}
+main(process.argv[2], Number(process.argv[3] || 7)).catch((error) => {
+  console.error(error.stack || error);
+  process.exit(1);
+});

@@ -1,0 +1,107 @@
+"""Users with their roles and password secrets, and the WS-Security nonces already used."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Table, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from segmentation_service.store.runs import to_naive_utc
+from segmentation_service.store.tables import UsedNonceRow, UserRow, table
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    """A stored user: ``password_hash`` is Argon2id, ``password_encrypted`` a Fernet token."""
+
+    username: str
+    role: str
+    password_hash: str
+    password_encrypted: str
+    created_at: datetime
+
+
+def _record(row: UserRow) -> UserRecord:
+    return UserRecord(
+        username=row.username,
+        role=row.role,
+        password_hash=row.password_hash,
+        password_encrypted=row.password_encrypted,
+        created_at=row.created_at.replace(tzinfo=timezone.utc),
+    )
+
+
+def _rowcount(result: Any) -> int:
+    return int(cast(CursorResult[Any], result).rowcount)
+
+
+def _insert_new(session: Session, into: Table, values: dict[str, Any]) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING: True when the row was new.
+
+    Unlike catching an IntegrityError, a conflict leaves the transaction usable.
+    RETURNING tells whether a row went in (psycopg reports no rowcount for INSERTs).
+    """
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    key = list(into.primary_key.columns)
+    statement = insert(into).values(values).on_conflict_do_nothing().returning(*key)
+    return session.execute(statement).first() is not None
+
+
+class UserRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get(self, username: str) -> UserRecord | None:
+        row = self._session.get(UserRow, username)
+        return None if row is None else _record(row)
+
+    def all(self) -> list[UserRecord]:
+        rows = self._session.scalars(select(UserRow).order_by(UserRow.username))
+        return [_record(row) for row in rows]
+
+    def add(self, user: UserRecord) -> bool:
+        """Insert ``user``; False (and nothing written) when the username is taken."""
+        values = {
+            "username": user.username,
+            "role": user.role,
+            "password_hash": user.password_hash,
+            "password_encrypted": user.password_encrypted,
+            "created_at": to_naive_utc(user.created_at),
+        }
+        return _insert_new(self._session, table(UserRow), values)
+
+    def remove(self, username: str) -> bool:
+        result = self._session.execute(delete(UserRow).where(UserRow.username == username))
+        return _rowcount(result) == 1
+
+    def set_role(self, username: str, role: str) -> bool:
+        statement = update(UserRow).where(UserRow.username == username).values(role=role)
+        return _rowcount(self._session.execute(statement)) == 1
+
+
+class NonceRepository:
+    """Nonces of accepted PasswordDigest tokens: one table, so every worker process sees them."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def remember(self, nonce: str, seen_at: datetime) -> bool:
+        """Record ``nonce`` as seen at ``seen_at``; False when it is already recorded (a replay).
+
+        The primary key makes this atomic across processes: of two requests with the
+        same nonce, exactly one insert takes effect.
+        """
+        values = {"nonce": nonce, "seen_at": to_naive_utc(seen_at)}
+        return _insert_new(self._session, table(UsedNonceRow), values)
+
+    def purge(self, before: datetime) -> int:
+        """Forget the nonces seen before ``before``; how many went."""
+        statement = delete(UsedNonceRow).where(UsedNonceRow.seen_at < to_naive_utc(before))
+        return _rowcount(self._session.execute(statement))
+
+    def count(self) -> int:
+        return int(self._session.scalar(select(func.count()).select_from(UsedNonceRow)) or 0)

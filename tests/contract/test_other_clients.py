@@ -1,0 +1,196 @@
+"""PHP's SoapClient and node-soap drive the live server from its served WSDL, like zeep does.
+
+Each stack runs its driver (clients/php/scenario.php, clients/node/scenario.js) once:
+it calls every operation, pages through a segment with nextPageToken, provokes the
+declared faults, and prints what it decoded as JSON, asserted on here. The examples
+beside the drivers run too. CI installs the stacks (`.ci/run`: php-cli php-soap, and
+`npm ci` in clients/node); a missing stack fails these tests rather than skipping them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lxml import etree
+
+from tests.contract.conftest import ANALYST, VIEWER, WSDL, LiveServer
+
+ROOT = Path(__file__).resolve().parents[2]
+PHP_DIR = ROOT / "clients" / "php"
+NODE_DIR = ROOT / "clients" / "node"
+PAGE_SIZE = 7
+TIMEOUT = 60
+STACKS = ("php", "node")
+WSDL_NS = {"wsdl": "http://schemas.xmlsoap.org/wsdl/"}
+
+
+def credentials_env() -> dict[str, str]:
+    """The one place the drivers get credentials: conftest's analyst, and its viewer."""
+    return {
+        "SEGMENTATION_USERNAME": ANALYST.username,
+        "SEGMENTATION_PASSWORD": ANALYST.password,
+        "SEGMENTATION_VIEWER_USERNAME": VIEWER.username,
+        "SEGMENTATION_VIEWER_PASSWORD": VIEWER.password,
+    }
+
+
+def command(stack: str, script: str) -> list[str]:
+    """How to run ``script`` of ``stack``, or a failure saying what to install."""
+    if stack == "php":
+        php = shutil.which("php")
+        probe = [php, "-r", 'exit(extension_loaded("soap") ? 0 : 1);'] if php else None
+        if probe is None or subprocess.run(probe, check=False, timeout=TIMEOUT).returncode:
+            pytest.fail("PHP with the soap extension is needed: apt-get install php-cli php-soap")
+        return [str(php), str(PHP_DIR / f"{script}.php")]
+    node = shutil.which("node")
+    if node is None or not (NODE_DIR / "node_modules" / "soap").is_dir():
+        pytest.fail("node-soap is needed: install Node.js, then run `npm ci` in clients/node")
+    return [node, str(NODE_DIR / f"{script}.js")]
+
+
+def run_client(stack: str, script: str, *args: str) -> str:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SEGMENTATION_")}
+    done = subprocess.run(
+        [*command(stack, script), *args],
+        capture_output=True,
+        text=True,
+        env={**environment, **credentials_env()},
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert done.returncode == 0, f"{stack} {script} failed:\n{done.stderr}\n{done.stdout}"
+    return done.stdout
+
+
+def wsdl_operations() -> list[str]:
+    port_type = etree.parse(str(WSDL)).find("wsdl:portType", WSDL_NS)
+    return [operation.get("name") for operation in port_type.iterfind("wsdl:operation", WSDL_NS)]
+
+
+def local(code: str) -> str:
+    return code.rpartition(":")[2]
+
+
+@pytest.fixture(scope="module", params=STACKS)
+def scenario(request: pytest.FixtureRequest, live_server: LiveServer) -> dict[str, Any]:
+    """The driver's JSON report for one stack (each driver runs once per session)."""
+    result: dict[str, Any] = json.loads(
+        run_client(request.param, "scenario", live_server.wsdl_url, str(PAGE_SIZE))
+    )
+    result["stack"] = request.param
+    return result
+
+
+def test_every_operation_of_the_served_wsdl_is_seen_and_called(scenario: dict[str, Any]) -> None:
+    assert sorted(scenario["wsdlOperations"]) == sorted(wsdl_operations())
+    assert sorted(scenario["called"]) == sorted(wsdl_operations())
+
+
+def test_paging_yields_each_member_once_and_matches_zeep(
+    scenario: dict[str, Any], soap: Any
+) -> None:
+    paging = scenario["paging"]
+    members, pages, total = paging["members"], paging["pages"], paging["totalCount"]
+
+    assert len(members) == len(set(members)) == total > PAGE_SIZE
+    assert len(pages) == math.ceil(total / PAGE_SIZE)
+    assert all(size == PAGE_SIZE for size in pages[:-1]) and 0 < pages[-1] <= PAGE_SIZE
+    sizes = {segment["code"]: segment["size"] for segment in scenario["run"]["segments"]}
+    assert total == sizes[paging["segmentCode"]] == max(sizes.values())
+    whole = soap.ListSegmentMembers(
+        segmentCode=paging["segmentCode"], runId=paging["runId"], pageSize=1000
+    )
+    assert whole.nextPageToken is None
+    assert members == [member.customerId for member in whole.members.member]
+
+
+def test_runs_read_back_through_the_other_operations(scenario: dict[str, Any], soap: Any) -> None:
+    run, second = scenario["run"], scenario["secondRun"]
+    assert (run["method"], run["status"], run["startedBy"]) == (
+        "APriori",
+        "Completed",
+        ANALYST.username,
+    )
+    assert run["assignedCount"] == run["customerCount"] == sum(s["size"] for s in run["segments"])
+    assert scenario["getSegmentationRun"] == run
+    assert [s["code"] for s in second["segments"]] == ["B2B", "B2C"]  # grouped by customerType
+    assert scenario["listSegmentationRuns"] == [second["runId"], run["runId"]]
+
+    customer = scenario["paging"]["members"][0]
+    assert scenario["getCustomerSegment"] == [
+        {
+            "customerId": customer,
+            "runId": run["runId"],
+            "segmentCode": scenario["paging"]["segmentCode"],
+        }
+    ]
+    assert scenario["scoreCustomerValue"] == {"scored": [customer], "unknown": ["NO-SUCH-CUSTOMER"]}
+
+    owned = scenario["setSegmentOwner"]
+    assert owned["code"] == scenario["paging"]["segmentCode"]
+    stored = soap.GetSegmentationRun(runId=run["runId"])
+    assert {s.code: s.owner for s in stored.segments.segment}[owned["code"]] == owned["owner"]
+
+    compared = scenario["compareSegmentationRuns"]
+    expected = soap.CompareSegmentationRuns(fromRunId=run["runId"], toRunId=second["runId"])
+    assert (compared["fromRunId"], compared["toRunId"]) == (run["runId"], second["runId"])
+    assert compared["transitions"] == len(expected.transitions.transition)
+    assert compared["stayedShare"] == pytest.approx(expected.stayedShare)
+    assert (compared["enteredCount"], compared["leftCount"]) == (
+        expected.enteredCount,
+        expected.leftCount,
+    )
+
+
+def test_declared_faults_arrive_with_their_typed_details(scenario: dict[str, Any]) -> None:
+    faults = scenario["faults"]
+    run_id = str(scenario["run"]["runId"])  # both stacks decode fault details untyped
+    expected = {
+        "CustomerNotFoundFault": ("Client.CustomerNotFound", {"customerId": "NO-SUCH-CUSTOMER"}),
+        "RunNotFoundFault": ("Client.RunNotFound", {"runId": "999999999"}),
+        "SegmentNotFoundFault": (
+            "Client.SegmentNotFound",
+            {"runId": run_id, "segmentCode": "NO-SUCH-SEGMENT"},
+        ),
+        "InvalidRequestFault": (
+            "Client.InvalidRequest",
+            {"field": "valueBased", "reason": faults["InvalidRequestFault"]["detail"]["reason"]},
+        ),
+        "AuthenticationFault": (
+            "Client.Authentication",
+            {"reason": faults["AuthenticationFault"]["detail"]["reason"]},
+        ),
+        "AccessDeniedFault": (
+            "Client.AccessDenied",
+            {"operation": "SegmentCustomers", "role": VIEWER.role},
+        ),
+    }
+    assert set(faults) == set(expected)
+    for name, (code, detail) in expected.items():
+        fault = faults[name]
+        assert local(fault["faultcode"]) == code, name
+        assert fault["faultstring"], name
+        assert (fault["element"], fault["detail"]) == (name, detail)
+    assert faults["InvalidRequestFault"]["detail"]["reason"]
+    assert faults["AuthenticationFault"]["detail"]["reason"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_example_segments_and_pages_through_the_largest_segment(
+    stack: str, live_server: LiveServer
+) -> None:
+    output = run_client(stack, "segment_and_page", live_server.wsdl_url)
+
+    run = re.search(r"^run (\d+): Completed, (\d+) customers in (\d+) segments$", output, re.M)
+    listed = re.search(r"^segment \S+ \(.+\): listed (\d+) of (\d+) members$", output, re.M)
+    assert run and listed, output
+    assert int(run[3]) > 1
+    assert listed[1] == listed[2] and int(listed[1]) > 25  # more than one page
