@@ -125,7 +125,8 @@ def _block_rows(block: dict[str, Any]) -> list[Row]:
         for depth in ("50%", "99%"):
             ratio = paging["median_ms"][depth] / first
             add(
-                f"ListSegmentMembers page at {depth} of {_n(paging['members'])} members",
+                f"ListSegmentMembers page at {depth} of segment {paging['segment']} "
+                f"({_n(paging['members'])} members, {paging['share']:.0%})",
                 f"{_n(paging['median_ms'][depth], 2)} ms (median)",
                 f"first page {_n(first, 2)} ms",
                 f"{ratio:.2f}",
@@ -240,3 +241,16 @@ def write(result: dict[str, Any], directory: Path) -> str:
     if any(block.get("segmentation") for block in result["blocks"]):
         plot(result, directory / "timing.png")
     return text
+
+
+def main() -> None:
+    """Re-render latest.md and timing.png from a results JSON: python -m bench.report [FILE]."""
+    import sys
+
+    default = Path(__file__).parent / "results" / "latest.json"
+    source = Path(sys.argv[1]) if len(sys.argv) > 1 else default
+    print(write(json.loads(source.read_text()), source.parent))
+
+
+if __name__ == "__main__":
+    main()

@@ -14,6 +14,7 @@ latest.json, latest.md (one table) and timing.png under --out.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import tempfile
@@ -50,6 +51,11 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         default=1_000_000,
         help="rows per file for the import comparison (default 1,000,000; 0: all)",
+    )
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the other sizes/stores of --out's latest.json (runs done separately)",
     )
     parser.add_argument(
         "--skip", default="", help="parts to skip: import,lookups,paging,contention"
@@ -144,6 +150,12 @@ def main(argv: list[str] | None = None) -> int:
         },
         "blocks": [],
     }
+    previous = args.out / "latest.json"
+    if args.merge and previous.exists():
+        measured = {(size, store) for size in args.sizes for store in args.stores}
+        kept = json.loads(previous.read_text())["blocks"]
+        result["blocks"] = [b for b in kept if (b["size"], b["store"]) not in measured]
+        result["merged_from"] = json.loads(previous.read_text()).get("started")
     result["machine"] = describe(None)
     echo = servers.start_echo(work, args.workers)
     try:
@@ -156,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
                 for size in args.sizes:
                     largest = size == args.sizes[-1]
                     result["blocks"].append(_block(args, databases, size, echo, work, largest))
+                    result["blocks"].sort(key=lambda b: (b["store"], b["size"]))
                     report.write(result, args.out)
             finally:
                 databases.close()

@@ -180,7 +180,9 @@ class NeedsBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
         }
         if self.pca_ is not None:
             explained = float(np.sum(self.pca_.explained_variance_ratio_))
-            self.metrics_["needs.pcaExplainedVariance"] = explained if explained >= 0 else 0.0
+            self.metrics_["needs.pcaExplainedVariance"] = (
+                explained if math.isfinite(explained) else 0.0  # NaN when every need is constant
+            )
         return self
 
     def predict(self, X: pd.DataFrame) -> npt.NDArray[np.object_]:
