@@ -249,8 +249,11 @@ def _user_command(settings: Settings, command: Callable[[UnitOfWork], str]) -> i
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from segmentation_service.server import serve
+    from segmentation_service.services.liveness import fail_interrupted_runs
 
-    _store(settings).dispose()
+    store = _store(settings)
+    fail_interrupted_runs(store.unit_of_work())  # runs of a server that stopped mid-run
+    store.dispose()
     if settings.auth:
         try:  # creates the key file before the workers start, and fails early on a bad key
             _cipher(settings)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from contextlib import AbstractContextManager, nullcontext
+from functools import cache
 from numbers import Integral, Real
 from typing import Any
 
@@ -17,7 +18,7 @@ import numpy.typing as npt
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, silhouette_score
-from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]  # sklearn needs it
+from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]  # sklearn's
 
 Matrix = npt.NDArray[np.float64]
 Labels = npt.NDArray[np.intp]
@@ -29,7 +30,13 @@ PARALLEL_MIN_ROWS = 100_000
 
 def thread_limit(n_rows: int) -> AbstractContextManager[Any]:
     """One OpenMP/BLAS thread for work on fewer than PARALLEL_MIN_ROWS rows."""
-    return threadpool_limits(1) if n_rows < PARALLEL_MIN_ROWS else nullcontext()
+    return _thread_pools().limit(limits=1) if n_rows < PARALLEL_MIN_ROWS else nullcontext()
+
+
+@cache
+def _thread_pools() -> Any:
+    """The OpenMP and BLAS pools loaded with scikit-learn, found once (a scan costs ~3 ms)."""
+    return ThreadpoolController()
 
 
 def answered_means(data: Matrix) -> Matrix:

@@ -216,10 +216,12 @@ class NeedsBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
         if self.pca_components is not None and self.pca_components > len(self.needs_):
             raise ValueError(
                 f"pca_components={self.pca_components} exceeds the number of needs "
-                f"({len(self.needs_)})"
+                f"(n_features={len(self.needs_)})"
             )
         if self.centre_respondents and len(self.needs_) < 2:
-            raise ValueError("centre_respondents needs at least 2 needs: centring one leaves 0")
+            raise ValueError(
+                "centre_respondents needs at least 2 needs (n_features=1): centring one leaves 0"
+            )
         return data
 
     def _check_enough_respondents(self, n_eligible: int, required: int) -> None:

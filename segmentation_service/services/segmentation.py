@@ -29,6 +29,7 @@ from segmentation_service.engines.rules import InvalidRuleError
 from segmentation_service.engines.value_based import ValueBasedSegmenter
 from segmentation_service.engines.value_features import value_features
 from segmentation_service.services.clock import Clock, utc_now
+from segmentation_service.services.liveness import fail_interrupted_runs, heartbeat, this_runner
 from segmentation_service.services.requests import OPTION_BLOCKS, EffectiveOptions, check_request
 from segmentation_service.store.uow import UnitOfWork
 
@@ -63,17 +64,21 @@ def segment_customers(
     if request.method is not SegmentationMethod.VALUE_BASED:
         as_of = started_at.date()
     ids = None if request.customer_ids is None else tuple(dict.fromkeys(request.customer_ids))
+    fail_interrupted_runs(uow, now)
     with uow:
         if ids is not None:
             _require_customers(uow, ids)
         parameters = {**options.for_method(request.method), "customerIds": len(ids or ()) or None}
-        run_id = uow.runs.start(request.method, request.label, parameters, started_at, started_by)
+        run_id = uow.runs.start(
+            request.method, request.label, parameters, started_at, started_by, this_runner()
+        )
         uow.commit()
     try:
-        with uow:
-            inputs = _load(uow, request.method, ids, as_of)
-        segmenter = _fit(request.method, options, inputs, as_of)
-        _store(uow, run_id, segmenter, inputs, now)
+        with heartbeat(uow.another(), run_id, now):
+            with uow:
+                inputs = _load(uow, request.method, ids, as_of)
+            segmenter = _fit(request.method, options, inputs, as_of)
+            _store(uow, run_id, segmenter, inputs, now)
     except BaseException as exc:
         _record_failure(uow, run_id, exc, now)
         raise

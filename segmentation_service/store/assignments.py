@@ -36,7 +36,7 @@ class AssignmentRepository:
         """Write one row per customer of the run (segment_code None when unassigned)."""
         frame = assignments.loc[:, list(ASSIGNMENT_COLUMNS)]
         rows = [
-            (run_id, customer, code, _nullable(score), _nullable(value), reason)
+            (run_id, customer, _text(code), _nullable(score), _nullable(value), _text(reason))
             for customer, code, score, value, reason in frame.itertuples(index=False, name=None)
         ]
         insert_rows(self._session, table(AssignmentRow), ("run_id", *ASSIGNMENT_COLUMNS), rows)
@@ -106,6 +106,11 @@ class AssignmentRepository:
             )
             for row in self._session.execute(query)
         ]
+
+
+def _text(value: Any) -> str | None:
+    """Text, or None for a missing value (pandas may turn None into NaN)."""
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
 
 
 def _nullable(number: Any) -> float | None:

@@ -36,7 +36,8 @@ def create_store_engine(url: str, *, pool_size: int = 5) -> Engine:
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_timeout=10,
-        connect_args={"connect_timeout": 5},
+        # Fail fast when the server is gone, rather than hang a request.
+        connect_args={"connect_timeout": 3},
     )
 
 

@@ -41,6 +41,7 @@ class RunRepository:
         parameters: dict[str, Any],
         started_at: datetime,
         started_by: str | None = None,
+        runner: str | None = None,
     ) -> int:
         row = RunRow(
             method=method.value,
@@ -50,6 +51,8 @@ class RunRepository:
             parameters=parameters,
             metrics={},
             started_by=started_by,
+            runner=runner,
+            heartbeat_at=to_naive_utc(started_at),
         )
         self._session.add(row)
         self._session.flush()
@@ -107,6 +110,24 @@ class RunRepository:
                 failure_reason=reason,
             )
         )
+
+    def beat(self, run_id: int, at: datetime) -> None:
+        """Note that the process running ``run_id`` is still alive."""
+        self._session.execute(
+            update(RunRow)
+            .where(RunRow.run_id == run_id, RunRow.status == RunStatus.RUNNING.value)
+            .values(heartbeat_at=to_naive_utc(at))
+        )
+
+    def running(self) -> list[tuple[int, str | None, datetime | None]]:
+        """(run id, runner, last heartbeat) of every run still marked Running."""
+        query = select(RunRow.run_id, RunRow.runner, RunRow.heartbeat_at).where(
+            RunRow.status == RunStatus.RUNNING.value
+        )
+        return [
+            (row.run_id, row.runner, to_utc(row.heartbeat_at))
+            for row in self._session.execute(query)
+        ]
 
     def get(self, run_id: int) -> SegmentationRun | None:
         row = self._session.get(RunRow, run_id)

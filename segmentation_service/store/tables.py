@@ -106,6 +106,10 @@ class RunRow(Base):
     model: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     failure_reason: Mapped[str | None] = mapped_column(Text)
     started_by: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    # Which process runs it ("host:pid") and when it last said it is alive: a run
+    # whose process died is found by its stale heartbeat and marked Failed.
+    runner: Mapped[str | None] = mapped_column(String(128))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class SegmentRow(Base):

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from types import TracebackType
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from segmentation_service.domain.errors import StoreUnavailable
 from segmentation_service.store.assignments import AssignmentRepository
 from segmentation_service.store.customers import CustomerRepository
+from segmentation_service.store.errors import is_unavailability
 from segmentation_service.store.needs import NeedRepository
 from segmentation_service.store.runs import RunRepository
 from segmentation_service.store.transactions import TransactionRepository
@@ -52,8 +55,18 @@ class UnitOfWork:
     ) -> None:
         session, self._session = self._session, None
         if session is not None:
-            session.rollback()
-            session.close()
+            try:
+                session.rollback()
+                session.close()
+            except SQLAlchemyError:
+                if exc is None:
+                    raise
+        if exc is not None and is_unavailability(exc):
+            raise StoreUnavailable() from exc
+
+    def another(self) -> UnitOfWork:
+        """A separate unit of work on the same store (e.g. for another thread)."""
+        return UnitOfWork(self._sessions)
 
     def commit(self) -> None:
         if self._session is None:

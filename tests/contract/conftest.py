@@ -12,6 +12,7 @@ analyst's WS-Security UsernameToken (PasswordText).
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -154,7 +155,8 @@ def start_server(directory: Path, database_url: str, workers: int = 2) -> LiveSe
 
 
 def stop_server(server: LiveServer) -> None:
-    server.process.terminate()
+    # SIGINT is gunicorn's quick shutdown: no waiting for idle keep-alive clients.
+    server.process.send_signal(signal.SIGINT)
     try:
         server.process.wait(timeout=30)
     except subprocess.TimeoutExpired:

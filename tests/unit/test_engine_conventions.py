@@ -150,8 +150,19 @@ EXPECTED_FAILED_CHECKS = {
 
 
 @parametrize_with_checks(
-    # A fixed k keeps the checks fast; choosing k on numeric X is tested below.
-    [NeedsBasedSegmenter(n_segments=3, random_state=0)],
+    # A fixed k keeps the checks fast; choosing k on numeric X is tested below. The second
+    # engine runs the optional preprocessing (centring, PCA) through the same checks.
+    [
+        NeedsBasedSegmenter(n_segments=3, random_state=0),
+        NeedsBasedSegmenter(
+            n_segments=3,
+            centre_respondents=True,
+            pca_components=2,
+            n_init=3,
+            stability_resamples=3,
+            random_state=0,
+        ),
+    ],
     expected_failed_checks=lambda engine: EXPECTED_FAILED_CHECKS,
     xfail_strict=True,
 )
