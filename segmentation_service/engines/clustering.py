@@ -1,8 +1,9 @@
 """Vectorised helpers of the needs-based segmenter.
 
 Respondent centring, mean imputation, per-segment means, choosing k by
-silhouette, bootstrap stability, reasons and parameter checks. Arrays have a
-row per respondent and a column per need (or PCA component).
+silhouette, bootstrap stability, segment names, profiles and reasons, and
+parameter checks. Arrays have a row per respondent and a column per need (or
+PCA component).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, silhouette_score
 from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]  # sklearn's
+
+from segmentation_service.domain.model import SegmentDefinition
 
 Matrix = npt.NDArray[np.float64]
 Labels = npt.NDArray[np.intp]
@@ -93,6 +96,46 @@ def distance_reasons(
     ]
     reasons: npt.NDArray[np.object_] = np.array(texts, dtype=object)[position]
     return reasons
+
+
+def describe_segments(
+    needs: list[str], raw: Matrix, z: Matrix, clusters: Labels
+) -> tuple[npt.NDArray[np.object_], list[SegmentDefinition], list[str]]:
+    """Each cluster's code, the segment definitions in code order and each cluster's drivers.
+
+    Codes run N1..Nk by decreasing size. ``raw`` and ``z`` hold the members' mean
+    raw scores and z-scores, a row per cluster; a segment is named after its one or
+    two highest z-scores (the positive ones, or the highest when none is).
+    """
+    order = np.argsort(-np.bincount(clusters, minlength=len(z)), kind="stable")
+    codes = np.empty(len(order), dtype=object)
+    segments, drivers = [], [""] * len(order)
+    used_names: set[str] = set()
+    for rank, cluster in enumerate(order, start=1):
+        codes[cluster] = code = f"N{rank}"
+        top = np.argsort(-z[cluster], kind="stable")[:2]
+        dominant = [i for i in top if z[cluster][i] > 0] or [top[0]]
+        name = " & ".join(needs[i].capitalize() for i in dominant)
+        while name in used_names:
+            name += " (alt)"
+        used_names.add(name)
+        drivers[cluster] = f"segment {code} is driven by " + " and ".join(
+            f"{needs[i]} ({raw[cluster][i]:.1f})" for i in dominant
+        )
+        profile: list[tuple[str, str]] = []
+        for i, need in enumerate(needs):
+            profile.append((need, f"{raw[cluster][i]:.2f}"))
+            profile.append((f"{need}.zScore", f"{z[cluster][i]:+.2f}"))
+        description = " and ".join(needs[i] for i in dominant)
+        segments.append(
+            SegmentDefinition(
+                code=code,
+                name=name,
+                description=f"Customers driven by {description}",
+                profile=tuple(profile),
+            )
+        )
+    return codes, segments, drivers
 
 
 def fit_kmeans(data: Matrix, k: int, n_init: int, seed: int) -> KMeans:

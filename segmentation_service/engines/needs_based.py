@@ -8,13 +8,11 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from sklearn.base import BaseEstimator, ClusterMixin
-from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import Tags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from segmentation_service.domain.model import SegmentDefinition
 from segmentation_service.engines.base import FittedSegmentation
 from segmentation_service.engines.clustering import (
     SEED_BOUND,
@@ -26,6 +24,7 @@ from segmentation_service.engines.clustering import (
     check_parameters,
     choose_k,
     column_means,
+    describe_segments,
     distance_reasons,
     fit_kmeans,
     group_means,
@@ -77,10 +76,13 @@ class NeedsBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
     imputed value, plus the respondent's own mean when centring) and z-score
     (the members' mean of the standardised needs: relative to all eligible
     respondents). It is named after its one or two highest z-scores (only
-    positive ones, unless none is). A customer's score is the Euclidean
-    distance to their segment centre in the clustering space, in standard
-    deviations. A given ``random_state`` makes labels, metrics and profiles
-    reproducible.
+    positive ones, unless none is), e.g. "Price & Speed", described as
+    "Customers driven by price and speed". A customer's score is the
+    Euclidean distance to their segment centre in the clustering space, in
+    standard deviations, quoted in their reason after the drivers' mean raw
+    scores. ``predict`` preprocesses new respondents as in ``fit`` (centring on
+    their own answers, the learnt imputation means, scaler and PCA). A given
+    ``random_state`` makes labels, metrics and profiles reproducible.
 
     Parameters
     ----------
@@ -108,8 +110,9 @@ class NeedsBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
     metrics_ : dict of str to float
         ``needs.k``, ``needs.silhouette`` (on the sample), ``needs.calinskiHarabasz``
         (all eligible respondents), ``needs.stability`` (unless skipped),
-        ``needs.respondents``, ``needs.needs``, ``needs.imputedAnswers``,
-        ``needs.centred`` (1 or 0) and, with PCA, ``needs.pcaExplainedVariance``
+        ``needs.respondents`` (eligible), ``needs.needs``, ``needs.imputedAnswers``
+        (unanswered needs of eligible respondents), ``needs.centred`` (1 or 0)
+        and, with PCA, ``needs.pcaExplainedVariance``
         (cumulative explained variance ratio of the kept components).
     needs_ : list of str
     imputation_means_ : ndarray, per need
@@ -151,8 +154,8 @@ class NeedsBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
         clusters = self._cluster(space, sample, rng)
         k = int(self.kmeans_.n_clusters)
         distances = np.linalg.norm(space - self.kmeans_.cluster_centers_[clusters], axis=1)
-        drivers = self._name_segments(
-            group_means(raw, clusters, k), group_means(scaled, clusters, k), clusters
+        self.cluster_codes_, self.segments_, drivers = describe_segments(
+            self.needs_, group_means(raw, clusters, k), group_means(scaled, clusters, k), clusters
         )
 
         self.labels_ = np.full(len(data), None, dtype=object)
@@ -278,41 +281,3 @@ class NeedsBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
         space: Matrix = scaled if self.pca_ is None else self.pca_.transform(scaled)
         filled += offsets[:, None]
         return filled, scaled, space
-
-    def _name_segments(self, raw: Matrix, z: Matrix, clusters: Labels) -> list[str]:
-        """Codes N1..Nk by size; names from each segment's one or two highest z-scores.
-
-        ``raw`` and ``z`` are the members' mean raw scores and z-scores, one row per
-        cluster. Returns each cluster's driver sentence for the reasons.
-        """
-        kmeans: KMeans = self.kmeans_
-        order = np.argsort(-np.bincount(clusters, minlength=kmeans.n_clusters), kind="stable")
-        self.cluster_codes_ = np.empty(len(order), dtype=object)
-        self.segments_, drivers = [], [""] * len(order)
-        used_names: set[str] = set()
-        for rank, cluster in enumerate(order, start=1):
-            code = f"N{rank}"
-            self.cluster_codes_[cluster] = code
-            top = np.argsort(-z[cluster], kind="stable")[:2]
-            dominant = [i for i in top if z[cluster][i] > 0] or [top[0]]
-            name = " & ".join(self.needs_[i].capitalize() for i in dominant)
-            while name in used_names:
-                name += " (alt)"
-            used_names.add(name)
-            drivers[cluster] = f"segment {code} is driven by " + " and ".join(
-                f"{self.needs_[i]} ({raw[cluster][i]:.1f})" for i in dominant
-            )
-            profile: list[tuple[str, str]] = []
-            for i, need in enumerate(self.needs_):
-                profile.append((need, f"{raw[cluster][i]:.2f}"))
-                profile.append((f"{need}.zScore", f"{z[cluster][i]:+.2f}"))
-            description = " and ".join(self.needs_[i] for i in dominant)
-            self.segments_.append(
-                SegmentDefinition(
-                    code=code,
-                    name=name,
-                    description=f"Customers driven by {description}",
-                    profile=tuple(profile),
-                )
-            )
-        return drivers
