@@ -63,8 +63,14 @@ def maybe(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 @st.composite
 def segment_customers(draw: Callable[..., Any]) -> str:
     chosen = draw(st.one_of(valid_method, valid_method, method))
-    ids = draw(maybe(st.lists(customer_id, min_size=0, max_size=4)))
-    block = draw(st.sampled_from(["none", "aPriori", "needsBased", "valueBased"]))
+    ids = draw(maybe(st.lists(st.one_of(known_ids, customer_id), min_size=0, max_size=4)))
+    own = {"APriori": "aPriori", "NeedsBased": "needsBased", "ValueBased": "valueBased"}
+    block = draw(
+        st.one_of(
+            st.just(own.get(chosen, "none")),
+            st.sampled_from(["none", "aPriori", "needsBased", "valueBased"]),
+        )
+    )
     parts = [element("method", chosen), element("label", draw(maybe(xml_text)))]
     if ids is not None:
         parts.append(
