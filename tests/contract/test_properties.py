@@ -63,7 +63,13 @@ def maybe(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 @st.composite
 def segment_customers(draw: Callable[..., Any]) -> str:
     chosen = draw(st.one_of(valid_method, valid_method, method))
-    ids = draw(maybe(st.lists(st.one_of(known_ids, customer_id), min_size=0, max_size=4)))
+    ids = draw(
+        maybe(
+            st.one_of(
+                st.lists(known_ids, min_size=1, max_size=4), st.lists(customer_id, max_size=4)
+            )
+        )
+    )
     own = {"APriori": "aPriori", "NeedsBased": "needsBased", "ValueBased": "valueBased"}
     block = draw(
         st.one_of(
@@ -79,10 +85,12 @@ def segment_customers(draw: Callable[..., Any]) -> str:
             + "</tns:customerIds>"
         )
     if block == "aPriori":
+        valid_attributes = st.sampled_from(["customerType", "region", "companySize"])
+        any_attribute = st.sampled_from(["customerType", "region", "ageBand", "shoeSize"])
         attributes = draw(
-            st.lists(
-                st.sampled_from(["customerType", "region", "companySize", "ageBand", "shoeSize"]),
-                max_size=3,
+            st.one_of(
+                st.lists(valid_attributes, min_size=1, max_size=2, unique=True),
+                st.lists(any_attribute, max_size=3),
             )
         )
         parts.append(
@@ -93,7 +101,7 @@ def segment_customers(draw: Callable[..., Any]) -> str:
     elif block == "needsBased":
         parts.append(
             "<tns:needsBased>"
-            + element("segmentCount", draw(maybe(number)))
+            + element("segmentCount", draw(maybe(st.one_of(st.integers(2, 6), number))))
             + element("randomSeed", draw(maybe(number)))
             + "</tns:needsBased>"
         )
@@ -102,7 +110,7 @@ def segment_customers(draw: Callable[..., Any]) -> str:
         parts.append(
             "<tns:valueBased>"
             + element("valueMetric", metric)
-            + element("tierCount", draw(maybe(number)))
+            + element("tierCount", draw(maybe(st.one_of(st.integers(2, 6), number))))
             + "</tns:valueBased>"
         )
     return "<tns:SegmentCustomers>" + "".join(parts) + "</tns:SegmentCustomers>"
