@@ -98,14 +98,23 @@ def _assignments(database_url: str, run_id: int) -> dict[str, list[str]]:
     return {code: sorted(ids) for code, ids in members.items()}
 
 
+def stray_codes(database_url: str, run: dict[str, Any]) -> dict[str, int]:
+    """Assignment codes of a run that are none of its segments (e.g. 'nan'), with counts."""
+    members = _assignments(database_url, run["run_id"])
+    return {code: len(ids) for code, ids in members.items() if code not in run["segments"]}
+
+
 def lookup_requests(
-    customer_ids: list[str], database_url: str, value_run_id: int, seed: int = 1
+    customer_ids: list[str], database_url: str, value_run: dict[str, Any], seed: int = 1
 ) -> dict[str, list[Request]]:
     rng = random.Random(seed)
     ids = rng.sample(customer_ids, min(2000, len(customer_ids)))
     batches = [rng.sample(customer_ids, 100) for _ in range(100)]
     pages = []
+    value_run_id = value_run["run_id"]
     for code, members in sorted(_assignments(database_url, value_run_id).items()):
+        if code not in value_run["segments"]:
+            continue
         for _ in range(50):
             position = rng.randrange(len(members))
             token = (
@@ -158,7 +167,7 @@ def paging_depth(server: RunningServer, database_url: str, repeats: int = 30) ->
         run = segment(server, "APriori", envelopes.LARGEST_GROUP_OPTIONS)
         how = "aPriori groupBy industry (B2C customers have none: Unknown)"
     segments = _assignments(database_url, run["run_id"])
-    code = max(segments, key=lambda c: len(segments[c]))
+    code = max(run["segments"], key=lambda c: len(segments.get(c, [])))
     members = segments[code]
     positions = {"0%": 0, "50%": len(members) // 2, "99%": int(len(members) * 0.99)}
     requests = {

@@ -105,7 +105,13 @@ def _block(
     try:
         as_of = datetime.now(timezone.utc).date()
         block["segmentation"] = measure.segmentation(server, url, as_of)
-        value_run = block["segmentation"]["ValueBased"]["service"]["run_id"]
+        value_run = block["segmentation"]["ValueBased"]["service"]
+        block["stray_codes"] = {
+            method: measure.stray_codes(url, entry["service"])
+            for method, entry in block["segmentation"].items()
+        }
+        if any(block["stray_codes"].values()):
+            print(f"    assignment codes that are no segment: {block['stray_codes']}", flush=True)
         requests = measure.lookup_requests(dataset.customer_ids(), url, value_run)
         if "lookups" not in args.skip:
             block["lookups"] = measure.lookups(

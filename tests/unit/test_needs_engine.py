@@ -108,7 +108,7 @@ def test_min_answered_share_sets_how_many_answers_are_required() -> None:
     assert strict.reasons_[respondents[0]] == "answered 6 of 8 needs; at least 8 are required"
 
 
-@pytest.mark.parametrize(("n", "seed"), [(2000, 1), (3000, 3)])
+@pytest.mark.parametrize(("n", "seed"), [(2000, 1)])
 def test_without_a_segment_count_five_segments_are_chosen_on_the_demo_survey(
     n: int, seed: int
 ) -> None:
