@@ -66,6 +66,16 @@ def main() -> None:
     parser.add_argument("--what", default="lookups,segment")
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument(
+        "--spyne-gc-interval",
+        type=float,
+        default=None,
+        help="set spyne.const.MIN_GC_INTERVAL (spyne runs gc.collect() at most this often; "
+        "stock 1.0 s); e.g. 1e9 to switch it off",
+    )
+    parser.add_argument(
+        "--timing", action="store_true", help="time the lookups without the profiler too"
+    )
     args = parser.parse_args()
     dataset = ensure_dataset(args.size)
     databases = open_databases(args.store, CACHE / "profile")
@@ -109,6 +119,25 @@ def main() -> None:
                 envelopes.list_segment_members(value_run, "V1", 100) for _ in range(args.calls)
             ],
         }
+        import spyne.const
+
+        intervals = [spyne.const.MIN_GC_INTERVAL]
+        if args.spyne_gc_interval is not None:
+            intervals.append(args.spyne_gc_interval)
+        for interval in intervals if args.timing else intervals[-1:]:
+            spyne.const.MIN_GC_INTERVAL = interval
+            for operation, requests in batches.items() if args.timing else ():
+                times = []
+                for request in requests:
+                    started = time.perf_counter()
+                    _wsgi_call(app, request)
+                    times.append((time.perf_counter() - started) * 1000)
+                times.sort()
+                print(
+                    f"### {operation} unprofiled, spyne gc interval {interval:g} s: "
+                    f"mean {sum(times) / len(times):.2f} ms, "
+                    f"p50 {times[len(times) // 2]:.2f} ms, max {times[-1]:.2f} ms"
+                )
         if "lookups" in args.what:
             for operation, requests in batches.items():
                 _wsgi_call(app, requests[0])

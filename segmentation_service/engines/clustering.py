@@ -138,8 +138,19 @@ def describe_segments(
     return codes, segments, drivers
 
 
-def fit_kmeans(data: Matrix, k: int, n_init: int, seed: int) -> KMeans:
-    return KMeans(k, n_init=n_init, random_state=seed).fit(data)
+def fit_kmeans(
+    data: Matrix, k: int, n_init: int, seed: int, sample: Labels | None = None
+) -> KMeans:
+    """k-means with ``n_init`` initialisations.
+
+    With a ``sample`` (row indices) smaller than the data, the initialisations
+    compete on the sample and the best centres seed one fit on all rows: the
+    choice among initialisations costs a bounded sample, not n_init full passes.
+    """
+    if sample is None or n_init == 1 or len(sample) >= len(data):
+        return KMeans(k, n_init=n_init, random_state=seed).fit(data)
+    seeded = KMeans(k, n_init=n_init, random_state=seed).fit(data[sample])
+    return KMeans(k, init=seeded.cluster_centers_, n_init=1, random_state=seed).fit(data)
 
 
 def silhouette(data: Matrix, labels: Labels) -> float:

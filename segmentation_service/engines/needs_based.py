@@ -65,7 +65,9 @@ class NeedsBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
        k in 2..10 is the one with the best silhouette on a random sample of at
        most ``sample_size`` eligible respondents, each candidate fitted on the
        sample with ``n_init`` initialisations; the final model is fitted on all
-       eligible respondents.
+       eligible respondents (when they outnumber the sample, the ``n_init``
+       initialisations compete on the sample and the best centres seed one
+       fit on all of them).
     5. Stability: the mean adjusted Rand index, on that sample, between the
        final model's labels and those predicted by ``stability_resamples``
        k-means refits (same k, preprocessing and ``n_init``), each fitted on a
@@ -243,7 +245,7 @@ class NeedsBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
             with thread_limit(len(sample)):
                 k = choose_k(space[sample], AUTO_K_RANGE, self.n_init, k_seed)
         with thread_limit(len(space)):
-            self.kmeans_ = fit_kmeans(space, k, self.n_init, kmeans_seed)
+            self.kmeans_ = fit_kmeans(space, k, self.n_init, kmeans_seed, sample)
         clusters: Labels = self.kmeans_.labels_
         return clusters
 
