@@ -1,9 +1,15 @@
-"""The cost of WS-Security authentication, when the service has it.
+"""The cost of WS-Security authentication, measured when the service has it.
 
-Measured only when `segmentation-service users add` exists: a second server
-with authentication on, a user added with that command, and GetCustomerSegment
-envelopes carrying a UsernameToken with PasswordDigest built here (a fresh
-nonce per envelope, since the service refuses replayed nonces).
+Needs `segmentation-service users add --role ROLE USERNAME` (password on
+standard input). On one store, GetCustomerSegment under load with
+authentication off, then with it on, with envelopes carrying a
+UsernameToken with PasswordDigest built here (a fresh nonce per envelope,
+since the service refuses replayed nonces; Created is the build time, so
+envelopes are built just before the run).
+
+    python -m bench.auth [--size 10000] [--store sqlite] [--out bench/results]
+
+merges {"auth": ...} into --out's latest.json, which the report shows as an extra row.
 """
 
 from __future__ import annotations
@@ -11,53 +17,68 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
+import json
 import os
+import random
+import shutil
 import subprocess
 import sys
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from bench import servers
+from bench import envelopes, servers
+from bench.bulkload import analyze, bulk_load, create_schema
+from bench.datasets import CACHE, KINDS, ensure_dataset
 from bench.envelopes import Request
 from bench.load import run_load
-from bench.paths import SERVICE_ROOT, child_pythonpath
+from bench.paths import child_pythonpath, service_revision
+from bench.stores import open_databases
 
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
-TOKEN_PROFILE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0"
-USER, PASSWORD = "bench", "bench-password-1"
+PROFILE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0"
+MESSAGE_SECURITY = (
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0"
+)
+USER, PASSWORD, ROLE = "bench", "bench-password-1", "viewer"
 
 
 def _cli(
-    database_url: str, *arguments: str, stdin: str | None = None
+    database_url: str, work: Path, key: str, *arguments: str, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "segmentation_service.cli", "--database-url", database_url]
+    env = {
+        **os.environ,
+        "SEGMENTATION_LOG_LEVEL": "WARNING",
+        "SEGMENTATION_SECRET_KEY": key,
+        "PYTHONPATH": child_pythonpath(),
+    }
     return subprocess.run(
         [*command, *arguments],
-        cwd=SERVICE_ROOT, capture_output=True, text=True, input=stdin, check=False,
-        env={
-            **os.environ,
-            "SEGMENTATION_LOG_LEVEL": "WARNING",
-            "PYTHONPATH": child_pythonpath(),
-        },
-    )  # fmt: skip
+        cwd=work,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        env=env,
+        check=False,
+    )
 
 
-def available(database_url: str) -> bool:
-    return _cli(database_url, "users", "add", "--help").returncode == 0
+def available(database_url: str, work: Path) -> bool:
+    return _cli(database_url, work, "", "users", "add", "--help").returncode == 0
 
 
 def security_header(username: str, password: str) -> str:
     nonce = os.urandom(16)
-    created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     digest = base64.b64encode(hashlib.sha1(nonce + created.encode() + password.encode()).digest())
     return (
-        f'<soap:Header><wsse:Security xmlns:wsse="{WSSE}" xmlns:wsu="{WSU}" '
-        'soap:mustUnderstand="1"><wsse:UsernameToken>'
-        f"<wsse:Username>{username}</wsse:Username>"
-        f'<wsse:Password Type="{TOKEN_PROFILE}#PasswordDigest">{digest.decode()}</wsse:Password>'
-        f'<wsse:Nonce EncodingType="{TOKEN_PROFILE[:-34]}soap-message-security-1.0#Base64Binary">'
+        f'<soap:Header><wsse:Security xmlns:wsse="{WSSE}" xmlns:wsu="{WSU}">'
+        f"<wsse:UsernameToken><wsse:Username>{username}</wsse:Username>"
+        f'<wsse:Password Type="{PROFILE}#PasswordDigest">{digest.decode()}</wsse:Password>'
+        f'<wsse:Nonce EncodingType="{MESSAGE_SECURITY}#Base64Binary">'
         f"{base64.b64encode(nonce).decode()}</wsse:Nonce>"
         f"<wsu:Created>{created}</wsu:Created></wsse:UsernameToken></wsse:Security></soap:Header>"
     )
@@ -68,25 +89,84 @@ def with_header(request: Request, header: str) -> Request:
     return Request(request.operation, body)
 
 
-def measure_auth(
-    database_url: str, work: Path, args: argparse.Namespace, plain: list[Request]
-) -> dict[str, Any] | None:
-    if not available(database_url):
-        return None
+def measure(
+    database_url: str,
+    work: Path,
+    plain: list[Request],
+    workers: int,
+    concurrency: int,
+    duration: float,
+) -> dict[str, Any]:
+    """GetCustomerSegment load with authentication off, then on (PasswordDigest)."""
+    if not available(database_url, work):
+        return {"error": "this service has no `users add` command"}
+    key = base64.urlsafe_b64encode(os.urandom(32)).decode()
     added = _cli(
-        database_url, "users", "add", USER, "--role", "reader", "--password-stdin",
-        stdin=PASSWORD + "\n",
-    )  # fmt: skip
+        database_url, work, key, "users", "add", "--role", ROLE, USER, stdin=PASSWORD + "\n"
+    )
     if added.returncode != 0:
         return {"error": f"users add failed: {added.stderr[-500:]}"}
-    count = int(args.duration * 3000) + 5000
-    requests = [
-        with_header(plain[i % len(plain)], security_header(USER, PASSWORD)) for i in range(count)
-    ]
-    server = servers.start_service(database_url, work, args.workers, auth=True)
+    server = servers.start_service(database_url, work, workers)
     try:
-        result = run_load(server.url, requests, args.concurrency, args.duration).to_dict()
+        off = run_load(server.url, plain, concurrency, duration).to_dict()
     finally:
         servers.stop(server)
-    print(f"    auth on: {result['rps']:,.0f} req/s, p99 {result['p99_ms']:.1f} ms", flush=True)
-    return result
+    os.environ["SEGMENTATION_SECRET_KEY"] = key
+    try:
+        server = servers.start_service(database_url, work, workers, auth=True)
+    finally:
+        del os.environ["SEGMENTATION_SECRET_KEY"]
+    try:
+        count = int(duration * 2500) + 5000
+        signed = [
+            with_header(plain[i % len(plain)], security_header(USER, PASSWORD))
+            for i in range(count)
+        ]
+        on = run_load(server.url, signed, concurrency, duration).to_dict()
+    finally:
+        servers.stop(server)
+    print(
+        f"auth off {off['rps']:,.0f} req/s p99 {off['p99_ms']:.1f} ms; "
+        f"on {on['rps']:,.0f} req/s p99 {on['p99_ms']:.1f} ms ({on['errors']} errors)"
+    )
+    return {"off": off, "on": on, "role": ROLE, "service": service_revision()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.auth")
+    parser.add_argument("--size", type=int, default=10_000)
+    parser.add_argument("--store", default="sqlite")
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--duration", type=float, default=10.0)
+    args = parser.parse_args()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="auth-", dir=CACHE))
+    databases = open_databases(args.store, work)
+    try:
+        dataset = ensure_dataset(args.size)
+        url = databases.fresh(f"bench_auth_{args.size}")
+        create_schema(url)
+        for kind in KINDS:
+            bulk_load(url, kind, dataset.csv(kind))
+        analyze(url)
+        ids = random.Random(1).sample(dataset.customer_ids(), min(2000, args.size))
+        plain = [envelopes.get_customer_segment(i) for i in ids]
+        result = measure(url, work, plain, args.workers, args.concurrency, args.duration)
+        result.update({"size": args.size, "store": args.store})
+    finally:
+        databases.close()
+        shutil.rmtree(work, ignore_errors=True)
+    latest = args.out / "latest.json"
+    if latest.exists():
+        from bench import report
+
+        merged = json.loads(latest.read_text())
+        merged["auth"] = result
+        report.write(merged, args.out)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

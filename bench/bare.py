@@ -85,9 +85,14 @@ def a_priori(store: BareStore) -> BareResult:
     store.clear()
     write = store.write(rows)
     return BareResult(
-        "APriori", time.perf_counter() - started, read - started, computed - read, write,
-        len(frame), len(frame),
-    )  # fmt: skip
+        "APriori",
+        time.perf_counter() - started,
+        read - started,
+        computed - read,
+        write,
+        len(frame),
+        len(frame),
+    )
 
 
 def value_based(store: BareStore, as_of: date) -> BareResult:
@@ -141,9 +146,14 @@ def value_based(store: BareStore, as_of: date) -> BareResult:
     store.clear()
     write = store.write(rows)
     return BareResult(
-        "ValueBased", time.perf_counter() - started, read - started, computed - read, write,
-        len(frame), int(buyer.sum()),
-    )  # fmt: skip
+        "ValueBased",
+        time.perf_counter() - started,
+        read - started,
+        computed - read,
+        write,
+        len(frame),
+        int(buyer.sum()),
+    )
 
 
 def needs_based(store: BareStore, seed: int = 0) -> BareResult:
@@ -201,9 +211,14 @@ def needs_based(store: BareStore, seed: int = 0) -> BareResult:
     store.clear()
     write = store.write(rows)
     return BareResult(
-        "NeedsBased", time.perf_counter() - started, read - started, computed - read, write,
-        len(data), int(eligible.sum()),
-    )  # fmt: skip
+        "NeedsBased",
+        time.perf_counter() - started,
+        read - started,
+        computed - read,
+        write,
+        len(data),
+        int(eligible.sum()),
+    )
 
 
 def run_bare(store: BareStore, method: str, as_of: date) -> BareResult:

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from bench import measure, report, servers
-from bench.auth import measure_auth
 from bench.bulkload import analyze, bulk_load, create_schema
 from bench.datasets import CACHE, KINDS, ensure_dataset
 from bench.imports import measure_import
@@ -117,7 +116,6 @@ def _block(
             block["lookups"] = measure.lookups(
                 server, echo, requests, args.concurrency, args.duration
             )
-            block["auth"] = measure_auth(url, work, args, requests["GetCustomerSegment"])
         if "paging" not in args.skip:
             block["paging"] = measure.paging_depth(server, url)
             print(f"    paging: {block['paging'].get('median_ms')}", flush=True)
@@ -129,8 +127,11 @@ def _block(
             block["contention"] = measure.contention(
                 server, requests["GetCustomerSegment"], slowest, args.concurrency
             )
-            print(f"    contention: p50 {block['contention']['p50_ms']:.1f} ms, "
-                  f"p99 {block['contention']['p99_ms']:.1f} ms", flush=True)  # fmt: skip
+            print(
+                f"    contention: p50 {block['contention']['p50_ms']:.1f} ms, "
+                f"p99 {block['contention']['p99_ms']:.1f} ms",
+                flush=True,
+            )
     finally:
         servers.stop(server)
         databases.drop(f"bench_{tag}")

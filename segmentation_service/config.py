@@ -1,16 +1,33 @@
-"""Settings from the environment (``SEGMENTATION_*``); standard library only."""
+"""Settings from defaults, a TOML file, ``SEGMENTATION_*`` variables and flags; stdlib only.
+
+Later sources win: a default, then the TOML file (``--config FILE`` or
+``SEGMENTATION_CONFIG``), then the environment, then command-line flags.
+The file's keys are the setting names below; an unknown key is an error.
+"""
 
 from __future__ import annotations
 
 import os
+import re
+import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 DEFAULT_DATABASE_URL = "sqlite:///var/segmentation.db"
 # Where the generated secret key lives when SEGMENTATION_SECRET_KEY is not set.
 DEFAULT_SECRET_KEY_FILE = "var/secret.key"
+CONFIG_ENV = "SEGMENTATION_CONFIG"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
+SECRET = "********"
+SECRET_SETTINGS = frozenset({"secret_key"})
+_URL_PASSWORD = re.compile(r"(?P<head>://[^:/@\s]*:)[^@\s]*@")
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used, named with where it came from."""
 
 
 def on_off(text: str) -> bool:
@@ -28,6 +45,49 @@ def positive_int(text: str) -> int:
     return value
 
 
+def port_number(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise ValueError(f"must be a port number (0..65535), got {value}")
+    return value
+
+
+def log_level(text: str) -> str:
+    value = text.strip().upper()
+    if value not in LOG_LEVELS:
+        raise ValueError(f"expected one of {', '.join(LOG_LEVELS)}, got {text!r}")
+    return value
+
+
+def log_format(text: str) -> str:
+    value = text.strip().lower()
+    if value not in LOG_FORMATS:
+        raise ValueError(f"expected one of {', '.join(LOG_FORMATS)}, got {text!r}")
+    return value
+
+
+def non_empty(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must not be empty")
+    return text
+
+
+# Each setting: how to read its text, and what a TOML value must be.
+PARSERS: dict[str, tuple[Callable[[str], Any], type]] = {
+    "database_url": (non_empty, str),
+    "host": (str, str),
+    "port": (port_number, int),
+    "public_url": (non_empty, str),
+    "workers": (positive_int, int),
+    "max_request_bytes": (positive_int, int),
+    "log_level": (log_level, str),
+    "log_format": (log_format, str),
+    "auth": (on_off, bool),
+    "secret_key": (non_empty, str),
+    "auth_window_seconds": (positive_int, int),
+}
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the service reads from its surroundings.
@@ -39,6 +99,8 @@ class Settings:
     key) encrypts the passwords PasswordDigest needs; without it a key is
     generated into ``var/secret.key`` on first use. A PasswordDigest token's
     Created time may be ``auth_window_seconds`` away from now, either way.
+
+    ``log_format`` is ``text`` (one line per record) or ``json`` (JSON lines).
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -51,33 +113,15 @@ class Settings:
     auth: bool = True
     secret_key: str | None = field(default=None, repr=False)
     auth_window_seconds: int = 300
+    log_format: str = "text"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        """Read ``SEGMENTATION_*`` variables; keyword overrides that are not None win."""
-        env = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        kind: Callable[[str], Any]
-        for name, kind in (
-            ("database_url", str),
-            ("host", str),
-            ("port", int),
-            ("public_url", str),
-            ("workers", int),
-            ("max_request_bytes", int),
-            ("log_level", str),
-            ("auth", on_off),
-            ("secret_key", str),
-            ("auth_window_seconds", positive_int),
-        ):
-            raw = env.get(f"SEGMENTATION_{name.upper()}")
-            if raw:
-                try:
-                    values[name] = kind(raw)
-                except ValueError as exc:
-                    raise ValueError(f"SEGMENTATION_{name.upper()}: {exc}") from exc
-        values.update({key: value for key, value in overrides.items() if value is not None})
-        return replace(cls(), **values)
+        """Defaults, the file in ``SEGMENTATION_CONFIG``, ``SEGMENTATION_*``, then overrides.
+
+        Keyword overrides that are not None win.
+        """
+        return load_settings(environ, **overrides).settings
 
     @property
     def soap_address(self) -> str:
@@ -94,3 +138,117 @@ class Settings:
             path = self.database_url[len(prefix) :].split("?", 1)[0]
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a setting's value came from: ``default``, ``file``, ``env`` or ``flag``."""
+
+    kind: str
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.detail}".strip()
+
+
+@dataclass(frozen=True)
+class LoadedSettings:
+    settings: Settings
+    sources: dict[str, Source]
+    config_file: Path | None
+
+    def describe(self) -> list[tuple[str, str, str]]:
+        """(setting, value with secrets masked, source) for every setting, in field order."""
+        return [
+            (name, masked(name, getattr(self.settings, name)), str(self.sources[name]))
+            for name in setting_names()
+        ]
+
+
+def setting_names() -> list[str]:
+    return [item.name for item in fields(Settings)]
+
+
+def env_name(setting: str) -> str:
+    return f"SEGMENTATION_{setting.upper()}"
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    config_file: Path | str | None = None,
+    **flags: Any,
+) -> LoadedSettings:
+    """Resolve every setting and remember where each came from.
+
+    ``config_file`` (the ``--config`` flag) wins over ``SEGMENTATION_CONFIG``;
+    ``flags`` that are None are ignored.
+    """
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    sources = {name: Source("default") for name in setting_names()}
+    path = Path(config_file) if config_file else None
+    if path is None and env.get(CONFIG_ENV):
+        path = Path(env[CONFIG_ENV])
+    if path is not None:
+        for name, value in read_config_file(path).items():
+            values[name], sources[name] = value, Source("file", str(path))
+    for name, (parse, _) in PARSERS.items():
+        raw = env.get(env_name(name))
+        if raw:
+            values[name] = _parse(parse, raw, env_name(name))
+            sources[name] = Source("env", env_name(name))
+    for name, value in flags.items():
+        if value is not None:
+            values[name], sources[name] = value, Source("flag", f"--{name.replace('_', '-')}")
+    return LoadedSettings(replace(Settings(), **values), sources, path)
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The settings in a TOML file, checked; unknown keys and wrong types are errors."""
+    try:
+        with path.open("rb") as handle:
+            document = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such configuration file") from None
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    values: dict[str, Any] = {}
+    for key, value in document.items():
+        if key not in PARSERS:
+            known = ", ".join(PARSERS)
+            raise ConfigError(f"{path}: unknown setting {key!r} (known settings: {known})")
+        parse, kind = PARSERS[key]
+        where = f"{path}: {key}"
+        if kind is bool and isinstance(value, bool):
+            values[key] = value
+        elif isinstance(value, kind) and not isinstance(value, bool):
+            values[key] = _parse(parse, str(value), where)
+        elif kind is bool and isinstance(value, str):
+            values[key] = _parse(parse, value, where)
+        else:
+            expected = {str: "a string", int: "an integer", bool: "true or false"}[kind]
+            raise ConfigError(f"{where}: expected {expected}, got {value!r}")
+    return values
+
+
+def _parse(parse: Callable[[str], Any], raw: str, where: str) -> Any:
+    try:
+        return parse(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from exc
+
+
+def masked(name: str, value: Any) -> str:
+    """A setting's value for display: secrets hidden, a password in a URL replaced."""
+    if value is None:
+        return "-"
+    if name in SECRET_SETTINGS:
+        return SECRET
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return mask_url_password(str(value))
+
+
+def mask_url_password(url: str) -> str:
+    """``scheme://user:password@host`` becomes ``scheme://user:********@host``."""
+    return _URL_PASSWORD.sub(lambda match: f"{match['head']}{SECRET}@", url)

@@ -33,17 +33,17 @@ def get_customer_segment(
     customer unassigned contributes nothing; that is not an error.
     """
     with uow:
-        if not uow.customers.existing_ids([customer_id]):
-            raise CustomerNotFound(customer_id)
+        methods = [method] if method is not None else list(SegmentationMethod)
         if run_id is not None:
             run_method, _status = _run(uow, run_id)
             if method is not None and method is not run_method:
                 raise InvalidRequest("method", f"run {run_id} is a {run_method.value} run")
-            found = uow.assignments.latest(customer_id, run_method, run_id)
-            return [found] if found else []
-        methods = [method] if method is not None else list(SegmentationMethod)
-        latest = (uow.assignments.latest(customer_id, m) for m in methods)
-        return [assignment for assignment in latest if assignment is not None]
+            methods = [run_method]
+        found = uow.assignments.latest_by_method(customer_id, methods, run_id)
+        # An assignment proves the customer exists; only an empty answer needs the check.
+        if not found and not uow.customers.existing_ids([customer_id]):
+            raise CustomerNotFound(customer_id)
+        return [found[m] for m in methods if m in found]
 
 
 def list_segment_members(

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from segmentation_service.domain.model import (
@@ -48,34 +49,56 @@ class AssignmentRepository:
 
         With ``run_id``, in that run instead. None when that run left it unassigned.
         """
+        return self.latest_by_method(customer_id, [method], run_id).get(method)
+
+    def latest_by_method(
+        self,
+        customer_id: str,
+        methods: Sequence[SegmentationMethod],
+        run_id: int | None = None,
+    ) -> dict[SegmentationMethod, CustomerSegment]:
+        """``latest`` for several methods in one query: the customer's newest covering runs.
+
+        Methods whose newest covering run left the customer unassigned are absent.
+        """
         a, r, s = AssignmentRow, RunRow, SegmentRow
-        query = (
-            select(a.run_id, a.segment_code, a.score, a.reason, r.finished_at, s.name)
+        newest = func.row_number().over(partition_by=r.method, order_by=a.run_id.desc())
+        ranked = (
+            select(
+                a.run_id,
+                a.segment_code,
+                a.score,
+                a.reason,
+                r.method,
+                r.finished_at,
+                s.name,
+                newest.label("rank"),
+            )
             .join(r, r.run_id == a.run_id)
             .outerjoin(s, and_(s.run_id == a.run_id, s.code == a.segment_code))
             .where(
                 a.customer_id == customer_id,
-                r.method == method.value,
+                r.method.in_([method.value for method in methods]),
                 r.status == RunStatus.COMPLETED.value,
             )
-            .order_by(a.run_id.desc())
-            .limit(1)
         )
         if run_id is not None:
-            query = query.where(a.run_id == run_id)
-        found = self._session.execute(query).first()
-        if found is None or found.segment_code is None:
-            return None
-        return CustomerSegment(
-            customer_id=customer_id,
-            run_id=found.run_id,
-            method=method,
-            segment_code=found.segment_code,
-            segment_name=found.name or found.segment_code,
-            assigned_at=to_utc(found.finished_at) or found.finished_at,
-            score=found.score,
-            reason=found.reason,
-        )
+            ranked = ranked.where(a.run_id == run_id)
+        inner = ranked.subquery()
+        query = select(inner).where(inner.c.rank == 1, inner.c.segment_code.is_not(None))
+        return {
+            SegmentationMethod(row.method): CustomerSegment(
+                customer_id=customer_id,
+                run_id=row.run_id,
+                method=SegmentationMethod(row.method),
+                segment_code=row.segment_code,
+                segment_name=row.name or row.segment_code,
+                assigned_at=to_utc(row.finished_at) or row.finished_at,
+                score=row.score,
+                reason=row.reason,
+            )
+            for row in self._session.execute(query)
+        }
 
     def of_run(self, run_id: int) -> pd.DataFrame:
         """Every assigned customer of a run: customer_id, segment_code, value."""

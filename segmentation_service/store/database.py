@@ -9,7 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from segmentation_service.store.tables import Base
+from segmentation_service.store import migrations
 from segmentation_service.store.uow import UnitOfWork
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -51,8 +51,12 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create every table and index that does not exist yet."""
-    Base.metadata.create_all(engine)
+    """Upgrade the schema to the newest migration (see ``store/migrations``).
+
+    An empty database gets every revision; one made by a release before
+    migrations is adopted and upgraded in place, keeping its data.
+    """
+    migrations.upgrade(engine)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -1,0 +1,87 @@
+"""The lookups a CRM makes on every screen use indexes, on SQLite and PostgreSQL.
+
+Each repository call's SQL is captured as it runs and explained by the
+database: the plan must use the named index (keyset paging must also need no
+sort). PostgreSQL is asked with sequential scans discouraged, as its planner
+rightly prefers them on tables this small.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import event, text
+
+from segmentation_service.domain.model import SegmentationMethod
+from segmentation_service.store.database import Store
+from segmentation_service.store.uow import UnitOfWork
+from tests.integration.test_store import _complete_run, fill
+
+
+@contextmanager
+def captured(store: Store) -> Iterator[list[tuple[str, Any]]]:
+    statements: list[tuple[str, Any]] = []
+
+    def remember(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        catalog = "pg_catalog" in statement or "sqlite_master" in statement
+        if statement.lstrip().upper().startswith("SELECT") and not catalog:
+            statements.append((statement, parameters))
+
+    event.listen(store.engine, "before_cursor_execute", remember)
+    try:
+        yield statements
+    finally:
+        event.remove(store.engine, "before_cursor_execute", remember)
+
+
+def plan(store: Store, call: Callable[[UnitOfWork], Any]) -> str:
+    """The query plan(s) of the SELECTs ``call`` runs, as one text."""
+    with captured(store) as statements, store.unit_of_work() as uow:
+        call(uow)
+    postgres = store.engine.dialect.name == "postgresql"
+    lines: list[str] = []
+    with store.engine.connect() as connection:
+        if postgres:
+            connection.exec_driver_sql("SET enable_seqscan = off")
+        for statement, parameters in statements:
+            prefix = "EXPLAIN " if postgres else "EXPLAIN QUERY PLAN "
+            rows = connection.exec_driver_sql(prefix + statement, parameters).all()
+            lines.extend(" ".join(str(value) for value in row) for row in rows)
+        connection.rollback()
+    return "\n".join(lines)
+
+
+@pytest.fixture
+def filled(store: Store) -> Store:
+    fill(store)
+    _complete_run(store, SegmentationMethod.A_PRIORI, {"A": "X", "B": "X", "C": "Y"})
+    with store.engine.begin() as connection:
+        connection.execute(text("ANALYZE"))
+    return store
+
+
+def test_member_pages_walk_the_segment_index_without_sorting(filled: Store) -> None:
+    found = plan(filled, lambda uow: uow.assignments.page(1, "X", "A", 100))
+    assert "ix_assignments_segment_members" in found
+    assert "TEMP B-TREE" not in found.upper() and "Sort" not in found
+
+
+def test_a_customers_segments_use_the_customer_index(filled: Store) -> None:
+    found = plan(
+        filled, lambda uow: uow.assignments.latest_by_method("A", list(SegmentationMethod))
+    )
+    assert "ix_assignments_customer_run" in found
+
+
+def test_value_scoring_aggregates_a_batch_through_the_transaction_index(filled: Store) -> None:
+    found = plan(filled, lambda uow: uow.transactions.aggregates(date(2026, 6, 30), ["A", "B"]))
+    assert "ix_transactions_customer_time" in found
+
+
+def test_known_customers_are_found_by_primary_key(filled: Store) -> None:
+    found = plan(filled, lambda uow: uow.customers.existing_ids(["A", "Z"]))
+    assert "customers_pkey" in found or "sqlite_autoindex_customers_1" in found
