@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup serve test check clean test-py312 test-py313 test-compat
+.PHONY: setup serve test check clean setup-py312 setup-py313 test-py312 test-py313 test-compat
 
 $(STAMP): pyproject.toml clients/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,17 +32,25 @@ check: test
 # candidate must really run as 3.N (a pyenv shim may exist and refuse). None: an error.
 COMPAT_TESTS ?= tests/contract tests/unit/test_spyne_compat.py
 
+# $(call with_python,N,TARGET): make TARGET with Python 3.N in $(VENV)/py3.N.
+define with_python
+@python=$$(for candidate in "$$(command -v python3.$(1))" $(HOME)/.pyenv/versions/3.$(1).*/bin/python; do \
+    "$$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, $(1)))' 2>/dev/null \
+        && { echo "$$candidate"; break; }; \
+done); \
+if [ -z "$$python" ]; then \
+    echo "error: no Python 3.$(1) found (python3.$(1) on PATH or ~/.pyenv/versions/3.$(1).*/bin/python)" >&2; \
+    exit 1; \
+fi; \
+echo "== Python 3.$(1): $$python"; \
+$(MAKE) --no-print-directory $(2) PYTHON="$$python" VENV=$(VENV)/py3.$(1)
+endef
+
+setup-py312 setup-py313: setup-py3%:
+	$(call with_python,$*,setup)
+
 test-py312 test-py313: test-py3%:
-	@python=$$(for candidate in "$$(command -v python3.$*)" $(HOME)/.pyenv/versions/3.$*.*/bin/python; do \
-	    "$$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, $*))' 2>/dev/null \
-	        && { echo "$$candidate"; break; }; \
-	done); \
-	if [ -z "$$python" ]; then \
-	    echo "error: no Python 3.$* found (python3.$* on PATH or ~/.pyenv/versions/3.$*.*/bin/python)" >&2; \
-	    exit 1; \
-	fi; \
-	echo "== Python 3.$*: $$python"; \
-	$(MAKE) --no-print-directory test-compat PYTHON="$$python" VENV=$(VENV)/py3.$*
+	$(call with_python,$*,test-compat)
 
 test-compat: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(COMPAT_TESTS)

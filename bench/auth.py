@@ -158,6 +158,8 @@ def main() -> None:
     finally:
         databases.close()
         shutil.rmtree(work, ignore_errors=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "auth.json").write_text(json.dumps(result, indent=2))
     latest = args.out / "latest.json"
     if latest.exists():
         from bench import report

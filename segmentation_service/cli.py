@@ -11,7 +11,16 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
-from segmentation_service.config import DEFAULT_SECRET_KEY_FILE, Settings
+from segmentation_service.config import (
+    CONFIG_ENV,
+    DEFAULT_SECRET_KEY_FILE,
+    ConfigError,
+    LoadedSettings,
+    Settings,
+    load_settings,
+)
+from segmentation_service.observability.logs import configure_logging
+from segmentation_service.observability.progress import RowProgress
 from segmentation_service.services.auth import (
     ROLES,
     UserAdministrationError,
@@ -25,19 +34,23 @@ from segmentation_service.store.secret_key import PasswordCipher, SecretKeyError
 from segmentation_service.store.uow import UnitOfWork
 
 logger = logging.getLogger("segmentation_service")
+SERVER_FLAGS = ("host", "port", "workers", "public_url")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    settings = Settings.from_env(
-        database_url=args.database_url,
-        **{k: getattr(args, k, None) for k in ("host", "port", "workers", "public_url")},
-    )
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s",
-    )
+    try:
+        args.loaded_settings = load_settings(
+            config_file=args.config,
+            database_url=args.database_url,
+            **{k: getattr(args, k, None) for k in SERVER_FLAGS},
+        )
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    settings = args.loaded_settings.settings
+    configure_logging(settings.log_level, settings.log_format)
     result: int = args.handler(args, settings)
     return result
 
@@ -50,6 +63,13 @@ def _parser() -> argparse.ArgumentParser:
         "--database-url",
         help="SQLAlchemy URL of the store (env SEGMENTATION_DATABASE_URL; "
         "default sqlite:///var/segmentation.db)",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help=f"TOML file of settings (env {CONFIG_ENV}); environment variables and flags "
+        "override it",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -68,12 +88,14 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--if-empty", action="store_true", help="do nothing when the store already holds customers"
     )
+    _add_quiet(demo)
     demo.set_defaults(handler=_load_demo)
 
     load = commands.add_parser("import", help="import CSV files (any subset of the three)")
     load.add_argument("--customers", type=Path)
     load.add_argument("--transactions", type=Path)
     load.add_argument("--needs", type=Path)
+    _add_quiet(load)
     load.set_defaults(handler=_import)
 
     serve = commands.add_parser("serve", help="serve the SOAP service with worker processes")
@@ -89,7 +111,32 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=_serve)
 
     _add_users_parser(commands)
+    _add_config_parser(commands)
     return parser
+
+
+def _add_quiet(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress bar (there is none either when standard error is not a terminal)",
+    )
+
+
+def _add_config_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    config = commands.add_parser(
+        "config",
+        help="print the effective settings (secrets masked) and where each came from",
+        description="Each setting comes from its default, the TOML file (--config or "
+        f"{CONFIG_ENV}), a SEGMENTATION_* environment variable or a flag; later ones win. "
+        "The serve flags may be given to see what serve would use with them.",
+    )
+    config.add_argument("--host")
+    config.add_argument("--port", type=int)
+    config.add_argument("--workers", type=_positive)
+    config.add_argument("--public-url")
+    config.set_defaults(handler=_config)
 
 
 def _add_users_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -142,7 +189,7 @@ def _init_db(_args: argparse.Namespace, settings: Settings) -> int:
 
 def _load_demo(args: argparse.Namespace, settings: Settings) -> int:
     from segmentation_service.demo_data import generate_demo_data
-    from segmentation_service.services.importing import load_frame
+    from segmentation_service.services.importing import BATCH_SIZE, load_frame
 
     store = _store(settings)
     with store.unit_of_work() as uow:
@@ -151,35 +198,85 @@ def _load_demo(args: argparse.Namespace, settings: Settings) -> int:
         print(f"store already holds {existing} customers; demo data not loaded")
         return 0
     started = time.perf_counter()
-    data = generate_demo_data(args.customers, args.seed, end_date=args.end_date or date.today())
-    counts = {}
-    for kind, frame in (
-        ("customers", data.customers),
-        ("transactions", data.transactions),
-        ("needs", data.needs),
-    ):
-        counts[kind] = load_frame(store.unit_of_work(), kind, frame)
-    seconds = time.perf_counter() - started
-    summary = ", ".join(f"{count} {kind}" for kind, count in counts.items())
-    print(f"loaded {summary} in {seconds:.1f} s")
+    loaded: dict[str, int] = {}
+    with RowProgress.for_stream(sys.stderr, args.quiet) as progress:
+        with progress.phase("generating"):
+            end_date = args.end_date or date.today()
+            data = generate_demo_data(args.customers, args.seed, end_date=end_date)
+        for kind, frame in (
+            ("customers", data.customers),
+            ("transactions", data.transactions),
+            ("needs", data.needs),
+        ):
+            progress.start(kind, len(frame))
+            loaded[kind] = 0
+            for first in range(0, len(frame), BATCH_SIZE):  # one bar step per batch
+                count = load_frame(
+                    store.unit_of_work(), kind, frame.iloc[first : first + BATCH_SIZE]
+                )
+                loaded[kind] += count
+                progress.advance(kind, count)
+            progress.finish(kind)
+    print(_summary(loaded, 0, time.perf_counter() - started))
     return 0
 
 
 def _import(args: argparse.Namespace, settings: Settings) -> int:
     from segmentation_service.services.importing import import_files
 
-    if not (args.customers or args.transactions or args.needs):
+    files = {"customers": args.customers, "transactions": args.transactions, "needs": args.needs}
+    if not any(files.values()):
         print("error: give at least one of --customers, --transactions, --needs", file=sys.stderr)
         return 2
     store = _store(settings)
     started = time.perf_counter()
-    report = import_files(store.unit_of_work(), args.customers, args.transactions, args.needs)
+    with RowProgress.for_stream(sys.stderr, args.quiet) as progress:
+        for kind, path in files.items():
+            if path is not None:
+                progress.start(kind, _data_lines(path) if progress.enabled else None)
+        report = import_files(
+            store.unit_of_work(),
+            args.customers,
+            args.transactions,
+            args.needs,
+            progress=progress.advance,
+        )
+        for kind in files:
+            progress.finish(kind)
     for rejected in report.rejected:
         print(f"rejected {rejected}", file=sys.stderr)
-    loaded = ", ".join(f"{count} {kind}" for kind, count in report.loaded.items())
-    seconds = time.perf_counter() - started
-    print(f"loaded {loaded}; rejected {len(report.rejected)} rows in {seconds:.1f} s")
+    print(_summary(report.loaded, len(report.rejected), time.perf_counter() - started))
     return 1 if report.rejected else 0
+
+
+def _summary(loaded: dict[str, int], rejected: int, seconds: float) -> str:
+    """The one line that ends import and load-demo."""
+    counts = ", ".join(f"{count} {kind}" for kind, count in loaded.items()) or "nothing"
+    return f"loaded {counts}; rejected {rejected} rows in {seconds:.1f} s"
+
+
+def _data_lines(path: Path) -> int | None:
+    """Lines after the header: the bar's total (a quoted field may span lines)."""
+    lines, last = 0, b""
+    try:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                lines, last = lines + block.count(b"\n"), block[-1:]
+    except OSError:
+        return None
+    if last not in (b"", b"\n"):
+        lines += 1
+    return max(lines - 1, 0)
+
+
+def _config(args: argparse.Namespace, _settings: Settings) -> int:
+    loaded: LoadedSettings = args.loaded_settings
+    print(f"config file: {loaded.config_file or f'none (--config FILE or {CONFIG_ENV})'}")
+    rows = [("setting", "value", "source"), *loaded.describe()]
+    name_width, value_width = (max(len(row[column]) for row in rows) for column in (0, 1))
+    for name, value, source in rows:
+        print(f"{name:<{name_width}}  {value:<{value_width}}  {source}".rstrip())
+    return 0
 
 
 def _cipher(settings: Settings) -> PasswordCipher:

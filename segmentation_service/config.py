@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 DEFAULT_DATABASE_URL = "sqlite:///var/segmentation.db"
 # Where the generated secret key lives when SEGMENTATION_SECRET_KEY is not set.

@@ -7,6 +7,8 @@ import getpass
 import os
 import sys
 from collections.abc import Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from .connection import (
     DEFAULT_TIMEOUT_SECONDS,
@@ -17,19 +19,40 @@ from .connection import (
 )
 from .request_builders import (
     CUSTOMER_ATTRIBUTES,
+    RULES_FILE_FORMAT,
     SEGMENTATION_METHODS,
     VALUE_METRICS,
+    RequestFileError,
+    load_rules_file,
+    parse_bands,
     split_comma_separated,
 )
 
 # Which --method each method-specific option of `segment` belongs to.
 METHOD_OF_OPTION = {
     "group_by": "APriori",
+    "rules_file": "APriori",
+    "default_segment_code": "APriori",
+    "minimum_segment_size": "APriori",
+    "company_size_bands": "APriori",
+    "age_bands": "APriori",
     "segment_count": "NeedsBased",
     "random_seed": "NeedsBased",
+    "min_answered_share": "NeedsBased",
+    "centre_respondents": "NeedsBased",
+    "pca_components": "NeedsBased",
     "value_metric": "ValueBased",
     "tier_count": "ValueBased",
+    "as_of_date": "ValueBased",
+    "horizon_months": "ValueBased",
+    "discount_rate": "ValueBased",
 }
+
+# ListSegmentMembers' largest page: an export makes as few round trips as it can.
+EXPORT_PAGE_SIZE = 1000
+
+if TYPE_CHECKING:
+    Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def _positive_seconds(text: str) -> float:
@@ -42,23 +65,123 @@ def _positive_seconds(text: str) -> float:
     return seconds
 
 
-def _json_option() -> argparse.ArgumentParser:
-    """--json after the subcommand as well; SUPPRESS keeps the global value when absent."""
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _bands(text: str) -> list[dict[str, Any]]:
+    try:
+        return parse_bands(text)
+    except RequestFileError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _common_options() -> argparse.ArgumentParser:
+    """--json and --quiet after the subcommand as well; SUPPRESS keeps the global value."""
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument(
         "--json", action="store_true", default=argparse.SUPPRESS, help="same as the global --json"
     )
+    parent.add_argument(
+        "--quiet", action="store_true", default=argparse.SUPPRESS, help="same as the global --quiet"
+    )
     return parent
 
 
-def _add_segment_parser(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
-) -> argparse.ArgumentParser:
+def _add_a_priori_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("APriori options")
+    group.add_argument(
+        "--group-by",
+        action="extend",
+        nargs="+",
+        metavar="ATTR",
+        help=f"attributes to group by, one of {', '.join(CUSTOMER_ATTRIBUTES)}",
+    )
+    group.add_argument(
+        "--rules-file",
+        metavar="FILE",
+        help="assign segments by the rules in this JSON file instead (format below)",
+    )
+    group.add_argument(
+        "--default-segment-code",
+        metavar="CODE",
+        help="with rules: the segment of customers no rule matches (service default OTHER)",
+    )
+    group.add_argument(
+        "--minimum-segment-size",
+        type=int,
+        metavar="N",
+        help="grouping: merge smaller groups into OTHER (default 1%% of the customers)",
+    )
+    group.add_argument(
+        "--company-size-bands",
+        type=_bands,
+        metavar="BANDS",
+        help='name:upperBound pairs by employees, last without bound, e.g. "Micro:10,Small:50,'
+        'Medium:250,Large" (exclusive bounds)',
+    )
+    group.add_argument(
+        "--age-bands",
+        type=_bands,
+        metavar="BANDS",
+        help='the same by age in years, e.g. "Young:30,Middle:60,Senior"',
+    )
+
+
+def _add_needs_based_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("NeedsBased options")
+    group.add_argument("--segment-count", type=int, metavar="N", help="2..20 (default: chosen)")
+    group.add_argument("--random-seed", type=int, metavar="N", help=">= 0 (default 0)")
+    group.add_argument(
+        "--min-answered-share",
+        type=float,
+        metavar="F",
+        help="leave out respondents who answered less than this share of the needs, 0..1 "
+        "(default 0.5)",
+    )
+    group.add_argument(
+        "--centre-respondents",
+        action=argparse.BooleanOptionalAction,
+        help="subtract each respondent's mean answer first (removes scale-use bias)",
+    )
+    group.add_argument(
+        "--pca-components", type=int, metavar="N", help="reduce the needs by PCA first, 1..50"
+    )
+
+
+def _add_value_based_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("ValueBased options")
+    group.add_argument("--value-metric", choices=VALUE_METRICS, help="what to rank customers by")
+    group.add_argument("--tier-count", type=int, metavar="N", help="2..10 (default 4)")
+    group.add_argument(
+        "--as-of-date",
+        type=_iso_date,
+        metavar="YYYY-MM-DD",
+        help="count transactions up to this day (default: today), for back-testing",
+    )
+    group.add_argument(
+        "--horizon-months", type=int, metavar="N", help="CLV horizon, 1..120 (default 12)"
+    )
+    group.add_argument(
+        "--discount-rate",
+        type=float,
+        metavar="R",
+        help="CLV annual discount rate, 0..1 (default 0.10)",
+    )
+
+
+def _add_segment_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "segment",
-        parents=[_json_option()],
+        parents=[_common_options()],
         help="run a segmentation (SegmentCustomers)",
-        description="Segment customers by one method; waits until the run has completed.",
+        description="Segment customers by one method; waits until the run has completed "
+        "(a spinner shows meanwhile on a terminal). Each method takes only its own options.",
+        epilog=RULES_FILE_FORMAT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--method", required=True, choices=SEGMENTATION_METHODS)
     parser.add_argument(
@@ -71,28 +194,16 @@ def _add_segment_parser(
         metavar="ID",
         help="only these customers (repeat, or comma-separate); default: all customers",
     )
-    parser.add_argument(
-        "--group-by",
-        action="extend",
-        nargs="+",
-        metavar="ATTR",
-        help=f"APriori: attributes to group by, one of {', '.join(CUSTOMER_ATTRIBUTES)}",
-    )
-    parser.add_argument("--segment-count", type=int, metavar="N", help="NeedsBased: 2..20")
-    parser.add_argument("--random-seed", type=int, metavar="N", help="NeedsBased: >= 0")
-    parser.add_argument(
-        "--value-metric", choices=VALUE_METRICS, help="ValueBased: what to rank customers by"
-    )
-    parser.add_argument("--tier-count", type=int, metavar="N", help="ValueBased: 2..10")
+    _add_a_priori_options(parser)
+    _add_needs_based_options(parser)
+    _add_value_based_options(parser)
     return parser
 
 
-def _add_customer_segment_parser(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
-) -> None:
+def _add_customer_segment_parser(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser(
         "customer-segment",
-        parents=[_json_option()],
+        parents=[_common_options()],
         help="the segments a customer is in (GetCustomerSegment)",
         description="By default one assignment per method, from its latest completed run.",
     )
@@ -103,13 +214,14 @@ def _add_customer_segment_parser(
     parser.add_argument("--run-id", type=int, metavar="N", help="only the assignment of this run")
 
 
-def _add_score_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_score_parser(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser(
         "score",
-        parents=[_json_option()],
+        parents=[_common_options()],
         help="economic value of customers (ScoreCustomerValue)",
-        description="Transaction aggregates, RFM score, predicted CLV and value tier "
-        "of up to 1000 customers.",
+        description="Transaction aggregates, RFM score, predicted CLV, probability of "
+        "being active, expected purchases, acquisition cost and value tier of up to "
+        "1000 customers.",
     )
     parser.add_argument("customer_ids", nargs="+", metavar="CUSTOMER_ID")
     parser.add_argument("--horizon-months", type=int, metavar="N", help="CLV horizon, 1..120")
@@ -118,10 +230,10 @@ def _add_score_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
     )
 
 
-def _add_members_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_members_parser(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser(
         "members",
-        parents=[_json_option()],
+        parents=[_common_options()],
         help="the customers in a segment (ListSegmentMembers)",
         description="One page of a segment's members in customer id order, or all with --all.",
     )
@@ -136,6 +248,92 @@ def _add_members_parser(subparsers: argparse._SubParsersAction[argparse.Argument
     parser.add_argument(
         "--all", action="store_true", help="follow nextPageToken and print every member"
     )
+
+
+def _add_run_parsers(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        parents=[_common_options()],
+        help="one run with its segments, whatever its status (GetSegmentationRun)",
+        description="A run's summary, metrics and segments; a failed run's failureReason.",
+    )
+    parser.add_argument("run_id", type=int, metavar="RUN_ID")
+
+    parser = subparsers.add_parser(
+        "runs",
+        parents=[_common_options()],
+        help="the latest runs, newest first (ListSegmentationRuns)",
+        description="One line per run, newest first; --before pages to older runs.",
+    )
+    parser.add_argument("--method", choices=SEGMENTATION_METHODS, help="only runs of this method")
+    parser.add_argument("--limit", type=int, metavar="N", help="how many, 1..100 (default 20)")
+    parser.add_argument(
+        "--before", type=int, metavar="RUN_ID", help="only runs older than this one (next page)"
+    )
+
+    parser = subparsers.add_parser(
+        "compare",
+        parents=[_common_options()],
+        help="how customers moved between two runs (CompareSegmentationRuns)",
+        description="The migration matrix (customers by segment in FROM_RUN x segment in "
+        "TO_RUN), the share that stayed in the same segment code, the adjusted Rand index, "
+        "and how many customers entered or left. Runs of different methods can be compared.",
+    )
+    parser.add_argument("from_run_id", type=int, metavar="FROM_RUN")
+    parser.add_argument("to_run_id", type=int, metavar="TO_RUN")
+
+    parser = subparsers.add_parser(
+        "owner",
+        parents=[_common_options()],
+        help="name who acts on a segment (SetSegmentOwner)",
+        description="Set the owner of a segment of a run; prints the updated segment.",
+    )
+    parser.add_argument("run_id", type=int, metavar="RUN_ID")
+    parser.add_argument("segment_code", metavar="SEGMENT_CODE")
+    parser.add_argument("owner", metavar="OWNER", help="1..200 characters")
+
+
+def _add_export_parser(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "export",
+        parents=[_common_options()],
+        help="write every member of a segment to a CSV file (campaign export)",
+        description="Pages through ListSegmentMembers and writes each member once, in "
+        "customer id order, as CSV with the header customer_id,name,value,score (UTF-8). "
+        "The file appears only when complete: a failed export leaves none. A progress bar "
+        "shows on a terminal; a summary line ends the export.",
+    )
+    run = parser.add_mutually_exclusive_group(required=True)
+    run.add_argument("--run", dest="run_id", type=int, metavar="RUN_ID", help="the run")
+    run.add_argument(
+        "--method", choices=SEGMENTATION_METHODS, help="or the latest completed run of this method"
+    )
+    parser.add_argument("--segment", required=True, metavar="CODE", help="the segment code")
+    parser.add_argument("--out", required=True, metavar="FILE", help="the CSV file to write")
+    parser.add_argument(
+        "--page-size",
+        type=int,
+        default=EXPORT_PAGE_SIZE,
+        metavar="N",
+        help="members per request, 1..1000 (default: %(default)s)",
+    )
+
+
+def _add_report_parser(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "report",
+        parents=[_common_options()],
+        help="write an HTML report of a run, optionally compared with another",
+        description="One self-contained HTML page (charts embedded, no external resources): "
+        "the run's summary, segment sizes and value, profit or loss per segment, the needs "
+        "profile (needs-based runs) or the value tiers (value-based runs), and with --compare "
+        "the migration matrix from the older of the two runs to the newer.",
+    )
+    parser.add_argument("--run", dest="run_id", type=int, required=True, metavar="RUN_ID")
+    parser.add_argument(
+        "--compare", dest="compare_run_id", type=int, metavar="RUN_ID", help="a second run"
+    )
+    parser.add_argument("--out", required=True, metavar="FILE", help="the HTML file to write")
 
 
 def _build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
@@ -156,6 +354,11 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     )
     parser.add_argument(
         "--json", action="store_true", help="print the response as JSON instead of tables"
+    )
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no spinners or progress bars (they show only when stdout and stderr are terminals)",
     )
     parser.add_argument(
         "--timeout",
@@ -187,6 +390,9 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     _add_customer_segment_parser(subparsers)
     _add_score_parser(subparsers)
     _add_members_parser(subparsers)
+    _add_run_parsers(subparsers)
+    _add_export_parser(subparsers)
+    _add_report_parser(subparsers)
     return parser, segment_parser
 
 
@@ -207,6 +413,14 @@ def _check_segment_options(parser: argparse.ArgumentParser, args: argparse.Names
         if getattr(args, option) not in (None, []) and args.method != method:
             flag = "--" + option.replace("_", "-")
             parser.error(f"{flag} applies only to --method {method}")
+    if args.group_by and args.rules_file:
+        parser.error("--group-by and --rules-file: give one of them, not both")
+    args.rules = None
+    if args.rules_file is not None:
+        try:
+            args.rules = load_rules_file(args.rules_file)
+        except RequestFileError as error:
+            parser.error(f"--rules-file: {error}")
 
 
 def _resolve_credentials(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -229,6 +443,8 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Parse and cross-check the command line; usage errors exit with status 2."""
     parser, segment_parser = _build_parsers()
     args = parser.parse_args(argv)
+    if args.command == "report" and args.compare_run_id == args.run_id:
+        parser.error("report: --compare needs a run other than --run")
     _resolve_credentials(parser, args)
     if args.command == "segment":
         _check_segment_options(segment_parser, args)

@@ -17,6 +17,7 @@ from .commands import run_command
 from .connection import Connection, username_token
 from .connection import connect as open_connection
 from .faults import is_soap_fault, parse_fault
+from .files import OutputFileError
 from .output import make_console, print_error, report_fault
 from .paging import PagingError
 from .transport_errors import TRANSPORT_ERRORS, describe_transport_error
@@ -49,6 +50,9 @@ def main(argv: Sequence[str] | None = None, *, connect: Connect | None = None) -
 
     try:
         run_command(args, connection.service, make_console())
+    except OutputFileError as error:
+        print_error(str(error))
+        return EXIT_FAILURE
     except Fault as fault:
         if not is_soap_fault(fault):
             print_error(f"{connection.address}: the answer is neither a SOAP response nor a fault")

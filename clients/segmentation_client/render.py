@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -27,6 +28,9 @@ SCORE_FIELDS = (
     "rfmSegment",
     "predictedClv",
     "valueTier",
+    "probabilityAlive",
+    "expectedPurchases",
+    "acquisitionCost",
 )
 MONEY_FIELDS = frozenset(
     {
@@ -38,8 +42,40 @@ MONEY_FIELDS = frozenset(
         "monthlyRevenue",
         "predictedClv",
         "value",
+        "revenue",
+        "cost",
+        "profit",
+        "acquisitionCost",
+        "valueBefore",
+        "valueAfter",
     }
 )
+RUN_SUMMARY_FIELDS = (
+    "runId",
+    "method",
+    "label",
+    "status",
+    "startedAt",
+    "finishedAt",
+    "customerCount",
+    "assignedCount",
+    "unassignedCount",
+)
+# Shown only when the service sent them (contract 1.1).
+RUN_OPTIONAL_FIELDS = ("startedBy", "failureReason")
+SEGMENT_FIELDS = (
+    "code",
+    "name",
+    "size",
+    "share",
+    "totalValue",
+    "averageValue",
+    "revenue",
+    "cost",
+    "profit",
+    "owner",
+)
+SEGMENT_NUMERIC = ("size", "share", "totalValue", "averageValue", "revenue", "cost", "profit")
 
 
 def format_number(value: float) -> str:
@@ -62,6 +98,15 @@ def format_value(value: Any, field: str = "") -> str:
 def format_share(share: float | None) -> str:
     """The contract's share is a fraction of the run's customers (0..1)."""
     return MISSING if share is None else f"{share * 100:.1f}%"
+
+
+def natural_key(code: str) -> tuple[Any, ...]:
+    """Sort key putting V2 before V10: digit runs compare as numbers."""
+    return tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part)
+        for part in re.split(r"(\d+)", code)
+        if part
+    )
 
 
 def condense_profile(entries: Iterable[dict[str, Any]]) -> str:
@@ -91,42 +136,146 @@ def _print_fields(console: Console, record: dict[str, Any], fields: Sequence[str
     console.print(grid)
 
 
-def render_segment_run(console: Console, response: dict[str, Any]) -> None:
-    run = response["run"]
-    _print_fields(
-        console,
-        run,
-        (
-            "runId",
-            "method",
-            "label",
-            "status",
-            "startedAt",
-            "finishedAt",
-            "customerCount",
-            "assignedCount",
-            "unassignedCount",
-        ),
-    )
-    metrics = _table("Metrics", ("name", "value"), numeric=("value",))
-    for metric in run["metrics"]["metric"]:
-        _add_row(metrics, (format_value(metric.get("name")), format_value(metric.get("value"))))
-    console.print(metrics)
+def _print_run_summary(console: Console, run: dict[str, Any]) -> None:
+    present = [field for field in RUN_OPTIONAL_FIELDS if run.get(field) is not None]
+    record = dict(run)
+    fields = [*RUN_SUMMARY_FIELDS, *present]
+    loss_making = (run.get("lossMakingSegments") or {}).get("segmentCode") or []
+    if loss_making:
+        record["lossMakingSegments"] = ", ".join(loss_making)
+        fields.append("lossMakingSegments")
+    _print_fields(console, record, fields)
 
-    columns = ("code", "name", "size", "share", "totalValue", "averageValue", "profile")
-    segments = _table("Segments", columns, numeric=("size", "share", "totalValue", "averageValue"))
-    for segment in run["segments"]["segment"]:
+
+def _segment_cells(segment: dict[str, Any]) -> list[str]:
+    return [
+        format_share(segment.get(field))
+        if field == "share"
+        else format_value(segment.get(field), field)
+        for field in SEGMENT_FIELDS
+    ]
+
+
+def render_segment_run(console: Console, response: dict[str, Any]) -> None:
+    """SegmentCustomers and GetSegmentationRun: summary, metrics and segments."""
+    run = response["run"]
+    _print_run_summary(console, run)
+    metric_list = run["metrics"]["metric"]
+    if metric_list:
+        metrics = _table("Metrics", ("name", "value"), numeric=("value",))
+        for metric in metric_list:
+            _add_row(metrics, (format_value(metric.get("name")), format_value(metric.get("value"))))
+        console.print(metrics)
+
+    segment_list = run["segments"]["segment"]
+    if not segment_list:
+        console.print(Text("No segments."))
+        return
+    segments = _table("Segments", (*SEGMENT_FIELDS, "profile"), numeric=SEGMENT_NUMERIC)
+    for segment in segment_list:
         _add_row(
-            segments,
-            (
-                *(format_value(segment.get(field), field) for field in ("code", "name", "size")),
-                format_share(segment.get("share")),
-                format_value(segment.get("totalValue"), "totalValue"),
-                format_value(segment.get("averageValue"), "averageValue"),
-                condense_profile(segment["profile"]["entry"]),
-            ),
+            segments, (*_segment_cells(segment), condense_profile(segment["profile"]["entry"]))
         )
     console.print(segments)
+
+
+def render_runs(console: Console, response: dict[str, Any], limit: int | None) -> None:
+    """ListSegmentationRuns: one line per run, and how to get the next page."""
+    runs = response["runs"]["run"]
+    if not runs:
+        console.print(Text("No runs."))
+        return
+    columns = (
+        "runId",
+        "method",
+        "status",
+        "label",
+        "startedAt",
+        "startedBy",
+        "customerCount",
+        "assignedCount",
+        "segments",
+        "lossMakingSegments",
+    )
+    table = _table("Runs", columns, numeric=("runId", "customerCount", "assignedCount", "segments"))
+    for run in runs:
+        cells = {field: format_value(run.get(field), field) for field in columns}
+        cells["segments"] = str(len(run["segments"]["segment"]))
+        cells["lossMakingSegments"] = ", ".join(run["lossMakingSegments"]["segmentCode"])
+        _add_row(table, (cells[field] for field in columns))
+    console.print(table)
+    # The service sends at most `limit` runs (default 20): a full page may have a successor.
+    if len(runs) >= (limit or 20):
+        console.print(Text(f"older runs: --before {runs[-1].get('runId')}"))
+
+
+def migration_matrix(
+    transitions: Iterable[dict[str, Any]],
+    from_order: Sequence[str] = (),
+    to_order: Sequence[str] = (),
+) -> tuple[list[str], list[str], dict[tuple[str, str], int]]:
+    """(from codes, to codes, {(from, to): customers}) from CompareSegmentationRuns' transitions.
+
+    Codes keep the given orders (a run's segment order); others follow in natural order.
+    """
+    counts: dict[tuple[str, str], int] = {}
+    for transition in transitions:
+        key = (str(transition.get("fromSegmentCode")), str(transition.get("toSegmentCode")))
+        counts[key] = counts.get(key, 0) + int(transition.get("customerCount") or 0)
+
+    def ordered(known: Sequence[str], found: Iterable[str]) -> list[str]:
+        rest = sorted(set(found) - set(known), key=natural_key)
+        return [*known, *rest]
+
+    return (
+        ordered(from_order, (key[0] for key in counts)),
+        ordered(to_order, (key[1] for key in counts)),
+        counts,
+    )
+
+
+def render_comparison(console: Console, response: dict[str, Any]) -> None:
+    """CompareSegmentationRuns: the summary figures and the from x to matrix of customers."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    _add_row(grid, ("fromRunId", format_value(response.get("fromRunId"))))
+    _add_row(grid, ("toRunId", format_value(response.get("toRunId"))))
+    _add_row(grid, ("stayedShare", format_share(response.get("stayedShare"))))
+    _add_row(grid, ("adjustedRandIndex", format_value(response.get("adjustedRandIndex"))))
+    _add_row(grid, ("enteredCount", format_value(response.get("enteredCount"))))
+    _add_row(grid, ("leftCount", format_value(response.get("leftCount"))))
+    console.print(grid)
+    from_codes, to_codes, counts = migration_matrix(response["transitions"]["transition"])
+    if not counts:
+        console.print(Text("No customer is assigned in both runs."))
+        return
+    corner = "from \\ to"
+    title = f"Customers: run {response.get('fromRunId')} (rows) → run {response.get('toRunId')}"
+    table = _table(title, (corner, *to_codes, "total"), numeric=(*to_codes, "total"))
+    for from_code in from_codes:
+        row = [counts.get((from_code, to_code), 0) for to_code in to_codes]
+        _add_row(table, (from_code, *(f"{n:,}" if n else "." for n in row), f"{sum(row):,}"))
+    column_totals = [sum(counts.get((f, t), 0) for f in from_codes) for t in to_codes]
+    table.add_section()
+    _add_row(table, ("total", *(f"{n:,}" for n in column_totals), f"{sum(column_totals):,}"))
+    console.print(table)
+
+
+def render_segment(console: Console, response: dict[str, Any]) -> None:
+    """SetSegmentOwner: the segment as it is now."""
+    segment = response["segment"]
+    fields = (*SEGMENT_FIELDS, "profitable", "description")
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    for field in fields:
+        value = segment.get(field)
+        _add_row(
+            grid, (field, format_share(value) if field == "share" else format_value(value, field))
+        )
+    _add_row(grid, ("profile", condense_profile(segment["profile"]["entry"])))
+    console.print(grid)
 
 
 def render_customer_segments(console: Console, response: dict[str, Any], customer_id: str) -> None:
@@ -150,6 +299,9 @@ def render_value_scores(console: Console, response: dict[str, Any]) -> None:
         "averageOrderValue",
         "monthlyRevenue",
         "predictedClv",
+        "probabilityAlive",
+        "expectedPurchases",
+        "acquisitionCost",
     )
     table = _table("Customer value", SCORE_FIELDS, numeric=numeric)
     for score in response["scores"]["score"]:

@@ -7,7 +7,11 @@ service would reject an empty `needsBased` or `groupBy` element).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 SEGMENTATION_METHODS = ("APriori", "NeedsBased", "ValueBased")
@@ -20,6 +24,27 @@ CUSTOMER_ATTRIBUTES = (
     "ageBand",
     "preferredChannel",
 )
+RULE_KEYS = ("segmentCode", "segmentName", "conditions")
+CONDITION_KEYS = ("attribute", "operator", "values")
+
+RULES_FILE_FORMAT = """\
+A rules file is UTF-8 JSON: a list of rules, tried in order (the first whose
+conditions all hold assigns its segment), e.g.
+  [{"segmentCode": "LARGE", "segmentName": "Large companies",
+    "conditions": [{"attribute": "employeeCount", "operator": "GreaterOrEqual",
+                    "values": [250]}]},
+   {"segmentCode": "B2B", "segmentName": "Other businesses",
+    "conditions": [{"attribute": "customerType", "operator": "In",
+                    "values": ["B2B", "Public"]}]}]
+A value is a string or a number; "values" may be left out for IsMissing.
+Attributes: customerType industry employeeCount annualRevenue region country
+birthYear preferredChannel signupDate acquisitionCost annualCostToServe
+companySize ageBand. Operators: Equals NotEquals In NotIn GreaterThan
+GreaterOrEqual LessThan LessOrEqual Between IsMissing."""
+
+
+class RequestFileError(ValueError):
+    """A rules file or band list that cannot become a request; the message says where."""
 
 
 def split_comma_separated(values: Iterable[str] | None) -> list[str]:
@@ -34,33 +59,214 @@ def _without_missing(values: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in values.items() if value is not None}
 
 
+# ------------------------------------------------------------------ bands
+
+
+def parse_bands(text: str) -> list[dict[str, Any]]:
+    """Bands like "Micro:10,Small:50,Large": name and exclusive upperBound, the last without.
+
+    Band names may not contain ":" or ","; the service checks that bounds increase.
+    """
+    parts = [part.strip() for part in text.split(",")]
+    if len(parts) < 2 or any(not part for part in parts):
+        raise RequestFileError(
+            f"{text!r}: give at least two comma-separated bands, e.g. Small:50,Large"
+        )
+    bands: list[dict[str, Any]] = []
+    for position, part in enumerate(parts, start=1):
+        name, colon, bound = (piece.strip() for piece in part.partition(":"))
+        last = position == len(parts)
+        if not name:
+            raise RequestFileError(f"band {position} ({part!r}) has no name")
+        if last:
+            if colon:
+                raise RequestFileError(
+                    f"the last band ({part!r}) takes everything above: give it no upper bound"
+                )
+            bands.append({"name": name})
+            continue
+        try:
+            upper_bound = float(bound)
+        except ValueError:
+            raise RequestFileError(
+                f"band {position} ({part!r}) needs name:upperBound with a number as bound"
+            ) from None
+        bands.append({"name": name, "upperBound": upper_bound})
+    return bands
+
+
+# ------------------------------------------------------------------ rules
+
+
+@dataclass(frozen=True)
+class _Where:
+    source: str
+
+    def error(self, where: str, problem: str) -> RequestFileError:
+        return RequestFileError(f"{self.source}: {where}: {problem}")
+
+
+def _text_field(where: _Where, record: dict[str, Any], key: str, position: str) -> str:
+    value = record.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise where.error(position, f'"{key}" must be a non-empty string')
+    return value
+
+
+def _check_keys(where: _Where, record: Any, allowed: Sequence[str], position: str) -> None:
+    if not isinstance(record, dict):
+        raise where.error(position, f"must be an object with {', '.join(allowed)}")
+    unknown = sorted(set(record) - set(allowed))
+    if unknown:
+        raise where.error(
+            position, f"unknown key {', '.join(map(repr, unknown))} (allowed: {', '.join(allowed)})"
+        )
+
+
+def _condition_value(where: _Where, value: Any, position: str) -> str:
+    # bool is an int in Python; true/false is no value the service would understand.
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise where.error(position, f"a value must be a string or a number, not {value!r}")
+    return value if isinstance(value, str) else str(value)
+
+
+def _condition(where: _Where, record: Any, position: str) -> dict[str, Any]:
+    _check_keys(where, record, CONDITION_KEYS, position)
+    condition: dict[str, Any] = {
+        "attribute": _text_field(where, record, "attribute", position),
+        "operator": _text_field(where, record, "operator", position),
+    }
+    values = record.get("values")
+    if values is None:
+        return condition
+    if not isinstance(values, list):
+        raise where.error(position, '"values" must be a list')
+    if values:
+        condition["values"] = {
+            "value": [
+                _condition_value(where, value, f"{position}, value {index}")
+                for index, value in enumerate(values, start=1)
+            ]
+        }
+    return condition
+
+
+def rules_from_json(document: Any, source: str = "rules") -> dict[str, Any]:
+    """A parsed rules file as the XSD RuleList: {"rule": [{..., "conditions": {...}}]}."""
+    where = _Where(source)
+    if not isinstance(document, list) or not document:
+        raise RequestFileError(f"{source}: must be a non-empty JSON list of rules")
+    rules: list[dict[str, Any]] = []
+    for number, record in enumerate(document, start=1):
+        position = f"rule {number}"
+        _check_keys(where, record, RULE_KEYS, position)
+        conditions = record.get("conditions")
+        if not isinstance(conditions, list) or not conditions:
+            raise where.error(position, '"conditions" must be a non-empty list')
+        rules.append(
+            {
+                "segmentCode": _text_field(where, record, "segmentCode", position),
+                "segmentName": _text_field(where, record, "segmentName", position),
+                "conditions": {
+                    "condition": [
+                        _condition(where, condition, f"{position}, condition {index}")
+                        for index, condition in enumerate(conditions, start=1)
+                    ]
+                },
+            }
+        )
+    return {"rule": rules}
+
+
+def load_rules_file(path: str | Path) -> dict[str, Any]:
+    """Read and check a rules file (see RULES_FILE_FORMAT)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        raise RequestFileError(f"{path}: cannot read: {reason}") from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise RequestFileError(
+            f"{path}: not JSON: {error.msg} (line {error.lineno}, column {error.colno})"
+        ) from None
+    return rules_from_json(document, str(path))
+
+
+# --------------------------------------------------------------- requests
+
+
 def segment_customers_request(
     method: str,
     *,
     label: str | None = None,
     customer_ids: Sequence[str] = (),
     group_by: Sequence[str] = (),
+    rules: dict[str, Any] | None = None,
+    default_segment_code: str | None = None,
+    company_size_bands: Sequence[dict[str, Any]] | None = None,
+    age_bands: Sequence[dict[str, Any]] | None = None,
+    minimum_segment_size: int | None = None,
     segment_count: int | None = None,
     random_seed: int | None = None,
+    min_answered_share: float | None = None,
+    centre_respondents: bool | None = None,
+    pca_components: int | None = None,
     value_metric: str | None = None,
     tier_count: int | None = None,
+    as_of_date: date | None = None,
+    horizon_months: int | None = None,
+    discount_rate: float | None = None,
 ) -> dict[str, Any]:
-    """SegmentCustomers: only the parameter block of `method`, and only if it has content."""
+    """SegmentCustomers: only the parameter block of `method`, and only if it has content.
+
+    The elements of each block are in XSD sequence order.
+    """
     request: dict[str, Any] = {"method": method}
     if label is not None:
         request["label"] = label
     if customer_ids:
         request["customerIds"] = {"customerId": list(customer_ids)}
-    if method == "APriori" and group_by:
-        request["aPriori"] = {"groupBy": {"attribute": list(group_by)}}
+    block: dict[str, Any] = {}
+    if method == "APriori":
+        block = _without_missing(
+            {
+                "groupBy": {"attribute": list(group_by)} if group_by else None,
+                "rules": rules,
+                "defaultSegmentCode": default_segment_code,
+                "companySizeBands": {"band": list(company_size_bands)}
+                if company_size_bands
+                else None,
+                "ageBands": {"band": list(age_bands)} if age_bands else None,
+                "minimumSegmentSize": minimum_segment_size,
+            }
+        )
+        name = "aPriori"
     elif method == "NeedsBased":
-        needs_based = _without_missing({"segmentCount": segment_count, "randomSeed": random_seed})
-        if needs_based:
-            request["needsBased"] = needs_based
+        block = _without_missing(
+            {
+                "segmentCount": segment_count,
+                "randomSeed": random_seed,
+                "minAnsweredShare": min_answered_share,
+                "centreRespondents": centre_respondents,
+                "pcaComponents": pca_components,
+            }
+        )
+        name = "needsBased"
     elif method == "ValueBased":
-        value_based = _without_missing({"valueMetric": value_metric, "tierCount": tier_count})
-        if value_based:
-            request["valueBased"] = value_based
+        block = _without_missing(
+            {
+                "valueMetric": value_metric,
+                "tierCount": tier_count,
+                "asOfDate": as_of_date,
+                "horizonMonths": horizon_months,
+                "annualDiscountRate": discount_rate,
+            }
+        )
+        name = "valueBased"
+    if block:
+        request[name] = block
     return request
 
 
@@ -100,3 +306,21 @@ def list_segment_members_request(
             "pageToken": page_token,
         }
     )
+
+
+def get_segmentation_run_request(run_id: int) -> dict[str, Any]:
+    return {"runId": run_id}
+
+
+def list_segmentation_runs_request(
+    *, method: str | None = None, limit: int | None = None, before: int | None = None
+) -> dict[str, Any]:
+    return _without_missing({"method": method, "limit": limit, "before": before})
+
+
+def compare_segmentation_runs_request(from_run_id: int, to_run_id: int) -> dict[str, Any]:
+    return {"fromRunId": from_run_id, "toRunId": to_run_id}
+
+
+def set_segment_owner_request(run_id: int, segment_code: str, owner: str) -> dict[str, Any]:
+    return {"runId": run_id, "segmentCode": segment_code, "owner": owner}

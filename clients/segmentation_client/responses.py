@@ -3,8 +3,9 @@
 zeep returns the operation result in different shapes depending on the
 response element:
 
-* a response with a single child is unwrapped: SegmentCustomers returns the
-  `run`, and GetCustomerSegment is unwrapped twice (its `assignments`
+* a response with a single child is unwrapped: SegmentCustomers and
+  GetSegmentationRun return the `run`, SetSegmentOwner the `segment`, and
+  GetCustomerSegment and ListSegmentationRuns are unwrapped twice (their list
   container has a single child too) into a bare list, or None when empty;
 * an empty list container (`<members/>`) comes back as None instead of a
   container holding an empty list.
@@ -42,22 +43,61 @@ def _container(container: Any, child: str) -> dict[str, list[Any]]:
     return {child: listed(container, child)}
 
 
-def _segment(segment: dict[str, Any]) -> dict[str, Any]:
+def _unwrapped(value: Any, name: str) -> Any:
+    """`value[name]` when zeep kept the response wrapper, else `value` itself."""
+    if isinstance(value, dict) and isinstance(value.get(name), (dict, list)):
+        return value[name]
+    return value
+
+
+def segment_record(segment: dict[str, Any]) -> dict[str, Any]:
     return {**segment, "profile": _container(segment.get("profile"), "entry")}
+
+
+def run_record(run: dict[str, Any]) -> dict[str, Any]:
+    """A SegmentationRun with metrics, segments (and their profiles) and lossMakingSegments."""
+    segments = [segment_record(segment) for segment in listed(run.get("segments"), "segment")]
+    return {
+        **run,
+        "metrics": _container(run.get("metrics"), "metric"),
+        "segments": {"segment": segments},
+        "lossMakingSegments": _container(run.get("lossMakingSegments"), "segmentCode"),
+    }
 
 
 def segment_customers_response(result: Any) -> dict[str, Any]:
     """{"run": {..., "metrics": {"metric": [...]}, "segments": {"segment": [...]}}}."""
+    return {"run": run_record(_unwrapped(plain(result) or {}, "run"))}
+
+
+def get_segmentation_run_response(result: Any) -> dict[str, Any]:
+    """{"run": {...}}, shaped as by segment_customers_response."""
+    return segment_customers_response(result)
+
+
+def list_segmentation_runs_response(result: Any) -> dict[str, Any]:
+    """{"runs": {"run": [...]}}, newest first."""
+    value = _unwrapped(plain(result), "runs")
+    return {"runs": {"run": [run_record(run) for run in listed(value, "run")]}}
+
+
+def compare_segmentation_runs_response(result: Any) -> dict[str, Any]:
+    """fromRunId, toRunId, {"transitions": {"transition": [...]}}, and the four summaries."""
     value = plain(result) or {}
-    run = value["run"] if isinstance(value.get("run"), dict) else value
-    segments = [_segment(segment) for segment in listed(run.get("segments"), "segment")]
     return {
-        "run": {
-            **run,
-            "metrics": _container(run.get("metrics"), "metric"),
-            "segments": {"segment": segments},
-        }
+        "fromRunId": value.get("fromRunId"),
+        "toRunId": value.get("toRunId"),
+        "transitions": _container(value.get("transitions"), "transition"),
+        "stayedShare": value.get("stayedShare"),
+        "adjustedRandIndex": value.get("adjustedRandIndex"),
+        "enteredCount": value.get("enteredCount"),
+        "leftCount": value.get("leftCount"),
     }
+
+
+def set_segment_owner_response(result: Any) -> dict[str, Any]:
+    """{"segment": {...}} with its profile container."""
+    return {"segment": segment_record(_unwrapped(plain(result) or {}, "segment"))}
 
 
 def get_customer_segment_response(result: Any) -> dict[str, Any]:

@@ -19,6 +19,8 @@ from segmentation_service.domain.errors import (
     AuthenticationFailed,
     SegmentationError,
 )
+from segmentation_service.observability.logs import current_request_id
+from segmentation_service.observability.metrics import exposition
 from segmentation_service.services.auth import (
     Authenticator,
     PasswordType,
@@ -27,6 +29,7 @@ from segmentation_service.services.auth import (
 )
 from segmentation_service.soap.faults import OPERATION_FAULTS, InternalError, fault_for
 from segmentation_service.soap.http import WSDL_DIRECTORY, XSD_FILE, Router
+from segmentation_service.soap.observability import ObservedApp, instrument
 from segmentation_service.soap.protocol import CanonicalSchema, HardenedSoap11
 from segmentation_service.soap.service import SegmentationService
 from segmentation_service.soap.types import TNS
@@ -120,12 +123,12 @@ class SegmentationApplication(Application):
         except AuthenticationFailed as exc:
             logger.warning("%s refused: authentication failed: %s", operation, exc.reason)
             raise
+        ctx.udc = caller  # known from here on, also to the request log when access is denied
         try:
             authorize(caller, operation)
         except AccessDenied:
             logger.warning("%s refused: %r has role %r", operation, caller.username, caller.role)
             raise
-        ctx.udc = caller
 
     def call_wrapper(self, ctx: Any) -> Any:
         try:
@@ -136,7 +139,7 @@ class SegmentationApplication(Application):
         except Fault:
             raise
         except Exception as exc:
-            reference = uuid.uuid4().hex[:12]
+            reference = current_request_id() or uuid.uuid4().hex[:12]  # the request's id
             logger.exception("unhandled error in %s (reference %s)", ctx.method_name, reference)
             raise InternalError(reference) from exc
 
@@ -147,14 +150,25 @@ def quiet_spyne_logging() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
-def create_app(settings: Settings, store: Store | None = None) -> Router:
-    """The WSGI application serving the contract, the health check and the operations."""
+def create_app(settings: Settings, store: Store | None = None) -> ObservedApp:
+    """The WSGI application serving the contract, health check, metrics and the operations.
+
+    Every request gets an id (``X-Request-ID``), one log line and its metrics.
+    """
     quiet_spyne_logging()
     store = store or Store(settings.database_url)
     schema = CanonicalSchema(WSDL_DIRECTORY / XSD_FILE)
     application = SegmentationApplication(store, schema, authenticator(settings))
     soap = WsgiApplication(application, max_content_length=settings.max_request_bytes)
-    return Router(soap, settings.soap_address, store.is_reachable, settings.max_request_bytes)
+    instrument(soap)
+    router = Router(
+        soap,
+        settings.soap_address,
+        store.is_reachable,
+        settings.max_request_bytes,
+        metrics=exposition,
+    )
+    return ObservedApp(router)
 
 
 def authenticator(settings: Settings) -> Authenticator | None:

@@ -1,4 +1,4 @@
-"""The HTTP face of the service: the canonical WSDL and XSD, the health check, the SOAP endpoint.
+"""The HTTP face of the service: the WSDL and XSD, health check, metrics, the SOAP endpoint.
 
 The WSDL is the file in wsdl/ with only its soap:address rewritten, once at
 start-up, from configuration: never from a request's Host header.
@@ -14,6 +14,8 @@ from typing import Any
 
 from lxml import etree
 
+from segmentation_service.soap.observability import note_fault
+
 WSDL_DIRECTORY = Path(__file__).resolve().parents[2] / "wsdl"
 WSDL_FILE = "segmentation.wsdl"
 XSD_FILE = "segmentation.xsd"
@@ -24,6 +26,7 @@ StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 XML = "text/xml; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
+Metrics = Callable[[], tuple[bytes, str]]
 
 
 def published_wsdl(address: str, directory: Path = WSDL_DIRECTORY) -> bytes:
@@ -36,7 +39,11 @@ def published_wsdl(address: str, directory: Path = WSDL_DIRECTORY) -> bytes:
 
 
 class Router:
-    """Routes GET ?wsdl, the XSD, /healthz and POST /soap; everything else is a plain 404."""
+    """Routes GET ?wsdl, the XSD, /healthz, /metrics and POST /soap; anything else is a 404.
+
+    ``/metrics`` (Prometheus text format) needs no credentials: it holds counts and
+    durations by operation, outcome and method, never customer data.
+    """
 
     def __init__(
         self,
@@ -45,9 +52,12 @@ class Router:
         health: Callable[[], bool],
         max_request_bytes: int,
         directory: Path = WSDL_DIRECTORY,
+        *,
+        metrics: Metrics | None = None,
     ) -> None:
         self._soap = soap
         self._health = health
+        self._metrics = metrics
         self._max_request_bytes = max_request_bytes
         self._documents = {
             "wsdl": published_wsdl(address, directory),
@@ -77,6 +87,9 @@ class Router:
             status = "200 OK" if healthy else "503 Service Unavailable"
             body = {"status": "ok" if healthy else "unavailable", "store": healthy}
             return _reply(start_response, status, "application/json", json.dumps(body).encode())
+        if method in ("GET", "HEAD") and path == "/metrics" and self._metrics is not None:
+            exposition, content_type = self._metrics()
+            return _reply(start_response, "200 OK", content_type, exposition)
         return _reply(start_response, "404 Not Found", TEXT, b"not found\n")
 
     def _post(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -84,10 +97,12 @@ class Router:
             body = _read_bounded(environ, self._max_request_bytes)
         except ValueError:
             fault = _soap_fault("Client.BadRequest", "the Content-Length header is not a number")
+            note_fault("Client.BadRequest")
             return _reply(start_response, "400 Bad Request", XML, fault)
         if body is None:
             message = f"the request is larger than {self._max_request_bytes} bytes"
             fault = _soap_fault("Client.RequestTooLong", message)
+            note_fault("Client.RequestTooLong")
             return _reply(start_response, "413 Content Too Large", XML, fault)
         bounded = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
         return self._soap(bounded, start_response)

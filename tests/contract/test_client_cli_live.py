@@ -7,13 +7,15 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from segmentation_client.cli import main
+from zeep.helpers import serialize_object
 
-from tests.contract.conftest import ANALYST, ROOT, LiveServer
+from tests.contract.conftest import ANALYST, ROOT, VIEWER, LiveServer, User
 
 EXAMPLE = ROOT / "clients" / "examples" / "segment_and_page.py"
 
@@ -178,3 +180,174 @@ def test_example_script_segments_and_pages_against_the_live_server(
     first_code = lines[0].split()[0]
     printed = [line.split()[0] for line in lines if line.startswith("    ")]
     assert printed == members_in_store(db, run_id, first_code)
+
+
+# ------------------------------------------------------------ contract 1.1
+
+
+@pytest.fixture
+def cli_as(live_server: LiveServer, capsys: pytest.CaptureFixture[str]) -> Any:
+    """Run the client in-process as another user: cli_as(user, *argv) -> (status, out, err)."""
+
+    def run(user: User, *argv: str) -> tuple[int, str, str]:
+        credentials = ["--username", user.username, "--password", user.password]
+        status = main(["--wsdl", live_server.wsdl_url, *credentials, *argv])
+        captured = capsys.readouterr()
+        return status, captured.out, captured.err
+
+    return run
+
+
+def test_segment_with_a_rules_file_assigns_the_rule_segments(
+    cli: Any, db: sa.Engine, tmp_path: Path
+) -> None:
+    rules = tmp_path / "rules.json"
+    rules.write_text(
+        json.dumps(
+            [
+                {
+                    "segmentCode": "LARGE",
+                    "segmentName": "Large companies",
+                    "conditions": [
+                        {
+                            "attribute": "employeeCount",
+                            "operator": "GreaterOrEqual",
+                            "values": [250],
+                        }
+                    ],
+                },
+                {
+                    "segmentCode": "B2B",
+                    "segmentName": "Other businesses",
+                    "conditions": [
+                        {"attribute": "customerType", "operator": "Equals", "values": ["B2B"]}
+                    ],
+                },
+            ]
+        )
+    )
+    run = run_json(
+        cli,
+        "segment",
+        "--method",
+        "APriori",
+        "--rules-file",
+        str(rules),
+        "--default-segment-code",
+        "REST",
+    )["run"]
+
+    assert {segment["code"] for segment in run["segments"]["segment"]} <= {"LARGE", "B2B", "REST"}
+    assert run["startedBy"] == ANALYST.username
+    sql = (
+        "SELECT count(*) AS n FROM assignments a JOIN customers c USING (customer_id) "
+        "WHERE a.run_id = :run_id AND a.segment_code = 'LARGE' AND c.employee_count < 250"
+    )
+    assert query(db, sql, run_id=run["runId"])[0].n == 0
+    large = query(db, "SELECT count(*) AS n FROM customers WHERE employee_count >= 250")[0].n
+    sizes = {segment["code"]: segment["size"] for segment in run["segments"]["segment"]}
+    assert sizes.get("LARGE", 0) == large
+
+
+def test_segment_with_bands_groups_by_the_bands_given(cli: Any) -> None:
+    run = run_json(
+        cli,
+        "segment",
+        "--method",
+        "APriori",
+        "--group-by",
+        "companySize",
+        "--company-size-bands",
+        "Tiny:5,Big",
+        "--minimum-segment-size",
+        "1",
+    )["run"]
+    names = {segment["name"] for segment in run["segments"]["segment"]}
+    assert names <= {"Tiny", "Big", "Unknown"} and {"Tiny", "Big"} <= names
+
+
+def test_segment_passes_the_needs_based_options(cli: Any) -> None:
+    run = run_json(
+        cli,
+        "segment",
+        "--method",
+        "NeedsBased",
+        "--segment-count",
+        "3",
+        "--centre-respondents",
+        "--pca-components",
+        "2",
+        "--min-answered-share",
+        "0.6",
+    )["run"]
+    metrics = {metric["name"]: metric["value"] for metric in run["metrics"]["metric"]}
+    assert metrics["needs.k"] == 3
+    assert metrics["needs.centred"] == 1
+    assert "needs.pcaExplainedVariance" in metrics
+
+
+def test_segment_passes_the_value_based_options_and_shows_profit(cli: Any) -> None:
+    status, table, err = cli(
+        "segment",
+        "--method",
+        "ValueBased",
+        "--tier-count",
+        "3",
+        "--as-of-date",
+        "2024-12-31",
+        "--horizon-months",
+        "6",
+        "--discount-rate",
+        "0.05",
+    )
+    assert (status, err) == (0, "")
+    header = next(line for line in table.splitlines() if line.split()[:2] == ["code", "name"])
+    assert header.split()[6:10] == ["revenue", "cost", "profit", "owner"]
+    assert ["startedBy", ANALYST.username] in [line.split() for line in table.splitlines()]
+
+
+def test_run_runs_compare_and_owner(cli: Any, cli_as: Any, soap: Any) -> None:
+    first = run_json(cli, "segment", "--method", "ValueBased", "--label", "before")["run"]
+    second = run_json(cli, "segment", "--method", "ValueBased", "--label", "after")["run"]
+    older, newer = first["runId"], second["runId"]
+
+    shown = run_json(cli, "run", str(older))["run"]
+    assert (shown["runId"], shown["label"], shown["status"]) == (older, "before", "Completed")
+    assert shown["segments"] == first["segments"]
+
+    listed = run_json(cli, "runs", "--method", "ValueBased", "--limit", "2")["runs"]["run"]
+    assert [run["runId"] for run in listed] == [newer, older]
+    earlier = run_json(cli, "runs", "--before", str(older), "--limit", "100")["runs"]["run"]
+    assert all(run["runId"] < older for run in earlier)
+    status, table, _ = cli("runs", "--limit", "2")
+    assert status == 0 and "older runs: --before" in table and "before" in table
+
+    compared = run_json(cli, "compare", str(older), str(newer))
+    expected = serialize_object(soap.CompareSegmentationRuns(fromRunId=older, toRunId=newer), dict)
+    assert compared["transitions"]["transition"] == expected["transitions"]["transition"]
+    assert compared["adjustedRandIndex"] == pytest.approx(1.0)
+    assert compared["stayedShare"] == pytest.approx(1.0)
+    status, matrix, _ = cli("compare", str(older), str(newer))
+    total = sum(t["customerCount"] for t in expected["transitions"]["transition"])
+    assert status == 0 and matrix.splitlines()[-2].split()[-1] == f"{total:,}"
+
+    code = first["segments"]["segment"][0]["code"]
+    owned = run_json(cli, "owner", str(older), code, "Key accounts <EMEA>")["segment"]
+    assert (owned["code"], owned["owner"]) == (code, "Key accounts <EMEA>")
+    again = run_json(cli, "run", str(older))["run"]["segments"]["segment"][0]
+    assert again["owner"] == "Key accounts <EMEA>"
+
+    status, out, err = cli_as(VIEWER, "owner", str(older), code, "Someone else")
+    assert status == 2 and out == ""
+    assert "AccessDeniedFault" in err and "role: viewer" in err
+
+
+def test_score_shows_the_clv_details_after_a_value_based_run(cli: Any, db: sa.Engine) -> None:
+    run_json(cli, "segment", "--method", "ValueBased")
+    sql = "SELECT customer_id FROM transactions GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
+    customer_id = query(db, sql)[0].customer_id
+    (score,) = run_json(cli, "score", customer_id)["scores"]["score"]
+    assert 0 <= score["probabilityAlive"] <= 1
+    assert score["expectedPurchases"] >= 0
+    status, table, _ = cli("score", customer_id)
+    assert status == 0 and "probabilityAlive" in table and "acquisitionCost" in table

@@ -134,6 +134,31 @@ def a_run(client: Any, **overrides: Any) -> Any:
     return new(client, "SegmentationRun", **values)
 
 
+def a_comparison(client: Any, transitions: list[tuple[str, str, int]] | None = None) -> Any:
+    """A CompareSegmentationRunsResponse as zeep returns it (several children: not unwrapped)."""
+    moves = transitions or [("V1", "V1", 7), ("V1", "V2", 2), ("V2", "V1", 1), ("V3", "V2", 4)]
+    return client.get_element(f"{{{TNS}}}CompareSegmentationRunsResponse")(
+        fromRunId=1,
+        toRunId=2,
+        transitions={
+            "transition": [
+                {
+                    "fromSegmentCode": before,
+                    "toSegmentCode": after,
+                    "customerCount": count,
+                    "valueBefore": 10.0 * count,
+                    "valueAfter": 12.0 * count,
+                }
+                for before, after, count in moves
+            ]
+        },
+        stayedShare=0.5,
+        adjustedRandIndex=0.4321,
+        enteredCount=3,
+        leftCount=5,
+    )
+
+
 def a_member(client: Any, customer_id: str) -> Any:
     return new(client, "SegmentMember", customerId=customer_id, name=f"Name {customer_id}")
 
@@ -217,6 +242,41 @@ REQUEST_CASES = [
         ["segmentCode", "method", "pageSize", "pageToken"],
         id="members-by-method-with-paging",
     ),
+    pytest.param(
+        ["segment", "--method", "NeedsBased", "--min-answered-share", "0.6"],
+        "SegmentCustomers",
+        ["method", "needsBased"],
+        id="needs-based-with-min-answered-share",
+    ),
+    pytest.param(
+        ["segment", "--method", "ValueBased", "--as-of-date", "2024-06-30"],
+        "SegmentCustomers",
+        ["method", "valueBased"],
+        id="value-based-with-as-of-date",
+    ),
+    pytest.param(
+        ["segment", "--method", "APriori", "--minimum-segment-size", "5"],
+        "SegmentCustomers",
+        ["method", "aPriori"],
+        id="apriori-with-minimum-segment-size",
+    ),
+    pytest.param(["run", "5"], "GetSegmentationRun", ["runId"], id="run"),
+    pytest.param(["runs"], "ListSegmentationRuns", [], id="runs-without-options"),
+    pytest.param(
+        ["runs", "--method", "ValueBased", "--limit", "5", "--before", "9"],
+        "ListSegmentationRuns",
+        ["method", "limit", "before"],
+        id="runs-with-every-option",
+    ),
+    pytest.param(
+        ["compare", "1", "2"], "CompareSegmentationRuns", ["fromRunId", "toRunId"], id="compare"
+    ),
+    pytest.param(
+        ["owner", "3", "V1", "Key accounts"],
+        "SetSegmentOwner",
+        ["runId", "segmentCode", "owner"],
+        id="owner",
+    ),
 ]
 
 
@@ -227,6 +287,10 @@ def sent_request(client: Any, argv: list[str], operation: str) -> dict[str, Any]
         "GetCustomerSegment": None,
         "ScoreCustomerValue": new(client, "ScoreCustomerValueResponse"),
         "ListSegmentMembers": a_members_page(client, ["C1"]),
+        "GetSegmentationRun": a_run(client),
+        "ListSegmentationRuns": None,
+        "CompareSegmentationRuns": a_comparison(client),
+        "SetSegmentOwner": a_run(client).segments.segment[0],
     }[operation]
     service = FakeService(**{operation: [canned]})
     assert run_cli(["--json", *argv], service) == 0
@@ -296,6 +360,27 @@ def test_needs_based_request_leaves_out_the_parameter_that_was_not_given(
         ["segment", "--method", "APriori", "--group-by", "shoeSize"],
         ["members", "GOLD"],
         ["members", "GOLD", "--run-id", "1", "--method", "APriori"],
+        ["segment", "--method", "APriori", "--pca-components", "2"],
+        ["segment", "--method", "APriori", "--centre-respondents"],
+        ["segment", "--method", "NeedsBased", "--as-of-date", "2024-01-01"],
+        ["segment", "--method", "NeedsBased", "--rules-file", "rules.json"],
+        ["segment", "--method", "ValueBased", "--company-size-bands", "Small:50,Large"],
+        ["segment", "--method", "ValueBased", "--as-of-date", "yesterday"],
+        ["segment", "--method", "APriori", "--company-size-bands", "Micro:10,Large:250"],
+        ["segment", "--method", "APriori", "--age-bands", "Young"],
+        ["segment", "--method", "APriori", "--age-bands", "Young:thirty,Old"],
+        ["segment", "--method", "APriori", "--age-bands", ":30,Old"],
+        ["segment", "--method", "APriori", "--group-by", "region", "--rules-file", "r.json"],
+        ["segment", "--method", "APriori", "--rules-file", "/no/such/rules.json"],
+        ["run"],
+        ["compare", "1"],
+        ["owner", "1", "V1"],
+        ["export", "--segment", "V1", "--out", "x.csv"],
+        ["export", "--run", "1", "--out", "x.csv"],
+        ["export", "--run", "1", "--segment", "V1"],
+        ["report", "--out", "x.html"],
+        ["report", "--run", "1"],
+        ["report", "--run", "1", "--compare", "1", "--out", "x.html"],
     ],
 )
 def test_options_that_do_not_fit_the_request_are_usage_errors_with_status_2(
@@ -313,6 +398,8 @@ def test_options_that_do_not_fit_the_request_are_usage_errors_with_status_2(
         (["score", "C1"], False),
         (["--json", "score", "C1"], True),
         (["score", "C1", "--json"], True),
+        (["runs", "--json"], True),
+        (["--json", "compare", "1", "2"], True),
     ],
 )
 def test_json_option_is_accepted_before_or_after_the_subcommand(
@@ -827,3 +914,422 @@ def test_client_package_never_imports_the_service_package() -> None:
                 imported.add(node.module)
     assert imported, "found no imports: wrong package path?"
     assert not any(name.split(".")[0] == "segmentation_service" for name in imported)
+
+
+# ------------------------------------------------------- contract 1.1 options
+
+
+def block_of(client: Any, argv: list[str], block: str) -> Any:
+    """The schema-valid SegmentCustomers body for `argv`, and its `block` element."""
+    body = body_of_request(
+        client, "SegmentCustomers", sent_request(client, argv, "SegmentCustomers")
+    )
+    etree.XMLSchema(file=str(XSD_PATH)).assertValid(body)
+    return body, body.find(f"{{{TNS}}}{block}")
+
+
+def test_needs_based_options_are_sent_in_schema_order(client: Any) -> None:
+    argv = [
+        "segment",
+        "--method",
+        "NeedsBased",
+        "--pca-components",
+        "3",
+        "--centre-respondents",
+        "--min-answered-share",
+        "0.75",
+        "--segment-count",
+        "5",
+    ]
+    body, block = block_of(client, argv, "needsBased")
+    assert child_names(block) == [
+        "segmentCount",
+        "minAnsweredShare",
+        "centreRespondents",
+        "pcaComponents",
+    ]
+    assert texts(body, "t:needsBased/t:minAnsweredShare") == ["0.75"]
+    assert texts(body, "t:needsBased/t:centreRespondents") == ["true"]
+    assert texts(body, "t:needsBased/t:pcaComponents") == ["3"]
+
+
+def test_no_centre_respondents_sends_false(client: Any) -> None:
+    argv = ["segment", "--method", "NeedsBased", "--no-centre-respondents"]
+    body, block = block_of(client, argv, "needsBased")
+    assert child_names(block) == ["centreRespondents"]
+    assert texts(body, "t:needsBased/t:centreRespondents") == ["false"]
+
+
+def test_value_based_options_are_sent_in_schema_order(client: Any) -> None:
+    argv = [
+        "segment",
+        "--method",
+        "ValueBased",
+        "--discount-rate",
+        "0.08",
+        "--horizon-months",
+        "24",
+        "--as-of-date",
+        "2024-06-30",
+        "--value-metric",
+        "Clv",
+    ]
+    body, block = block_of(client, argv, "valueBased")
+    assert child_names(block) == ["valueMetric", "asOfDate", "horizonMonths", "annualDiscountRate"]
+    assert texts(body, "t:valueBased/t:asOfDate") == ["2024-06-30"]
+    assert texts(body, "t:valueBased/t:horizonMonths") == ["24"]
+    assert texts(body, "t:valueBased/t:annualDiscountRate") == ["0.08"]
+
+
+RULES = [
+    {
+        "segmentCode": "LARGE",
+        "segmentName": "Large companies",
+        "conditions": [
+            {"attribute": "employeeCount", "operator": "GreaterOrEqual", "values": [250]},
+            {"attribute": "annualRevenue", "operator": "Between", "values": [1e6, "5000000"]},
+        ],
+    },
+    {
+        "segmentCode": "NO-REGION",
+        "segmentName": "Region unknown",
+        "conditions": [{"attribute": "region", "operator": "IsMissing"}],
+    },
+]
+
+
+def test_a_priori_rules_file_bands_default_and_minimum_are_sent_in_schema_order(
+    client: Any, tmp_path: Path
+) -> None:
+    rules_file = tmp_path / "rules.json"
+    rules_file.write_text(json.dumps(RULES), encoding="utf-8")
+    argv = [
+        "segment",
+        "--method",
+        "APriori",
+        "--age-bands",
+        "Young:30, Middle:60 ,Senior",
+        "--company-size-bands",
+        "Micro:10,Small:50,Medium:250,Large",
+        "--rules-file",
+        str(rules_file),
+        "--default-segment-code",
+        "REST",
+        "--minimum-segment-size",
+        "3",
+    ]
+    body, block = block_of(client, argv, "aPriori")
+    assert child_names(block) == [
+        "rules",
+        "defaultSegmentCode",
+        "companySizeBands",
+        "ageBands",
+        "minimumSegmentSize",
+    ]
+    assert texts(body, "t:aPriori/t:rules/t:rule/t:segmentCode") == ["LARGE", "NO-REGION"]
+    first, second = block.iterfind("t:rules/t:rule", namespaces={"t": TNS})
+    assert texts(first, "t:conditions/t:condition/t:operator") == ["GreaterOrEqual", "Between"]
+    assert texts(first, "t:conditions/t:condition/t:values/t:value") == [
+        "250",
+        "1000000.0",
+        "5000000",
+    ]
+    (missing,) = second.iterfind("t:conditions/t:condition", namespaces={"t": TNS})
+    assert child_names(missing) == ["attribute", "operator"]
+    assert texts(body, "t:aPriori/t:companySizeBands/t:band/t:name") == [
+        "Micro",
+        "Small",
+        "Medium",
+        "Large",
+    ]
+    assert texts(body, "t:aPriori/t:companySizeBands/t:band/t:upperBound") == [
+        "10.0",
+        "50.0",
+        "250.0",
+    ]
+    assert texts(body, "t:aPriori/t:ageBands/t:band/t:name") == ["Young", "Middle", "Senior"]
+    assert texts(body, "t:aPriori/t:defaultSegmentCode") == ["REST"]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("{not json", "not JSON"),
+        ("{}", "non-empty JSON list of rules"),
+        ("[]", "non-empty JSON list of rules"),
+        ('[{"segmentCode": "A", "segmentName": "A"}]', 'rule 1: "conditions" must be'),
+        (
+            '[{"segmentCode": "A", "segmentName": "A", "conditions": '
+            '[{"attribute": "region", "operator": "Equals", "values": ["N"]}]}, '
+            '{"segmentCode": "B", "segmentName": "B", "conditions": '
+            '[{"attribute": "region", "operator": "In", "values": [true]}]}]',
+            "rule 2, condition 1, value 1: a value must be a string or a number",
+        ),
+        (
+            '[{"segmentCode": "A", "segmentName": "A", "condition": []}]',
+            "rule 1: unknown key 'condition'",
+        ),
+        (
+            '[{"segmentCode": "A", "segmentName": "A", "conditions": '
+            '[{"attribute": "region", "operator": "Equals", "values": "N"}]}]',
+            'rule 1, condition 1: "values" must be a list',
+        ),
+        (
+            '[{"segmentCode": "", "segmentName": "A", "conditions": '
+            '[{"attribute": "region", "operator": "IsMissing"}]}]',
+            'rule 1: "segmentCode" must be a non-empty string',
+        ),
+    ],
+)
+def test_a_bad_rules_file_is_a_usage_error_saying_where(
+    content: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules_file = tmp_path / "rules.json"
+    rules_file.write_text(content, encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_info:
+        parse_arguments(["segment", "--method", "APriori", "--rules-file", str(rules_file)])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"--rules-file: {rules_file}: " in err
+    assert expected in err
+
+
+def test_segment_help_documents_the_rules_file_format(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        parse_arguments(["segment", "--help"])
+    out = capsys.readouterr().out
+    for expected in ('"segmentCode"', '"conditions"', '"values"', "IsMissing", "GreaterOrEqual"):
+        assert expected in out
+
+
+# ------------------------------------------------- contract 1.1 rendering
+
+
+def a_profitable_run(client: Any, **overrides: Any) -> Any:
+    run = a_run(
+        client,
+        startedBy="ana",
+        lossMakingSegments={"segmentCode": ["B2C-SOUTH"]},
+        **overrides,
+    )
+    first = run.segments.segment[0]
+    first.revenue, first.cost, first.profit, first.profitable = 9000.0, 4000.25, 4999.75, True
+    first.owner = "Key accounts [EMEA]"
+    loser = new(
+        client,
+        "Segment",
+        code="B2C-SOUTH",
+        name="Consumers in the South",
+        description="B2C, South",
+        size=1,
+        share=0.25,
+        totalValue=-12.5,
+        averageValue=-12.5,
+        profile={"entry": []},
+        revenue=100.0,
+        cost=350.5,
+        profit=-250.5,
+        profitable=False,
+    )
+    run.segments.segment.append(loser)
+    return run
+
+
+def test_segment_table_shows_revenue_cost_profit_owner_and_the_run_s_losses(
+    client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    service = FakeService(SegmentCustomers=[a_profitable_run(client)])
+    assert run_cli(["segment", "--method", "APriori"], service) == 0
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if "profile" in line and "code" in line)
+    assert header.split() == [
+        "code",
+        "name",
+        "size",
+        "share",
+        "totalValue",
+        "averageValue",
+        "revenue",
+        "cost",
+        "profit",
+        "owner",
+        "profile",
+    ]
+    for expected in ("9,000.00", "4,000.25", "4,999.75", "Key accounts [EMEA]", "-250.50"):
+        assert expected in out
+    summary = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.strip()}
+    assert summary["startedBy"] == ["ana"]
+    assert summary["lossMakingSegments"] == ["B2C-SOUTH"]
+    assert "failureReason" not in out
+
+
+def test_summary_leaves_out_the_1_1_fields_the_service_did_not_send(
+    client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        run_cli(["segment", "--method", "APriori"], FakeService(SegmentCustomers=[a_run(client)]))
+        == 0
+    )
+    out = capsys.readouterr().out
+    for absent in ("startedBy", "failureReason", "lossMakingSegments"):
+        assert absent not in out
+
+
+def test_run_shows_a_failed_run_with_its_reason(
+    client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    failed = a_run(
+        client,
+        status="Failed",
+        finishedAt=None,
+        metrics=None,
+        segments=None,
+        failureReason="BG/NBD could not be fitted",
+        startedBy="ana",
+    )
+    assert run_cli(["run", "42"], FakeService(GetSegmentationRun=[failed])) == 0
+    out = capsys.readouterr().out
+    assert "Failed" in out
+    assert "failureReason" in out and "BG/NBD could not be fitted" in out
+    assert "No segments." in out
+
+    assert run_cli(["--json", "run", "42"], FakeService(GetSegmentationRun=[failed])) == 0
+    printed = json.loads(capsys.readouterr().out)["run"]
+    assert printed["failureReason"] == "BG/NBD could not be fitted"
+    assert printed["segments"] == {"segment": []}
+    assert printed["lossMakingSegments"] == {"segmentCode": []}
+
+
+def test_runs_lists_one_line_per_run_and_points_to_older_runs_when_the_page_is_full(
+    client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runs = [a_profitable_run(client, runId=9), a_run(client, runId=8, method="ValueBased")]
+    # zeep unwraps ListSegmentationRunsResponse twice, into a bare list of runs.
+    assert run_cli(["runs", "--limit", "2"], FakeService(ListSegmentationRuns=[runs])) == 0
+    out = capsys.readouterr().out
+    lines = [line.split() for line in out.splitlines()]
+    nine = next(line for line in lines if line[:2] == ["9", "APriori"])
+    assert nine[-2:] == ["2", "B2C-SOUTH"]
+    assert any(line[:2] == ["8", "ValueBased"] for line in lines)
+    assert "older runs: --before 8" in out
+
+    assert run_cli(["runs", "--limit", "3"], FakeService(ListSegmentationRuns=[runs])) == 0
+    assert "older runs" not in capsys.readouterr().out
+
+
+def test_runs_over_the_wire_handles_an_empty_list(capsys: pytest.CaptureFixture[str]) -> None:
+    empty = f'<ListSegmentationRunsResponse xmlns="{TNS}"><runs/></ListSegmentationRunsResponse>'
+    transport = CannedTransport(soap_envelope(empty))
+    assert run_cli_over_http(["--json", "runs", "--method", "NeedsBased"], transport) == 0
+    assert json.loads(capsys.readouterr().out) == {"runs": {"run": []}}
+    assert run_cli_over_http(["runs"], CannedTransport(soap_envelope(empty))) == 0
+    assert capsys.readouterr().out == "No runs.\n"
+
+
+def test_compare_prints_the_migration_matrix_with_totals_and_the_summary(
+    client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    service = FakeService(CompareSegmentationRuns=[a_comparison(client)])
+    assert run_cli(["compare", "1", "2"], service) == 0
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.strip()}
+    assert rows["from"] == ["\\", "to", "V1", "V2", "total"]
+    assert rows["V1"] == ["7", "2", "9"]
+    assert rows["V2"] == ["1", ".", "1"]
+    assert rows["V3"] == [".", "4", "4"]
+    assert rows["total"] == ["8", "6", "14"]
+    assert rows["stayedShare"] == ["50.0%"]
+    assert rows["adjustedRandIndex"] == ["0.4321"]
+    assert rows["enteredCount"] == ["3"]
+    assert rows["leftCount"] == ["5"]
+
+
+def test_compare_json_is_the_response_element(
+    client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    service = FakeService(CompareSegmentationRuns=[a_comparison(client)])
+    assert run_cli(["--json", "compare", "1", "2"], service) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert list(printed) == [
+        "fromRunId",
+        "toRunId",
+        "transitions",
+        "stayedShare",
+        "adjustedRandIndex",
+        "enteredCount",
+        "leftCount",
+    ]
+    assert printed["transitions"]["transition"][1] == {
+        "fromSegmentCode": "V1",
+        "toSegmentCode": "V2",
+        "customerCount": 2,
+        "valueBefore": 20.0,
+        "valueAfter": 24.0,
+    }
+
+
+def test_compare_over_the_wire_with_no_common_customers(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    answer = (
+        f'<CompareSegmentationRunsResponse xmlns="{TNS}"><fromRunId>1</fromRunId>'
+        "<toRunId>2</toRunId><transitions/><stayedShare>0</stayedShare>"
+        "<adjustedRandIndex>0</adjustedRandIndex><enteredCount>4</enteredCount>"
+        "<leftCount>6</leftCount></CompareSegmentationRunsResponse>"
+    )
+    assert run_cli_over_http(["compare", "1", "2"], CannedTransport(soap_envelope(answer))) == 0
+    out = capsys.readouterr().out
+    assert "No customer is assigned in both runs." in out
+    assert "leftCount          6" in out
+
+
+def test_owner_prints_the_updated_segment(client: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    segment = a_profitable_run(client).segments.segment[0]
+    assert (
+        run_cli(
+            ["owner", "42", "B2B-NORTH", "Key accounts [EMEA]"],
+            FakeService(SetSegmentOwner=[segment]),
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    fields = {line.split()[0]: " ".join(line.split()[1:]) for line in out.splitlines()}
+    assert fields["owner"] == "Key accounts [EMEA]"
+    assert fields["code"] == "B2B-NORTH"
+    assert fields["profit"] == "4,999.75"
+    assert fields["profitable"] == "true"
+
+    answer = f'<SetSegmentOwnerResponse xmlns="{TNS}"><segment><code>B2B</code><name>B</name>'
+    answer += "<description>d</description><size>1</size><share>1</share><totalValue>1</totalValue>"
+    answer += "<averageValue>1</averageValue><profile/><owner>Jo</owner></segment>"
+    answer += "</SetSegmentOwnerResponse>"
+    transport = CannedTransport(soap_envelope(answer))
+    assert run_cli_over_http(["--json", "owner", "1", "B2B", "Jo"], transport) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["segment"]["owner"] == "Jo"
+    assert printed["segment"]["profile"] == {"entry": []}
+    assert b"<ns0:owner>Jo</ns0:owner>" in transport.posted[0]
+
+
+def test_score_shows_probability_alive_expected_purchases_and_acquisition_cost(
+    client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    score = new(
+        client,
+        "CustomerValueScore",
+        customerId="C1",
+        transactionCount=12,
+        totalRevenue=1500.0,
+        totalMargin=450.25,
+        averageOrderValue=125.0,
+        monthlyRevenue=62.5,
+        probabilityAlive=0.90183,
+        expectedPurchases=14.49818,
+        acquisitionCost=1234.5,
+    )
+    response = new(client, "ScoreCustomerValueResponse", scores={"score": [score]})
+    assert run_cli(["score", "C1"], FakeService(ScoreCustomerValue=[response])) == 0
+    out = capsys.readouterr().out
+    header, row = (line.split() for line in out.splitlines()[2:5:2])
+    assert header[-3:] == ["probabilityAlive", "expectedPurchases", "acquisitionCost"]
+    assert row[-3:] == ["0.9018", "14.4982", "1,234.50"]

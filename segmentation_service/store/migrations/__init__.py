@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -44,6 +45,8 @@ HEAD = "head"
 PREVIOUS_RELEASE = "0001_initial"
 # Any fixed 64-bit number, the same in every process.
 ADVISORY_LOCK_KEY = zlib.crc32(b"segmentation_service.store.migrations")
+# Alembic's ``context`` and ``op`` are module globals: one migration per process at a time.
+_in_process = threading.Lock()
 
 Steps = Callable[[Any, MigrationContext], list[RevisionStep]]
 
@@ -77,8 +80,9 @@ def head_revision() -> str:
 
 def previous_release_metadata() -> MetaData:
     """The tables of release 0.1, as its ``create_all`` made them (from 0001)."""
-    module = script_directory().get_revision(PREVIOUS_RELEASE).module  # type: ignore[union-attr]
-    return cast(MetaData, module.previous_release_metadata())
+    script = script_directory().get_revision(PREVIOUS_RELEASE)
+    assert script is not None
+    return cast(MetaData, script.module.previous_release_metadata())
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -90,7 +94,7 @@ def current_revision(engine: Engine) -> str | None:
 def upgrade(engine: Engine, revision: str = HEAD) -> None:
     """Bring the database up to ``revision``, adopting a database made before Alembic."""
     script = script_directory()
-    with _migration_transaction(engine) as connection:
+    with _in_process, _migration_transaction(engine) as connection:
         adopted = _stamp_if_made_before_alembic(connection)
         _run(connection, revision, lambda current, _: script._upgrade_revs(revision, current))
         if adopted and revision == HEAD:
@@ -100,7 +104,7 @@ def upgrade(engine: Engine, revision: str = HEAD) -> None:
 def downgrade(engine: Engine, revision: str) -> None:
     """Take the database back to ``revision`` (the downgrades may drop data)."""
     script = script_directory()
-    with _migration_transaction(engine) as connection:
+    with _in_process, _migration_transaction(engine) as connection:
         _run(connection, revision, lambda current, _: script._downgrade_revs(revision, current))
 
 
@@ -110,7 +114,8 @@ def _run(connection: Connection, destination: str, steps: Steps) -> None:
     with EnvironmentContext(
         config, script_directory(), fn=steps, destination_rev=destination
     ) as environment:
-        environment.configure(connection=connection, **context_options())
+        # Our transaction holds the DDL on SQLite too (see _sqlite_write_transaction).
+        environment.configure(connection=connection, transactional_ddl=True, **context_options())
         with environment.begin_transaction():  # ours is already open: a no-op
             environment.run_migrations()
 

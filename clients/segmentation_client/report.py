@@ -1,0 +1,539 @@
+"""`segmentation-client report`: one self-contained HTML page about a run.
+
+Everything the page needs is inside it: the charts are PNG data URIs and the
+CSS is inline. Its Content-Security-Policy allows nothing else (no scripts, no
+fetches), so the page behaves the same opened from a mail, a share or a disk.
+Every text from the service is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from . import __version__, report_charts, request_builders, responses
+from .files import atomic_text_file
+from .progress import Bar, Feedback
+from .render import MISSING, format_share, format_value
+from .report_data import (
+    Migration,
+    NeedsProfile,
+    ValueTier,
+    migration,
+    needs_profile,
+    segments_of,
+    value_metric,
+    value_tiers,
+)
+
+CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+
+CSS = """
+:root { --ink: #1f2933; --muted: #52606d; --line: #d5dbe3; --band: #f5f7fa;
+        --accent: #3569a8; --loss: #d9480f; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+       color: var(--ink); background: #fff; }
+main { max-width: 1100px; margin: 0 auto; padding: 24px 32px 48px; }
+header { border-bottom: 3px solid var(--accent); margin-bottom: 8px; }
+h1 { font-size: 26px; margin: 0 0 4px; }
+h2 { font-size: 19px; margin: 32px 0 8px; border-bottom: 1px solid var(--line); }
+h3 { font-size: 16px; margin: 20px 0 6px; }
+.meta, .note { color: var(--muted); font-size: 13px; }
+.callout { border-left: 4px solid var(--loss); background: #fff4ee; padding: 8px 12px; }
+table { border-collapse: collapse; margin: 8px 0 16px; font-size: 13px; }
+th, td { padding: 4px 10px; border-bottom: 1px solid var(--line); text-align: left;
+         vertical-align: top; }
+thead th { background: var(--band); }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.loss { color: var(--loss); font-weight: 600; }
+table.facts th { font-weight: 600; background: none; white-space: nowrap; }
+.scroll { overflow-x: auto; }
+figure { margin: 12px 0 20px; }
+figure img { display: block; max-width: 100%; height: auto; border: 1px solid var(--line); }
+figcaption { color: var(--muted); font-size: 13px; margin-top: 4px; }
+details summary { cursor: pointer; color: var(--accent); }
+"""
+
+
+def esc(value: Any) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+# ------------------------------------------------------------------ page parts
+
+
+@dataclass
+class Page:
+    """The HTML page under construction and the charts embedded so far."""
+
+    parts: list[str] = field(default_factory=list)
+    charts: list[str] = field(default_factory=list)
+
+    def add(self, *parts: str) -> None:
+        self.parts.extend(parts)
+
+    def chart(self, chart_id: str, png: bytes, alt: str, caption: str) -> None:
+        data = base64.b64encode(png).decode("ascii")
+        self.charts.append(chart_id)
+        self.add(
+            f'<figure><img src="data:image/png;base64,{data}" data-chart="{esc(chart_id)}" '
+            f'alt="{esc(alt)}"><figcaption>{esc(caption)}</figcaption></figure>'
+        )
+
+
+def _cell(value: Any, field_name: str = "", *, numeric: bool = False, css: str = "") -> str:
+    text = format_share(value) if field_name == "share" else format_value(value, field_name)
+    classes = " ".join(name for name in ("num" if numeric else "", css) if name)
+    return f'<td class="{classes}">{esc(text)}</td>' if classes else f"<td>{esc(text)}</td>"
+
+
+def _table(
+    headers: Sequence[str], rows: Iterable[Sequence[str]], numeric: Iterable[str] = ()
+) -> str:
+    numeric_headers = set(numeric)
+    head = "".join(
+        f'<th class="num">{esc(h)}</th>' if h in numeric_headers else f"<th>{esc(h)}</th>"
+        for h in headers
+    )
+    body = "".join(f"<tr>{''.join(row)}</tr>" for row in rows)
+    table = f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f'<div class="scroll">{table}</div>'
+
+
+def _facts(pairs: Iterable[tuple[str, str]]) -> str:
+    rows = "".join(f"<tr><th>{esc(name)}</th><td>{esc(value)}</td></tr>" for name, value in pairs)
+    return f'<table class="facts"><tbody>{rows}</tbody></table>'
+
+
+def _label(segment: dict[str, Any]) -> str:
+    name = segment.get("name")
+    code = str(segment.get("code"))
+    return f"{code} {name}" if name and name != code else code
+
+
+def run_title(run: dict[str, Any]) -> str:
+    label = f" “{run['label']}”" if run.get("label") else ""
+    return f"run {run.get('runId')} ({run.get('method')}){label}"
+
+
+def _summary(page: Page, run: dict[str, Any]) -> None:
+    pairs = [
+        (name, format_value(run.get(name), name))
+        for name in (
+            "runId",
+            "method",
+            "label",
+            "status",
+            "startedAt",
+            "finishedAt",
+            "startedBy",
+            "customerCount",
+            "assignedCount",
+            "unassignedCount",
+        )
+    ]
+    pairs.append(("segments", str(len(segments_of(run)))))
+    page.add('<section id="summary"><h2>Summary</h2>', _facts(pairs))
+    if run.get("failureReason"):
+        page.add(f'<p class="callout">The run failed: {esc(run["failureReason"])}</p>')
+    loss_making = run["lossMakingSegments"]["segmentCode"]
+    if loss_making:
+        page.add(f'<p class="callout">Loss-making segments: {esc(", ".join(loss_making))}</p>')
+    page.add("</section>")
+
+
+def _segments_table(run: dict[str, Any], metric: str) -> str:
+    headers = (
+        "code",
+        "name",
+        "size",
+        "share",
+        f"total {metric.lower()}",
+        f"average {metric.lower()}",
+        "revenue",
+        "cost",
+        "profit",
+        "owner",
+        "description",
+    )
+    rows = []
+    for segment in segments_of(run):
+        profit = segment.get("profit")
+        rows.append(
+            (
+                _cell(segment.get("code")),
+                _cell(segment.get("name")),
+                _cell(segment.get("size"), numeric=True),
+                _cell(segment.get("share"), "share", numeric=True),
+                _cell(segment.get("totalValue"), "totalValue", numeric=True),
+                _cell(segment.get("averageValue"), "averageValue", numeric=True),
+                _cell(segment.get("revenue"), "revenue", numeric=True),
+                _cell(segment.get("cost"), "cost", numeric=True),
+                _cell(profit, "profit", numeric=True, css="loss" if (profit or 0) < 0 else ""),
+                _cell(segment.get("owner")),
+                _cell(segment.get("description")),
+            )
+        )
+    return _table(headers, rows, numeric=headers[2:9])
+
+
+def _segment_charts(
+    page: Page, run: dict[str, Any], metric: str, step: Callable[[str], None]
+) -> None:
+    segments = segments_of(run)
+    labels = [_label(segment) for segment in segments]
+    step("drawing segment sizes")
+    page.chart(
+        "sizes",
+        report_charts.sizes_chart(
+            labels,
+            [int(s.get("size") or 0) for s in segments],
+            [float(s.get("share") or 0.0) for s in segments],
+        ),
+        "Bar chart: customers per segment",
+        "Customers per segment, with their share of the run's assigned customers.",
+    )
+    step("drawing segment value")
+    page.chart(
+        "value",
+        report_charts.value_chart(
+            labels,
+            [float(s.get("totalValue") or 0.0) for s in segments],
+            [float(s.get("averageValue") or 0.0) for s in segments],
+            metric,
+        ),
+        f"Bar charts: total and average {metric.lower()} per segment",
+        f"Total and average {metric.lower()} per segment.",
+    )
+
+
+def _profit_section(page: Page, run: dict[str, Any], step: Callable[[str], None]) -> None:
+    segments = [s for s in segments_of(run) if s.get("profit") is not None]
+    page.add('<section id="profit"><h2>Profit and loss</h2>')
+    if not segments:
+        page.add('<p class="note">The service reported no profit figures for this run.</p>')
+        page.add("</section>")
+        return
+    step("drawing profit and loss")
+    page.chart(
+        "profit",
+        report_charts.profit_chart(
+            [_label(s) for s in segments], [float(s["profit"]) for s in segments]
+        ),
+        "Diverging bar chart: profit or loss per segment",
+        "Profit (revenue net of returns − cost of goods − cost to serve) per segment; "
+        "losses in orange.",
+    )
+    page.add("</section>")
+
+
+def _needs_section(page: Page, chart_id: str, run: dict[str, Any], profile: NeedsProfile) -> None:
+    names = {str(s.get("code")): _label(s) for s in segments_of(run)}
+    page.add(f'<section id="{esc(chart_id)}"><h2>Needs profile of {esc(run_title(run))}</h2>')
+    page.chart(
+        chart_id,
+        report_charts.needs_heatmap(
+            profile.needs,
+            [names.get(code, code) for code in profile.segment_codes],
+            profile.z_scores,
+        ),
+        "Heatmap: z-score of each need per segment",
+        "Mean score of each need in each segment as a z-score: how many standard deviations "
+        "above (red) or below (blue) all respondents' mean.",
+    )
+    rows = []
+    for need, z_row, mean_row in zip(profile.needs, profile.z_scores, profile.means, strict=True):
+        cells = [_cell(need)]
+        for z, mean in zip(z_row, mean_row, strict=True):
+            text = MISSING if z is None else f"{mean or MISSING} ({z:+.2f})"
+            cells.append(f'<td class="num">{esc(text)}</td>')
+        rows.append(cells)
+    page.add(
+        '<p class="note">Mean score (z-score) of each need:</p>',
+        _table(("need", *profile.segment_codes), rows, numeric=profile.segment_codes),
+        "</section>",
+    )
+
+
+def _tiers_section(page: Page, chart_id: str, run: dict[str, Any], tiers: list[ValueTier]) -> None:
+    metric = next((tier.metric for tier in tiers if tier.metric), "Value")
+    page.add(f'<section id="{esc(chart_id)}"><h2>Value tiers of {esc(run_title(run))}</h2>')
+    drawable = [t for t in tiers if t.minimum is not None and t.maximum is not None]
+    if drawable:
+        page.chart(
+            chart_id,
+            report_charts.tiers_chart(
+                [f"{t.code} {t.name}" for t in drawable],
+                [float(t.minimum or 0.0) for t in drawable],
+                [float(t.maximum or 0.0) for t in drawable],
+                metric,
+            ),
+            f"Range chart: {metric.lower()} from the lowest to the highest customer of each tier",
+            f"Each tier spans its customers' {metric.lower()}, lowest to highest.",
+        )
+    rows = [
+        (
+            _cell(t.code),
+            _cell(t.name),
+            _cell(t.minimum, "totalValue", numeric=True),
+            _cell(t.maximum, "totalValue", numeric=True),
+            _cell(t.size, numeric=True),
+            _cell(t.average, "averageValue", numeric=True),
+        )
+        for t in tiers
+    ]
+    headers = (
+        "code",
+        "tier",
+        f"lowest {metric.lower()}",
+        f"highest {metric.lower()}",
+        "size",
+        "average",
+    )
+    page.add(_table(headers, rows, numeric=headers[2:]), "</section>")
+
+
+def _method_section(
+    page: Page, run: dict[str, Any], chart_prefix: str, step: Callable[[str], None]
+) -> None:
+    """The needs heatmap of a needs-based run, the tiers of a value-based run, else nothing."""
+    if run.get("method") == "NeedsBased":
+        profile = needs_profile(run)
+        if profile is not None:
+            step("drawing the needs profile")
+            _needs_section(page, f"{chart_prefix}needs", run, profile)
+    elif run.get("method") == "ValueBased":
+        tiers = value_tiers(run)
+        if tiers:
+            step("drawing the value tiers")
+            _tiers_section(page, f"{chart_prefix}tiers", run, tiers)
+
+
+def _comparison_section(
+    page: Page, found: Migration, other: dict[str, Any], step: Callable[[str], None]
+) -> None:
+    from_title = run_title(found.from_run)
+    to_title = run_title(found.to_run)
+    page.add(
+        '<section id="comparison">',
+        f"<h2>Migration from {esc(from_title)} to {esc(to_title)}</h2>",
+        _facts(
+            (
+                ("customers in both runs", f"{found.customers_in_both:,}"),
+                ("stayed in the same segment code", format_share(found.stayed_share)),
+                ("adjusted Rand index", format_value(found.adjusted_rand_index)),
+                ("entered (only in the later run)", format_value(found.entered_count)),
+                ("left (only in the earlier run)", format_value(found.left_count)),
+            )
+        ),
+        '<p class="note">The adjusted Rand index is 1 for the same grouping whatever the codes, '
+        "about 0 for chance.</p>",
+    )
+    if found.customers_in_both:
+        names_from = {str(s.get("code")): _label(s) for s in segments_of(found.from_run)}
+        names_to = {str(s.get("code")): _label(s) for s in segments_of(found.to_run)}
+        step("drawing the migration matrix")
+        page.chart(
+            "migration",
+            report_charts.migration_heatmap(
+                [names_from.get(code, code) for code in found.from_codes],
+                [names_to.get(code, code) for code in found.to_codes],
+                found.counts,
+                from_title,
+                to_title,
+            ),
+            "Heatmap: customers by segment in each run",
+            f"Customers by segment in {from_title} (rows) and {to_title} (columns).",
+        )
+        rows = []
+        for code, counts in zip(found.from_codes, found.counts, strict=True):
+            rows.append(
+                (
+                    _cell(code),
+                    *(f'<td class="num">{count:,}</td>' for count in counts),
+                    f'<td class="num">{sum(counts):,}</td>',
+                )
+            )
+        totals = [sum(row[j] for row in found.counts) for j in range(len(found.to_codes))]
+        rows.append(
+            (
+                "<th>total</th>",
+                *(f'<td class="num">{total:,}</td>' for total in totals),
+                f'<td class="num">{sum(totals):,}</td>',
+            )
+        )
+        headers = ("from \\ to", *found.to_codes, "total")
+        page.add(_table(headers, rows, numeric=headers[1:]))
+    else:
+        page.add('<p class="note">No customer is assigned in both runs.</p>')
+    page.add(
+        f"<h3>Segments of {esc(run_title(other))}</h3>",
+        _segments_table(other, value_metric(other)),
+        "</section>",
+    )
+    _method_section(page, other, "other-", step)
+
+
+def _metrics_section(page: Page, run: dict[str, Any]) -> None:
+    metrics = run["metrics"]["metric"]
+    if not metrics:
+        return
+    rows = [
+        (_cell(metric.get("name")), _cell(metric.get("value"), numeric=True)) for metric in metrics
+    ]
+    page.add(
+        '<section id="metrics"><h2>Metrics</h2><details><summary>The run\'s metrics '
+        f"({len(metrics)})</summary>",
+        _table(("name", "value"), rows, numeric=("value",)),
+        "</details></section>",
+    )
+
+
+def chart_steps(run: dict[str, Any], other: dict[str, Any] | None) -> int:
+    """How many charts the page will have at most (for the progress bar)."""
+
+    def method_chart(candidate: dict[str, Any]) -> int:
+        return int(candidate.get("method") in ("NeedsBased", "ValueBased"))
+
+    count = 3 + method_chart(run) if segments_of(run) else 0
+    if other is not None:
+        count += 1 + method_chart(other)
+    return count
+
+
+def render_report(
+    run: dict[str, Any],
+    *,
+    other: dict[str, Any] | None = None,
+    comparison: dict[str, Any] | None = None,
+    generated_at: datetime | None = None,
+    step: Callable[[str], None] = lambda description: None,
+) -> tuple[str, list[str]]:
+    """The HTML page for `run` (and its comparison with `other`), and its chart ids in order."""
+    generated_at = generated_at or datetime.now(timezone.utc)
+    page = Page()
+    title = f"Segmentation {run_title(run)}"
+    page.add(
+        "<!DOCTYPE html>\n",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{esc(title)}</title><style>{CSS}</style></head>",
+        "<body><main><header>",
+        f"<h1>{esc(title)}</h1>",
+        f'<p class="meta">Generated {esc(generated_at.isoformat(timespec="seconds"))} by '
+        f"segmentation-client {esc(__version__)}</p></header>",
+    )
+    _summary(page, run)
+    metric = value_metric(run)
+    page.add('<section id="segments"><h2>Segments</h2>')
+    if segments_of(run):
+        _segment_charts(page, run, metric, step)
+        page.add(_segments_table(run, metric), "</section>")
+        _profit_section(page, run, step)
+        _method_section(page, run, "", step)
+    else:
+        page.add(f'<p class="note">This run has no segments (status {esc(run.get("status"))}).</p>')
+        page.add("</section>")
+    if other is not None and comparison is not None:
+        runs_by_id = {run["runId"]: run, other["runId"]: other}
+        _comparison_section(page, migration(comparison, runs_by_id), other, step)
+    _metrics_section(page, run)
+    page.add("</main></body></html>\n")
+    return "".join(page.parts), page.charts
+
+
+# ------------------------------------------------------------------ the command
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    path: str
+    run_id: int
+    compare_run_id: int | None
+    charts: list[str]
+    seconds: float
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "out": self.path,
+            "runId": self.run_id,
+            "compareRunId": self.compare_run_id,
+            "charts": list(self.charts),
+            "seconds": round(self.seconds, 3),
+        }
+
+    def summary(self) -> str:
+        compared = (
+            "" if self.compare_run_id is None else f" compared with run {self.compare_run_id}"
+        )
+        return (
+            f"wrote {self.path}: run {self.run_id}{compared}, {len(self.charts)} charts, "
+            f"in {self.seconds:.1f} s"
+        )
+
+
+def _fetch_run(service: Any, run_id: int) -> dict[str, Any]:
+    request = request_builders.get_segmentation_run_request(run_id)
+    run: dict[str, Any] = responses.get_segmentation_run_response(
+        service.GetSegmentationRun(**request)
+    )["run"]
+    return run
+
+
+def _stepper(bar: Bar) -> Callable[[str], None]:
+    def step(description: str) -> None:
+        bar.advance(description=description)
+
+    return step
+
+
+def write_report(
+    service: Any,
+    run_id: int,
+    out: str | Path,
+    *,
+    compare_run_id: int | None = None,
+    feedback: Feedback | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> ReportResult:
+    """Fetch the run(s) and the comparison, draw the charts and write the page atomically.
+
+    The comparison runs from the older run (smaller id) to the newer one.
+    """
+    started = clock()
+    feedback = feedback or Feedback(None)
+    fetches = 1 if compare_run_id is None else 3
+    with feedback.bar("Fetching run", fetches, "steps") as bar:
+        run = _fetch_run(service, run_id)
+        bar.advance()
+        other = comparison = None
+        if compare_run_id is not None:
+            bar.update(description="Fetching the other run")
+            other = _fetch_run(service, compare_run_id)
+            bar.advance(description="Comparing the runs")
+            request = request_builders.compare_segmentation_runs_request(
+                min(run_id, compare_run_id), max(run_id, compare_run_id)
+            )
+            comparison = responses.compare_segmentation_runs_response(
+                service.CompareSegmentationRuns(**request)
+            )
+            bar.advance()
+        bar.update(total=fetches + chart_steps(run, other))
+        page, charts = render_report(run, other=other, comparison=comparison, step=_stepper(bar))
+        with atomic_text_file(out) as file:
+            file.write(page)
+    return ReportResult(
+        path=str(out),
+        run_id=run_id,
+        compare_run_id=compare_run_id,
+        charts=charts,
+        seconds=clock() - started,
+    )

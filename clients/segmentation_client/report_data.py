@@ -1,0 +1,144 @@
+"""What the HTML report shows, read out of the service's answers (no drawing here)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .render import migration_matrix
+
+Z_SCORE_SUFFIX = ".zScore"
+
+
+@dataclass(frozen=True)
+class NeedsProfile:
+    """Needs (rows) x segments (columns): mean score and z-score, None when not reported."""
+
+    needs: list[str]
+    segment_codes: list[str]
+    z_scores: list[list[float | None]]
+    means: list[list[str | None]]
+
+
+@dataclass(frozen=True)
+class ValueTier:
+    code: str
+    name: str
+    metric: str | None
+    minimum: float | None
+    maximum: float | None
+    size: int | None
+    average: float | None
+
+
+@dataclass(frozen=True)
+class Migration:
+    """CompareSegmentationRuns as a matrix: counts[i][j] moved from_codes[i] -> to_codes[j]."""
+
+    from_run: dict[str, Any]
+    to_run: dict[str, Any]
+    from_codes: list[str]
+    to_codes: list[str]
+    counts: list[list[int]]
+    stayed_share: float | None
+    adjusted_rand_index: float | None
+    entered_count: int | None
+    left_count: int | None
+
+    @property
+    def customers_in_both(self) -> int:
+        return sum(sum(row) for row in self.counts)
+
+
+def segments_of(run: dict[str, Any]) -> list[dict[str, Any]]:
+    segments: list[dict[str, Any]] = run["segments"]["segment"]
+    return segments
+
+
+def _number(text: Any) -> float | None:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def _profile(segment: dict[str, Any]) -> dict[str, str]:
+    return {
+        str(entry.get("attribute")): str(entry.get("value"))
+        for entry in segment["profile"]["entry"]
+    }
+
+
+def needs_profile(run: dict[str, Any]) -> NeedsProfile | None:
+    """The `<need>` / `<need>.zScore` profile entries of a needs-based run's segments."""
+    segments = segments_of(run)
+    profiles = [_profile(segment) for segment in segments]
+    needs: list[str] = []
+    for profile in profiles:
+        for attribute in profile:
+            need = attribute[: -len(Z_SCORE_SUFFIX)]
+            if attribute.endswith(Z_SCORE_SUFFIX) and need and need not in needs:
+                needs.append(need)
+    if not needs:
+        return None
+    return NeedsProfile(
+        needs=needs,
+        segment_codes=[str(segment.get("code")) for segment in segments],
+        z_scores=[[_number(p.get(need + Z_SCORE_SUFFIX)) for p in profiles] for need in needs],
+        means=[[p.get(need) for p in profiles] for need in needs],
+    )
+
+
+def value_tiers(run: dict[str, Any]) -> list[ValueTier]:
+    """A value-based run's tiers with the range of the value metric in each."""
+    tiers = []
+    for segment in segments_of(run):
+        profile = _profile(segment)
+        if "minimum" not in profile and "maximum" not in profile:
+            continue
+        tiers.append(
+            ValueTier(
+                code=str(segment.get("code")),
+                name=str(segment.get("name") or ""),
+                metric=profile.get("valueMetric"),
+                minimum=_number(profile.get("minimum")),
+                maximum=_number(profile.get("maximum")),
+                size=segment.get("size"),
+                average=segment.get("averageValue"),
+            )
+        )
+    return tiers
+
+
+def value_metric(run: dict[str, Any]) -> str:
+    """What totalValue/averageValue measure: the value-based run's metric, else margin."""
+    if run.get("method") == "ValueBased":
+        for tier in value_tiers(run):
+            if tier.metric:
+                return tier.metric
+    return "Margin"
+
+
+def migration(comparison: dict[str, Any], runs_by_id: dict[int, dict[str, Any]]) -> Migration:
+    """The comparison's transitions in the two runs' segment orders."""
+    from_run = runs_by_id[comparison["fromRunId"]]
+    to_run = runs_by_id[comparison["toRunId"]]
+
+    def codes(run: dict[str, Any]) -> Sequence[str]:
+        return [str(segment.get("code")) for segment in segments_of(run)]
+
+    from_codes, to_codes, counts = migration_matrix(
+        comparison["transitions"]["transition"], codes(from_run), codes(to_run)
+    )
+    return Migration(
+        from_run=from_run,
+        to_run=to_run,
+        from_codes=from_codes,
+        to_codes=to_codes,
+        counts=[[counts.get((f, t), 0) for t in to_codes] for f in from_codes],
+        stayed_share=comparison.get("stayedShare"),
+        adjusted_rand_index=comparison.get("adjustedRandIndex"),
+        entered_count=comparison.get("enteredCount"),
+        left_count=comparison.get("leftCount"),
+    )

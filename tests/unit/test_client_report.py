@@ -1,0 +1,339 @@
+"""`segmentation-client report`: the HTML page built from a fake service (no browser here).
+
+tests/contract/test_client_report.py renders real reports in headless Chromium.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import io
+import json
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import lxml.html
+import pytest
+import zeep
+from PIL import Image
+from segmentation_client.report import CONTENT_SECURITY_POLICY, render_report
+from segmentation_client.responses import get_segmentation_run_response
+from zeep.exceptions import Fault
+
+from tests.unit.test_client_cli import WSDL_PATH, FakeService, new, run_cli
+
+TNS = "urn:customer-segmentation:v1"
+UTC = timezone.utc
+HOSTILE = '<script>alert("x")</script> & <b>bold</b> $x^2$'
+NEEDS = {"price": ("6.20", "+1.37"), "quality": ("2.62", "-0.65"), "service": ("4.00", "+0.10")}
+
+
+@pytest.fixture(scope="module")
+def client() -> Any:
+    return zeep.Client(str(WSDL_PATH))
+
+
+def segment(
+    client: Any,
+    code: str,
+    name: str,
+    size: int,
+    profit: float,
+    entries: list[tuple[str, str]],
+    **extra: Any,
+) -> Any:
+    return new(
+        client,
+        "Segment",
+        code=code,
+        name=name,
+        description=f"{name} customers",
+        size=size,
+        share=size / 100,
+        totalValue=size * 10.0,
+        averageValue=10.0,
+        profile={"entry": [{"attribute": a, "value": v} for a, v in entries]},
+        revenue=1000.0 + profit,
+        cost=1000.0,
+        profit=profit,
+        profitable=profit >= 0,
+        **extra,
+    )
+
+
+def a_run(client: Any, run_id: int, method: str, segments: list[Any], **extra: Any) -> Any:
+    losses = [s.code for s in segments if s.profit < 0]
+    values: dict[str, Any] = {
+        "runId": run_id,
+        "method": method,
+        "status": "Completed",
+        "startedAt": datetime(2024, 5, 1, 10, 0, tzinfo=UTC),
+        "finishedAt": datetime(2024, 5, 1, 10, 1, tzinfo=UTC),
+        "customerCount": 100,
+        "assignedCount": 90,
+        "unassignedCount": 10,
+        "metrics": {"metric": [{"name": "value.total", "value": 1234.5}]},
+        "segments": {"segment": segments},
+        "startedBy": "ana",
+        "lossMakingSegments": {"segmentCode": losses} if losses else None,
+    }
+    return new(client, "SegmentationRun", **{**values, **extra})
+
+
+def value_run(client: Any, run_id: int = 2) -> Any:
+    tiers = [
+        ("V1", "Platinum", 20, 500.0, 1085.44, 161548.9),
+        ("V2", "Gold", 30, -120.5, 267.93, 1085.34),
+        ("V3", "Silver", 40, 33.0, -46.14, 267.9),
+    ]
+    return a_run(
+        client,
+        run_id,
+        "ValueBased",
+        [
+            segment(
+                client,
+                code,
+                name,
+                size,
+                profit,
+                [("valueMetric", "Margin"), ("minimum", f"{low:.2f}"), ("maximum", f"{high:.2f}")],
+                owner="Key accounts" if code == "V1" else None,
+            )
+            for code, name, size, profit, low, high in tiers
+        ],
+        label=HOSTILE,
+    )
+
+
+def needs_run(client: Any, run_id: int = 1) -> Any:
+    def entries(shift: float) -> list[tuple[str, str]]:
+        found = []
+        for need, (mean, z) in NEEDS.items():
+            found += [(need, mean), (f"{need}.zScore", f"{float(z) + shift:+.2f}")]
+        return found
+
+    return a_run(
+        client,
+        run_id,
+        "NeedsBased",
+        [
+            segment(client, "N1", "Price & Speed", 50, 10.0, entries(0)),
+            segment(client, "N2", HOSTILE, 40, 5.0, entries(-1)),
+        ],
+    )
+
+
+def comparison(client: Any) -> Any:
+    moves = [("N1", "V1", 12), ("N1", "V2", 30), ("N2", "V3", 25), ("N2", "V1", 3)]
+    return client.get_element(f"{{{TNS}}}CompareSegmentationRunsResponse")(
+        fromRunId=1,
+        toRunId=2,
+        transitions={
+            "transition": [
+                {
+                    "fromSegmentCode": f,
+                    "toSegmentCode": t,
+                    "customerCount": n,
+                    "valueBefore": 1.0,
+                    "valueAfter": 2.0,
+                }
+                for f, t, n in moves
+            ]
+        },
+        stayedShare=0.0,
+        adjustedRandIndex=0.1234,
+        enteredCount=4,
+        leftCount=6,
+    )
+
+
+def report(
+    client: Any,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    *argv: str,
+    service: FakeService,
+) -> tuple[Any, dict[str, Any], str]:
+    out = tmp_path / "report.html"
+    assert run_cli(["--json", "report", *argv, "--out", str(out)], service) == 0
+    text = out.read_text(encoding="utf-8")
+    return lxml.html.document_fromstring(text), json.loads(capsys.readouterr().out), text
+
+
+@pytest.fixture(scope="module")
+def compared(
+    client: Any, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Any, dict[str, Any], str, FakeService]:
+    """Value-based run 2 compared with needs-based run 1, drawn once for the module."""
+    service = FakeService(
+        GetSegmentationRun=[value_run(client), needs_run(client)],
+        CompareSegmentationRuns=[comparison(client)],
+    )
+    out = tmp_path_factory.mktemp("report") / "report.html"
+    printed = io.StringIO()
+    argv = ["--json", "report", "--run", "2", "--compare", "1", "--out", str(out)]
+    with contextlib.redirect_stdout(printed):
+        assert run_cli(argv, service) == 0
+    text = out.read_text(encoding="utf-8")
+    return lxml.html.document_fromstring(text), json.loads(printed.getvalue()), text, service
+
+
+def test_report_compares_from_the_older_run_to_the_newer(compared: Any) -> None:
+    _, printed, _, service = compared
+    assert [call for call in service.calls] == [
+        ("GetSegmentationRun", {"runId": 2}),
+        ("GetSegmentationRun", {"runId": 1}),
+        ("CompareSegmentationRuns", {"fromRunId": 1, "toRunId": 2}),
+    ]
+    assert printed["runId"] == 2 and printed["compareRunId"] == 1
+
+
+def test_report_has_each_chart_once_as_a_png_data_uri(compared: Any) -> None:
+    page, printed, _, _ = compared
+    expected = ["sizes", "value", "profit", "tiers", "migration", "other-needs"]
+    assert printed["charts"] == expected
+    images = page.xpath("//img")
+    assert [img.get("data-chart") for img in images] == expected
+    for img in images:
+        prefix, _, data = img.get("src").partition(",")
+        assert prefix == "data:image/png;base64"
+        picture = Image.open(io.BytesIO(base64.b64decode(data, validate=True)))
+        picture.verify()
+        assert picture.format == "PNG" and picture.size[0] > 300 and picture.size[1] > 100
+        assert img.get("alt")
+
+
+def test_report_loads_nothing_from_outside_and_runs_no_script(compared: Any) -> None:
+    page, _, text, _ = compared
+    (policy,) = page.xpath('//meta[@http-equiv="Content-Security-Policy"]/@content')
+    assert policy == CONTENT_SECURITY_POLICY
+    assert "default-src 'none'" in policy and "script-src" not in policy
+    assert not page.xpath("//script | //link | //iframe | //object | //embed | //base")
+    for element in page.iter():
+        for name in ("src", "href", "srcset", "poster", "data", "action", "background"):
+            value = element.get(name)
+            assert value is None or value.startswith("data:image/png;base64,"), (element.tag, name)
+    styles = " ".join(page.xpath("//style/text()"))
+    assert "url(" not in styles and "@import" not in styles
+    assert not re.search(r"\son\w+=", text)  # no inline event handlers
+
+
+def test_report_escapes_every_text_from_the_service(compared: Any) -> None:
+    page, _, text, _ = compared
+    assert "<script>" not in text and "<b>bold</b>" not in text
+    assert HOSTILE in page.xpath("string(//h1)")
+    assert HOSTILE in page.text_content()
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;" in text
+
+
+def test_report_tables_hold_the_numbers_behind_the_charts(compared: Any) -> None:
+    page, _, _, _ = compared
+
+    def rows_of(table: Any) -> list[list[str]]:
+        return [
+            [cell.text_content().strip() for cell in row.xpath("th|td")]
+            for row in table.xpath(".//tr")
+        ]
+
+    def table_after(heading: str) -> list[list[str]]:
+        path = f'//*[self::h2 or self::h3][starts-with(normalize-space(.), "{heading}")]'
+        (found,) = page.xpath(path)
+        return rows_of(found.xpath("following::table[1]")[0])
+
+    (segments_table,) = page.xpath('//section[@id="segments"]//table')
+    segments = rows_of(segments_table)
+    assert segments[0][:4] == ["code", "name", "size", "share"]
+    assert segments[1][:4] == ["V1", "Platinum", "20", "20.0%"]
+    assert segments[1][9] == "Key accounts"
+    assert segments[2][8] == "-120.50"
+    (loss_cell,) = page.xpath('//td[@class="num loss"]')
+    assert loss_cell.text_content() == "-120.50"
+    assert "Loss-making segments: V2" in page.text_content()
+
+    (facts,) = page.xpath('//section[@id="comparison"]//table[@class="facts"]')
+    assert rows_of(facts) == [
+        ["customers in both runs", "70"],
+        ["stayed in the same segment code", "0.0%"],
+        ["adjusted Rand index", "0.1234"],
+        ["entered (only in the later run)", "4"],
+        ["left (only in the earlier run)", "6"],
+    ]
+    (matrix,) = page.xpath('//table[.//th[normalize-space(.)="from \\ to"]]')
+    assert rows_of(matrix) == [
+        ["from \\ to", "V1", "V2", "V3", "total"],
+        ["N1", "12", "30", "0", "42"],
+        ["N2", "3", "0", "25", "28"],
+        ["total", "15", "30", "25", "70"],
+    ]
+    tiers = table_after("Value tiers of run 2")
+    assert tiers[1] == ["V1", "Platinum", "1,085.44", "161,548.90", "20", "10.00"]
+    needs = table_after("Needs profile of run 1")
+    assert needs[0] == ["need", "N1", "N2"]
+    assert needs[1] == ["price", "6.20 (+1.37)", "6.20 (+0.37)"]
+
+
+def test_needs_based_report_has_the_needs_heatmap_and_no_tiers(
+    client: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page, printed, _ = report(
+        client,
+        tmp_path,
+        capsys,
+        "--run",
+        "1",
+        service=FakeService(GetSegmentationRun=[needs_run(client)]),
+    )
+    assert printed["charts"] == ["sizes", "value", "profit", "needs"]
+    assert printed["compareRunId"] is None
+    assert not page.xpath('//*[@id="comparison"]')
+
+
+def test_a_priori_report_has_the_three_segment_charts(
+    client: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = a_run(
+        client,
+        3,
+        "APriori",
+        [segment(client, "B2B", "Business", 60, 5.0, [("customerType", "B2B")])],
+    )
+    _, printed, _ = report(
+        client, tmp_path, capsys, "--run", "3", service=FakeService(GetSegmentationRun=[run])
+    )
+    assert printed["charts"] == ["sizes", "value", "profit"]
+
+
+def test_failed_run_report_shows_the_reason_and_no_charts(
+    client: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    failed = a_run(client, 4, "ValueBased", [], status="Failed", failureReason="BG/NBD <failed>")
+    page, printed, text = report(
+        client, tmp_path, capsys, "--run", "4", service=FakeService(GetSegmentationRun=[failed])
+    )
+    assert printed["charts"] == []
+    assert "The run failed: BG/NBD <failed>" in page.text_content()
+    assert "This run has no segments (status Failed)." in page.text_content()
+    assert "BG/NBD &lt;failed&gt;" in text
+
+
+def test_a_fault_while_fetching_leaves_no_file(
+    client: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "report.html"
+    fault = Fault("Run 9 not found", code="soap:Client.RunNotFound")
+    service = FakeService(GetSegmentationRun=[value_run(client), fault])
+    assert run_cli(["report", "--run", "2", "--compare", "9", "--out", str(out)], service) == 2
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_render_report_is_deterministic_for_a_given_time(client: Any) -> None:
+    run = get_segmentation_run_response(value_run(client))["run"]
+    when = datetime(2024, 5, 2, tzinfo=UTC)
+    first, charts = render_report(run, generated_at=when)
+    second, _ = render_report(run, generated_at=when)
+    assert first == second
+    assert charts == ["sizes", "value", "profit", "tiers"]
+    assert "Generated 2024-05-02T00:00:00+00:00" in first
