@@ -54,6 +54,8 @@ def _fresh_postgres_url(server: PostgresServer | None) -> str:
     from segmentation_service.store.tables import Base
 
     Base.metadata.drop_all(engine)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
     engine.dispose()
     return url
 

@@ -55,8 +55,7 @@ def photograph(page: Path, out: Path, work: Path) -> None:
         # Trim the white below the page's end, keeping a margin.
         content = ImageChops.difference(rgb, Image.new("RGB", rgb.size, "white")).getbbox()
         bottom = min(rgb.height, (content[3] if content else rgb.height) + 32)
-        # 256 colours are plenty for a page of text and charts, at a fraction of the size.
-        rgb.crop((0, 0, WIDTH, bottom)).quantize(colors=256).save(out, optimize=True)
+        rgb.crop((0, 0, WIDTH, bottom)).save(out, optimize=True)
 
 
 def main(wsdl: str, out: str) -> None:

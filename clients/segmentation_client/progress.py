@@ -103,20 +103,22 @@ class Feedback:
             yield
 
     @contextmanager
-    def bar(self, description: str, total: int | None, unit: str) -> Iterator[Bar]:
+    def bar(
+        self, description: str, total: int | None, unit: str, *, rate: bool = True
+    ) -> Iterator[Bar]:
         """A bar with counts (done/total), the rate in `unit`s per second and times."""
         if self.console is None:
             yield Bar(None, None)
             return
-        columns = (
+        columns: list[ProgressColumn | str] = [
             SpinnerColumn(),
             TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn(unit),
-            RateColumn(unit),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-        )
+        ]
+        if rate:
+            columns.append(RateColumn(unit))
+        columns += [TimeElapsedColumn(), TimeRemainingColumn()]
         with Progress(*columns, console=self.console, transient=True) as progress:
             yield Bar(progress, progress.add_task(description, total=total))

@@ -511,7 +511,11 @@ def write_report(
     started = clock()
     feedback = feedback or Feedback(None)
     fetches = 1 if compare_run_id is None else 3
-    with feedback.bar("Fetching run", fetches, "steps") as bar:
+    # The file is opened first, so an unwritable destination fails before any request.
+    with (
+        atomic_text_file(out) as file,
+        feedback.bar("Fetching run", fetches, "steps", rate=False) as bar,
+    ):
         run = _fetch_run(service, run_id)
         bar.advance()
         other = comparison = None
@@ -528,8 +532,7 @@ def write_report(
             bar.advance()
         bar.update(total=fetches + chart_steps(run, other))
         page, charts = render_report(run, other=other, comparison=comparison, step=_stepper(bar))
-        with atomic_text_file(out) as file:
-            file.write(page)
+        file.write(page)
     return ReportResult(
         path=str(out),
         run_id=run_id,

@@ -18,6 +18,8 @@ import lxml.html
 import pytest
 import zeep
 from PIL import Image
+from rich.console import Console
+from segmentation_client import progress
 from segmentation_client.report import CONTENT_SECURITY_POLICY, render_report
 from segmentation_client.responses import get_segmentation_run_response
 from zeep.exceptions import Fault
@@ -337,3 +339,31 @@ def test_render_report_is_deterministic_for_a_given_time(client: Any) -> None:
     assert first == second
     assert charts == ["sizes", "value", "profit", "tiers"]
     assert "Generated 2024-05-02T00:00:00+00:00" in first
+
+
+def test_an_unwritable_destination_fails_before_any_request(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "missing" / "report.html"
+    service = FakeService(GetSegmentationRun=[])
+    assert run_cli(["report", "--run", "2", "--out", str(out)], service) == 1
+    assert capsys.readouterr().err == f"error: {out}: cannot write: No such file or directory\n"
+    assert service.calls == []
+
+
+def test_report_shows_its_steps_on_a_terminal(
+    client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    screen = io.StringIO()
+    monkeypatch.setattr(progress, "is_interactive", lambda: True)
+    monkeypatch.setattr(
+        progress,
+        "progress_console",
+        lambda: Console(file=screen, force_terminal=True, width=120, color_system=None),
+    )
+    service = FakeService(GetSegmentationRun=[needs_run(client)])
+    assert run_cli(["report", "--run", "1", "--out", str(tmp_path / "r.html")], service) == 0
+    shown = screen.getvalue()
+    assert "drawing the needs profile" in shown
+    assert "5/5 steps" in shown  # one fetch, four charts
+    assert "steps/s" not in shown
