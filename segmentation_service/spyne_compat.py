@@ -4,9 +4,9 @@ Why: spyne 2.14.0 (its newest release) bundles six 1.14 as ``spyne.util.six``. T
 six serves ``spyne.util.six.moves`` through a meta-path importer with only the old
 ``find_module``/``load_module`` protocol, which Python 3.12 no longer calls, so
 ``import spyne`` fails with "No module named 'spyne.util.six.moves'" (arskom/spyne
-#700, #708, #711). spyne's unreleased master fixed it by updating the bundled six to
-a release whose importer has ``find_spec``/``exec_module`` (#704, merged with #701,
-which added 3.12 to spyne's test matrix). This module does the same from outside:
+#700, #708, #711). spyne's unreleased master updated its bundled six (#704, merged the
+day #701 added 3.12 to spyne's test matrix); six's importer has ``find_spec`` and
+``exec_module`` since 1.16 (benjaminp/six#352). This module does the same from outside:
 before spyne is first imported, it loads a private copy of PyPI's ``six`` (>= 1.16)
 under the name ``spyne.util.six`` and adds the one function spyne's copy adds
 (``get_function_name``). Nothing else of spyne is touched.

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+import segmentation_service.soap  # noqa: F401  (applies the spyne shim on Python 3.12+)
 from segmentation_service.store.database import Store
 from tests.postgres import PostgresServer
 

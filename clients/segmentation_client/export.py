@@ -41,8 +41,8 @@ class ExportResult:
 
 
 def _number(value: Any) -> str:
-    # repr keeps every digit of an xs:double; a missing value is an empty cell.
-    return "" if value is None else repr(value)
+    """15 significant digits (all a spreadsheet keeps, and no 22418.890000000007); else empty."""
+    return "" if value is None else f"{value:.15g}"
 
 
 def export_members(

@@ -107,8 +107,8 @@ def test_export_writes_every_member_once_as_the_service_lists_them(
     for customer_id, name, value, score in rows:
         member = by_id[customer_id]
         assert name == member["name"]
-        assert float(value) == member["value"]
-        assert float(score) == member["score"]
+        assert float(value) == pytest.approx(member["value"], rel=1e-14)
+        assert float(score) == pytest.approx(member["score"], rel=1e-14)
 
 
 def test_export_by_method_pins_the_run_and_prints_json(

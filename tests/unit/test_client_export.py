@@ -48,7 +48,7 @@ def three_pages(client: Any) -> list[Any]:
     return [
         page(
             client,
-            [member(client, "C1", value=1234.5678901234, score=0.1), member(client, "C2")],
+            [member(client, "C1", value=22418.890000000007, score=0.1), member(client, "C2")],
             "p2",
         ),
         page(client, [member(client, "C3", name='Smith, "Jo"'), member(client, "C4")], "p3"),
@@ -86,11 +86,11 @@ def test_export_writes_every_member_once_in_order_with_a_header(
     rows = read_csv(out)
     assert rows[0] == list(CSV_HEADER) == ["customer_id", "name", "value", "score"]
     assert rows[1:] == [
-        ["C1", "Name C1", "1234.5678901234", "0.1"],
+        ["C1", "Name C1", "22418.89", "0.1"],
         ["C2", "Name C2", "", ""],
         ["C3", 'Smith, "Jo"', "", ""],
         ["C4", "Name C4", "", ""],
-        ["C5", "Name C5", "-3.0", "1.0"],
+        ["C5", "Name C5", "-3", "1"],
     ]
     first, *later = [kwargs for _, kwargs in service.calls]
     assert first == {"segmentCode": "GOLD", "method": "ValueBased", "pageSize": 2}
