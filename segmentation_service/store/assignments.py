@@ -7,22 +7,19 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from segmentation_service.domain.model import (
     CustomerSegment,
-    RunStatus,
     SegmentationMethod,
     SegmentMember,
 )
+from segmentation_service.store import queries
 from segmentation_service.store.bulk import insert_rows
 from segmentation_service.store.runs import to_utc
 from segmentation_service.store.tables import (
     AssignmentRow,
-    CustomerRow,
-    RunRow,
-    SegmentRow,
     table,
 )
 
@@ -61,31 +58,13 @@ class AssignmentRepository:
 
         Methods whose newest covering run left the customer unassigned are absent.
         """
-        a, r, s = AssignmentRow, RunRow, SegmentRow
-        newest = func.row_number().over(partition_by=r.method, order_by=a.run_id.desc())
-        ranked = (
-            select(
-                a.run_id,
-                a.segment_code,
-                a.score,
-                a.reason,
-                r.method,
-                r.finished_at,
-                s.name,
-                newest.label("rank"),
-            )
-            .join(r, r.run_id == a.run_id)
-            .outerjoin(s, and_(s.run_id == a.run_id, s.code == a.segment_code))
-            .where(
-                a.customer_id == customer_id,
-                r.method.in_([method.value for method in methods]),
-                r.status == RunStatus.COMPLETED.value,
-            )
-        )
+        parameters: dict[str, Any] = {
+            "customer_id": customer_id,
+            "methods": [method.value for method in methods],
+        }
+        query = queries.LATEST_BY_METHOD
         if run_id is not None:
-            ranked = ranked.where(a.run_id == run_id)
-        inner = ranked.subquery()
-        query = select(inner).where(inner.c.rank == 1, inner.c.segment_code.is_not(None))
+            query, parameters["run_id"] = queries.LATEST_BY_METHOD_IN_RUN, run_id
         return {
             SegmentationMethod(row.method): CustomerSegment(
                 customer_id=customer_id,
@@ -97,7 +76,7 @@ class AssignmentRepository:
                 score=row.score,
                 reason=row.reason,
             )
-            for row in self._session.execute(query)
+            for row in self._session.execute(query, parameters)
         }
 
     def of_run(self, run_id: int) -> pd.DataFrame:
@@ -113,21 +92,16 @@ class AssignmentRepository:
         self, run_id: int, segment_code: str, after: str | None, limit: int
     ) -> list[SegmentMember]:
         """Up to ``limit`` members with customer ids greater than ``after``, in id order."""
-        a, c = AssignmentRow, CustomerRow
-        query = (
-            select(a.customer_id, c.name, a.value, a.score)
-            .outerjoin(c, c.customer_id == a.customer_id)
-            .where(a.run_id == run_id, a.segment_code == segment_code)
-            .order_by(a.customer_id)
-            .limit(limit)
-        )
+        parameters = {"run_id": run_id, "segment_code": segment_code, "limit": limit}
+        query = queries.FIRST_MEMBER_PAGE
         if after is not None:
-            query = query.where(a.customer_id > after)
+            query = queries.NEXT_MEMBER_PAGE
+            parameters["after"] = after
         return [
             SegmentMember(
                 customer_id=row.customer_id, name=row.name or "", value=row.value, score=row.score
             )
-            for row in self._session.execute(query)
+            for row in self._session.execute(query, parameters)
         ]
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from segmentation_service.store import queries
 from segmentation_service.store.bulk import chunks, read_frame, upsert_rows
 from segmentation_service.store.tables import CustomerRow, table
 
@@ -25,8 +26,7 @@ class CustomerRepository:
     def existing_ids(self, customer_ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
         for part in chunks(list(dict.fromkeys(customer_ids))):
-            query = select(CustomerRow.customer_id).where(CustomerRow.customer_id.in_(part))
-            found.update(self._session.scalars(query))
+            found.update(self._session.scalars(queries.EXISTING_CUSTOMERS, {"customer_ids": part}))
         return found
 
     def frame(self, customer_ids: Sequence[str] | None = None) -> pd.DataFrame:

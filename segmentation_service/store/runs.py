@@ -16,6 +16,7 @@ from segmentation_service.domain.model import (
     SegmentationMethod,
     SegmentationRun,
 )
+from segmentation_service.store import queries
 from segmentation_service.store.tables import RunRow, SegmentRow
 
 
@@ -178,20 +179,16 @@ class RunRepository:
         return None if row is None else _segment(row)
 
     def method_of(self, run_id: int) -> tuple[SegmentationMethod, RunStatus] | None:
-        query = select(RunRow.method, RunRow.status).where(RunRow.run_id == run_id)
-        found = self._session.execute(query).first()
+        found = self._session.execute(queries.RUN_METHOD_AND_STATUS, {"run_id": run_id}).first()
         if found is None:
             return None
         return SegmentationMethod(found.method), RunStatus(found.status)
 
     def latest_completed(self, method: SegmentationMethod) -> int | None:
-        query = (
-            select(RunRow.run_id)
-            .where(RunRow.method == method.value, RunRow.status == RunStatus.COMPLETED.value)
-            .order_by(RunRow.run_id.desc())
-            .limit(1)
+        found: int | None = self._session.scalar(
+            queries.LATEST_COMPLETED_RUN, {"method": method.value}
         )
-        return self._session.scalar(query)
+        return found
 
     def model(self, run_id: int) -> dict[str, Any] | None:
         return self._session.scalar(select(RunRow.model).where(RunRow.run_id == run_id))
