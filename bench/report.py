@@ -132,6 +132,18 @@ def _block_rows(block: dict[str, Any]) -> list[Row]:
                 f"{ratio:.2f}",
                 t.at_most(ratio, t.DEEP_PAGE_VS_FIRST, "× first page"),
             )
+    stray = {method: codes for method, codes in (block.get("stray_codes") or {}).items() if codes}
+    if stray:
+        add(
+            "Assignment rows whose segment code is no segment of the run",
+            "; ".join(
+                f"{method}: " + ", ".join(f"{n:,} × {code!r}" for code, n in codes.items())
+                for method, codes in stray.items()
+            ),
+            "",
+            "",
+            t.Check("none (unassigned must be NULL)", "BUG"),
+        )
     busy = block.get("contention")
     idle = lookups.get("GetCustomerSegment")
     if busy and idle:

@@ -24,7 +24,7 @@ from segmentation_service.services.csv_rows import (
 )
 from segmentation_service.store.uow import UnitOfWork
 
-BATCH_SIZE = 10_000
+BATCH_SIZE = 50_000
 Progress = Callable[[str, int], None]
 
 
@@ -73,13 +73,14 @@ def _import_file(
 ) -> None:
     report.loaded.setdefault(csv_format.kind, 0)
     with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        header_problem = _check_header(csv_format, reader.fieldnames)
+        reader = csv.reader(handle)
+        header = [name.strip() for name in next(reader, [])]
+        header_problem = _check_header(csv_format, header)
         if header_problem:
             report.rejected.append(RejectedRow(path.name, 1, header_problem))
             return
         batch: list[tuple[int, dict[str, Any]]] = []
-        for line, row in _rows(reader, csv_format, path.name, report):
+        for line, row in _rows(reader, header, csv_format, path.name, report):
             batch.append((line, row))
             if len(batch) >= batch_size:
                 _write(uow, csv_format, batch, path.name, report, progress)
@@ -101,18 +102,21 @@ def _check_header(csv_format: CsvFormat, header: Sequence[str] | None) -> str | 
 
 
 def _rows(
-    reader: csv.DictReader[str], csv_format: CsvFormat, source: str, report: ImportReport
+    reader: Any, header: list[str], csv_format: CsvFormat, source: str, report: ImportReport
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """Parsed rows with their line numbers; bad and duplicate rows go to the report."""
     seen: dict[tuple[Any, ...], int] = {}
+    width = len(header)
     try:
-        for raw in reader:
+        for fields in reader:
             line = reader.line_num
-            if None in raw or any(value is None for value in raw.values()):
+            if not fields:
+                continue  # a blank line
+            if len(fields) != width:
                 report.rejected.append(RejectedRow(source, line, "wrong number of fields"))
                 continue
             try:
-                row = csv_format.parse({key.strip(): value for key, value in raw.items()})
+                row = csv_format.parse(dict(zip(header, fields, strict=True)))
             except RowError as exc:
                 report.rejected.append(RejectedRow(source, line, str(exc)))
                 continue

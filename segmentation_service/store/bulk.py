@@ -7,7 +7,6 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import Select, Table
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 # SQLite allows 32,766 bound variables per statement; stay well below it.
@@ -70,11 +69,57 @@ def insert_rows(
 def upsert_rows(
     session: Session, table: Table, rows: Sequence[Mapping[str, Any]], key: Sequence[str]
 ) -> None:
-    """Insert rows, replacing the non-key columns of rows whose key exists (idempotent imports)."""
+    """Insert rows, replacing the non-key columns of rows whose key exists (idempotent imports).
+
+    The store's bulk path, with upsert semantics: on PostgreSQL the rows are
+    COPYed into a temporary table and merged by one INSERT ... ON CONFLICT; on
+    SQLite one driver-level executemany of INSERT ... ON CONFLICT. Both run in
+    the session's transaction.
+    """
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table)
-    updates = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in key}
-    session.execute(statement.on_conflict_do_update(index_elements=list(key), set_=updates), rows)
+    columns = [column.name for column in table.columns]
+    dialect = session.get_bind().dialect
+    # What SQLAlchemy would do per value (e.g. SQLite's datetime text format), but
+    # only for the columns that need it.
+    processors = [
+        (position, processor)
+        for position, column in enumerate(table.columns)
+        if (processor := column.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+    ]
+    values: list[list[Any]] = []
+    for source in rows:
+        value = [source.get(name) for name in columns]
+        for position, processor in processors:
+            if value[position] is not None:
+                value[position] = processor(value[position])
+        values.append(value)
+    column_list = ", ".join(columns)
+    updates = ", ".join(f"{name} = excluded.{name}" for name in columns if name not in key)
+    conflict = f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+    raw = session.connection().connection.dbapi_connection
+    assert raw is not None
+    cursor: Any = raw.cursor()
+    try:
+        if dialect.name == "postgresql":
+            staging = f"staging_{table.name}"
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} "
+                f"(LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+            )
+            with cursor.copy(f"COPY {staging} ({column_list}) FROM STDIN") as copy:
+                for row in values:
+                    copy.write_row(row)
+            cursor.execute(
+                f"INSERT INTO {table.name} ({column_list}) SELECT {column_list} FROM {staging} "
+                f"{conflict}"
+            )
+            cursor.execute(f"TRUNCATE {staging}")
+        else:
+            placeholders = ", ".join("?" for _ in columns)
+            cursor.executemany(
+                f"INSERT INTO {table.name} ({column_list}) VALUES ({placeholders}) {conflict}",
+                values,
+            )
+    finally:
+        cursor.close()
