@@ -82,3 +82,18 @@ def value_features(aggregates: pd.DataFrame, population: pd.Index, as_of: date) 
     rate = np.divide(margin, revenue, out=np.full(len(frame), population_rate), where=revenue > 0)
     features["margin_rate"] = np.clip(rate, -1.0, 1.0)
     return features
+
+
+def money_features(totals: pd.DataFrame, population: pd.Index) -> pd.DataFrame:
+    """Revenue, margin and first purchase date of every customer in ``population``.
+
+    The part of ``value_features`` that runs which do not rank by value need,
+    from the store's per-customer ``totals``; customers without transactions get zeros.
+    """
+    frame = totals.reindex(population)
+    features = pd.DataFrame(index=population)
+    features["revenue"] = frame["revenue"].astype(float).fillna(0.0)
+    features["margin"] = features["revenue"] - frame["cost"].astype(float).fillna(0.0)
+    first = pd.to_datetime(frame["first_purchase"]).dt.normalize()
+    features["first_purchase_date"] = first.dt.date.where(first.notna(), None)
+    return features

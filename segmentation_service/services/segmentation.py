@@ -27,7 +27,7 @@ from segmentation_service.engines.needs_based import NeedsBasedSegmenter, needs_
 from segmentation_service.engines.profitability import customer_profitability
 from segmentation_service.engines.rules import InvalidRuleError
 from segmentation_service.engines.value_based import ValueBasedSegmenter
-from segmentation_service.engines.value_features import value_features
+from segmentation_service.engines.value_features import money_features, value_features
 from segmentation_service.services.clock import Clock, utc_now
 from segmentation_service.services.liveness import fail_interrupted_runs, heartbeat, this_runner
 from segmentation_service.services.requests import OPTION_BLOCKS, EffectiveOptions, check_request
@@ -101,9 +101,12 @@ def _load(
     customers = uow.customers.frame(ids)
     if customers.empty:
         raise InsufficientData("customerIds", "there are no customers to segment")
-    aggregates = uow.transactions.aggregates(as_of, ids)
-    features = value_features(aggregates, customers.index, as_of)
-    features["annual_cost_to_serve"] = customers["annual_cost_to_serve"].astype(float)
+    if method is SegmentationMethod.VALUE_BASED:
+        aggregates = uow.transactions.aggregates(as_of, ids)
+        features = value_features(aggregates, customers.index, as_of)
+        features["annual_cost_to_serve"] = customers["annual_cost_to_serve"].astype(float)
+    else:  # segment value and profit need only the money, not RFM and CLV inputs
+        features = money_features(uow.transactions.totals(as_of, ids), customers.index)
     responses = uow.needs.responses(ids) if method is SegmentationMethod.NEEDS_BASED else None
     profitability = customer_profitability(features, customers, as_of)
     return _Inputs(customers, features, responses, profitability)

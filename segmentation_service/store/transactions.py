@@ -27,6 +27,9 @@ AGGREGATE_COLUMNS: tuple[str, ...] = (
 )
 
 
+TOTAL_COLUMNS: tuple[str, ...] = ("customer_id", "revenue", "cost", "first_purchase")
+
+
 class TransactionRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -48,6 +51,33 @@ class TransactionRepository:
         frame = read_frame(self._session, query, customer_ids, AGGREGATE_COLUMNS)
         for column in ("first_purchase", "last_purchase"):
             frame[column] = pd.to_datetime(frame[column])
+        return frame.set_index("customer_id").sort_index()
+
+    def totals(self, as_of: date, customer_ids: Sequence[str] | None = None) -> pd.DataFrame:
+        """Revenue, cost and first purchase per customer: one light pass over transactions.
+
+        What runs that do not rank by value need (segment value and profit);
+        ``aggregates`` computes everything value-based runs need.
+        Columns ``TOTAL_COLUMNS``, indexed by customer_id.
+        """
+        end = datetime.combine(as_of + timedelta(days=1), time.min)
+        t = table(TransactionRow).c
+
+        def query(part: Sequence[str] | None) -> Select[Any]:
+            selected = (
+                select(
+                    t.customer_id,
+                    func.sum(t.amount).label("revenue"),
+                    func.coalesce(func.sum(t.cost), 0.0).label("cost"),
+                    func.min(case((t.amount > 0, t.occurred_at))).label("first_purchase"),
+                )
+                .where(t.occurred_at < end)
+                .group_by(t.customer_id)
+            )
+            return selected if part is None else selected.where(t.customer_id.in_(part))
+
+        frame = read_frame(self._session, query, customer_ids, TOTAL_COLUMNS)
+        frame["first_purchase"] = pd.to_datetime(frame["first_purchase"])
         return frame.set_index("customer_id").sort_index()
 
     @staticmethod

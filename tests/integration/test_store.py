@@ -182,3 +182,22 @@ def test_run_keeps_its_segments_metrics_and_failure(store: Store) -> None:
     assert done is not None and [m.name for m in done.metrics] == ["m"]
     assert bad is not None and bad.failure_reason == "too few answers" and bad.label == "x"
     assert bad.status.value == "Failed"
+
+
+def test_totals_give_the_money_of_each_customer_in_one_light_pass(store: Store) -> None:
+    fill(store)
+    with store.unit_of_work() as uow:
+        totals = uow.transactions.totals(date(2026, 3, 31))
+        some = uow.transactions.totals(date(2026, 3, 31), ["B", "Z"])
+    assert totals.loc["A", "revenue"] == pytest.approx(210.0)
+    assert totals.loc["A", "cost"] == pytest.approx(80.0)
+    assert pd.Timestamp(totals.loc["A", "first_purchase"]) == pd.Timestamp("2026-01-05 09:00")
+    assert pd.isna(totals.loc["B", "first_purchase"])  # a zero amount is no purchase
+    assert list(some.index) == ["B"]
+    full = uow_aggregates(store)
+    assert totals.loc["A", "revenue"] == pytest.approx(full.loc["A", "revenue"])
+
+
+def uow_aggregates(store: Store) -> pd.DataFrame:
+    with store.unit_of_work() as uow:
+        return uow.transactions.aggregates(date(2026, 3, 31))
