@@ -58,7 +58,10 @@ class CustomerRow(Base):
 
 class TransactionRow(Base):
     __tablename__ = "transactions"
-    __table_args__ = (Index("ix_transactions_customer_time", "customer_id", "occurred_at"),)
+    # Covering: the per-customer aggregates read only these columns, in this order.
+    __table_args__ = (
+        Index("ix_transactions_customer_covering", "customer_id", "occurred_at", "amount", "cost"),
+    )
 
     transaction_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
     customer_id: Mapped[str] = mapped_column(
