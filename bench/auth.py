@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import hashlib
 import json
 import os
 import random
@@ -24,24 +23,17 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from bench import envelopes, servers
 from bench.bulkload import analyze, bulk_load, create_schema
 from bench.datasets import CACHE, KINDS, ensure_dataset
-from bench.envelopes import Request
+from bench.envelopes import Request, digest_header
 from bench.load import run_load
 from bench.paths import child_pythonpath, service_revision
 from bench.stores import open_databases
 
-WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
-WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
-PROFILE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0"
-MESSAGE_SECURITY = (
-    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0"
-)
 USER, PASSWORD, ROLE = "bench", "bench-password-1", "viewer"
 
 
@@ -68,20 +60,6 @@ def _cli(
 
 def available(database_url: str, work: Path) -> bool:
     return _cli(database_url, work, "", "users", "add", "--help").returncode == 0
-
-
-def security_header(username: str, password: str) -> str:
-    nonce = os.urandom(16)
-    created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    digest = base64.b64encode(hashlib.sha1(nonce + created.encode() + password.encode()).digest())
-    return (
-        f'<soap:Header><wsse:Security xmlns:wsse="{WSSE}" xmlns:wsu="{WSU}">'
-        f"<wsse:UsernameToken><wsse:Username>{username}</wsse:Username>"
-        f'<wsse:Password Type="{PROFILE}#PasswordDigest">{digest.decode()}</wsse:Password>'
-        f'<wsse:Nonce EncodingType="{MESSAGE_SECURITY}#Base64Binary">'
-        f"{base64.b64encode(nonce).decode()}</wsse:Nonce>"
-        f"<wsu:Created>{created}</wsu:Created></wsse:UsernameToken></wsse:Security></soap:Header>"
-    )
 
 
 def with_header(request: Request, header: str) -> Request:
@@ -119,8 +97,7 @@ def measure(
     try:
         count = int(duration * 2500) + 5000
         signed = [
-            with_header(plain[i % len(plain)], security_header(USER, PASSWORD))
-            for i in range(count)
+            with_header(plain[i % len(plain)], digest_header(USER, PASSWORD)) for i in range(count)
         ]
         on = run_load(server.url, signed, concurrency, duration).to_dict()
     finally:

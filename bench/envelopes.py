@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from xml.sax.saxutils import escape
 
 TNS = "urn:customer-segmentation:v1"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
+PROFILE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0"
+MESSAGE_SECURITY = (
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0"
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,31 @@ def request(operation: str, inner_xml: str) -> Request:
         "</soap:Body></soap:Envelope>"
     )
     return Request(operation, envelope.encode())
+
+
+def digest_header(username: str, password: str) -> str:
+    """A SOAP Header with a PasswordDigest UsernameToken: a fresh nonce, Created now."""
+    nonce = os.urandom(16)
+    created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    digest = base64.b64encode(hashlib.sha1(nonce + created.encode() + password.encode()).digest())
+    return (
+        f'<soap:Header><wsse:Security xmlns:wsse="{WSSE}" xmlns:wsu="{WSU}">'
+        f"<wsse:UsernameToken><wsse:Username>{escape(username)}</wsse:Username>"
+        f'<wsse:Password Type="{PROFILE}#PasswordDigest">{digest.decode()}</wsse:Password>'
+        f'<wsse:Nonce EncodingType="{MESSAGE_SECURITY}#Base64Binary">'
+        f"{base64.b64encode(nonce).decode()}</wsse:Nonce>"
+        f"<wsu:Created>{created}</wsu:Created></wsse:UsernameToken></wsse:Security></soap:Header>"
+    )
+
+
+def password_text_header(username: str, password: str) -> str:
+    """A SOAP Header with a PasswordText UsernameToken."""
+    return (
+        f'<soap:Header><wsse:Security xmlns:wsse="{WSSE}"><wsse:UsernameToken>'
+        f"<wsse:Username>{escape(username)}</wsse:Username>"
+        f'<wsse:Password Type="{PROFILE}#PasswordText">{escape(password)}</wsse:Password>'
+        "</wsse:UsernameToken></wsse:Security></soap:Header>"
+    )
 
 
 def get_customer_segment(customer_id: str) -> Request:
