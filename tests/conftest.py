@@ -70,6 +70,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def postgres_url(postgres_server: PostgresServer | None) -> str:
+    """An empty PostgreSQL database (for tests that only make sense on the production store)."""
+    return _fresh_postgres_url(postgres_server)
+
+
+@pytest.fixture
 def store(database_url: str) -> Iterator[Store]:
     """A store with its schema, on SQLite and on PostgreSQL."""
     store = Store(database_url)

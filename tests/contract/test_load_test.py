@@ -13,7 +13,6 @@ import pytest
 import sqlalchemy as sa
 
 from bench import load_test
-from tests.postgres import PostgresServer
 
 pytestmark = pytest.mark.postgres
 EVERY_KIND = {
@@ -35,12 +34,9 @@ RUNS = 3
 
 
 def test_mixed_load_on_postgresql_fails_nothing_and_leaves_the_store_consistent(
-    postgres_server: PostgresServer | None, tmp_path: Path
+    postgres_url: str, tmp_path: Path
 ) -> None:
-    if postgres_server is None:
-        pytest.fail("the load test needs the tests' own PostgreSQL server (it fills a database)")
-    url = postgres_server.create_database()
-
+    url = postgres_url
     result = load_test.run_load_test(
         url,
         tmp_path,
