@@ -11,7 +11,6 @@ from typing import Any
 from lxml import etree
 from spyne import Application, Fault
 from spyne import const as spyne_const
-from spyne.protocol.soap import Soap11
 from spyne.server.wsgi import WsgiApplication
 
 from segmentation_service.config import DEFAULT_SECRET_KEY_FILE, Settings
@@ -32,6 +31,7 @@ from segmentation_service.soap.faults import OPERATION_FAULTS, InternalError, fa
 from segmentation_service.soap.http import WSDL_DIRECTORY, XSD_FILE, Router
 from segmentation_service.soap.observability import ObservedApp, instrument
 from segmentation_service.soap.protocol import CanonicalSchema, HardenedSoap11
+from segmentation_service.soap.serializer import FastSoap11
 from segmentation_service.soap.service import SegmentationService
 from segmentation_service.soap.types import TNS
 from segmentation_service.store.database import Store
@@ -101,7 +101,7 @@ class SegmentationApplication(Application):
             tns=TNS,
             name="CustomerSegmentation",
             in_protocol=HardenedSoap11(schema, frozenset(OPERATION_FAULTS)),
-            out_protocol=Soap11(),
+            out_protocol=FastSoap11(),
         )
         self.store = store
         self.authenticator = authenticator
