@@ -21,7 +21,6 @@ import os
 import random
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ from bench.bulkload import analyze, bulk_load, create_schema
 from bench.datasets import CACHE, KINDS, ensure_dataset
 from bench.envelopes import Request, digest_header
 from bench.load import run_load
-from bench.paths import child_pythonpath, service_revision
+from bench.paths import run_service_cli, service_revision
 from bench.stores import open_databases
 
 USER, PASSWORD, ROLE = "bench", "bench-password-1", "viewer"
@@ -40,22 +39,8 @@ USER, PASSWORD, ROLE = "bench", "bench-password-1", "viewer"
 def _cli(
     database_url: str, work: Path, key: str, *arguments: str, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "segmentation_service.cli", "--database-url", database_url]
-    env = {
-        **os.environ,
-        "SEGMENTATION_LOG_LEVEL": "WARNING",
-        "SEGMENTATION_SECRET_KEY": key,
-        "PYTHONPATH": child_pythonpath(),
-    }
-    return subprocess.run(
-        [*command, *arguments],
-        cwd=work,
-        capture_output=True,
-        text=True,
-        input=stdin,
-        env=env,
-        check=False,
-    )
+    env = {"SEGMENTATION_SECRET_KEY": key}
+    return run_service_cli(database_url, work, *arguments, stdin=stdin, env=env)
 
 
 def available(database_url: str, work: Path) -> bool:

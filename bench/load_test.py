@@ -34,7 +34,6 @@ import multiprocessing as mp
 import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -52,7 +51,7 @@ from lxml import etree
 
 from bench import envelopes, servers
 from bench.envelopes import digest_header, password_text_header
-from bench.paths import child_pythonpath
+from bench.paths import run_service_cli
 
 TNS = envelopes.TNS
 SOAP_ENV = envelopes.SOAP_ENV
@@ -77,6 +76,12 @@ class Call:
     user: tuple[str, str, str]
     expect: str = OK  # OK, or the declared fault's detail element
     wrong_password: bool = False
+
+    def http_headers(self) -> dict[str, str]:
+        return {
+            "Content-Type": "text/xml; charset=utf-8",
+            "SOAPAction": f'"{TNS}#{self.operation}"',
+        }
 
 
 @dataclass(frozen=True)
@@ -330,13 +335,9 @@ def _client(
                 call = mix.segmentation(number_of_run)
             next_run_at += runs_every * 4
         body = envelope(call, digest)
-        headers = {
-            "Content-Type": "text/xml; charset=utf-8",
-            "SOAPAction": f'"{TNS}#{call.operation}"',
-        }
         sent = time.monotonic()
         try:
-            connection.request("POST", "/soap", body, headers)
+            connection.request("POST", "/soap", body, call.http_headers())
             reply = connection.getresponse()
             result, root = classify(call, reply.status, reply.read())
         except (OSError, http.client.HTTPException) as exc:
@@ -551,11 +552,7 @@ def audit(database_url: str, before: dict[str, int], completed_runs: Sequence[in
 
 
 def _cli(database_url: str, work: Path, *arguments: str, stdin: str | None = None) -> None:
-    command = [sys.executable, "-m", "segmentation_service.cli", "--database-url", database_url]
-    env = {**os.environ, "SEGMENTATION_LOG_LEVEL": "WARNING", "PYTHONPATH": child_pythonpath()}
-    done = subprocess.run(
-        [*command, *arguments], cwd=work, capture_output=True, text=True, input=stdin, env=env
-    )
+    done = run_service_cli(database_url, work, *arguments, stdin=stdin)
     if done.returncode != 0:
         raise RuntimeError(f"segmentation-service {' '.join(arguments)}: {done.stderr[-2000:]}")
 
@@ -564,11 +561,7 @@ def _post(server: servers.RunningServer, call: Call) -> etree._Element:
     host, port = server.host_port
     connection = http.client.HTTPConnection(host, port, timeout=600)
     try:
-        headers = {
-            "Content-Type": "text/xml; charset=utf-8",
-            "SOAPAction": f'"{TNS}#{call.operation}"',
-        }
-        connection.request("POST", "/soap", envelope(call, digest=False), headers)
+        connection.request("POST", "/soap", envelope(call, digest=False), call.http_headers())
         reply = connection.getresponse()
         result, root = classify(call, reply.status, reply.read())
     finally:
@@ -649,14 +642,10 @@ def postgres_database(url: str | None) -> Iterator[str]:
     if url:
         yield url
         return
-    from tests.postgres import PostgresServer
+    from tests.postgres import running_postgres
 
-    server = PostgresServer().initialise()
-    server.start()
-    try:
+    with running_postgres() as server:
         yield server.create_database()
-    finally:
-        server.destroy()
 
 
 def run_load_test(

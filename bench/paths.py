@@ -9,6 +9,8 @@ then the repository holding ``bench``.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import segmentation_service
@@ -31,3 +33,29 @@ def service_revision() -> str:
 def child_pythonpath() -> str:
     parts = [str(SERVICE_ROOT), str(BENCH_ROOT), os.environ.get("PYTHONPATH", "")]
     return os.pathsep.join(dict.fromkeys(part for part in parts if part))
+
+
+def run_service_cli(
+    database_url: str,
+    work: Path,
+    *arguments: str,
+    stdin: str | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """``segmentation-service --database-url URL ARGUMENTS`` in a child process, in ``work``."""
+    command = [sys.executable, "-m", "segmentation_service.cli", "--database-url", database_url]
+    child_env = {
+        **os.environ,
+        "SEGMENTATION_LOG_LEVEL": "WARNING",
+        "PYTHONPATH": child_pythonpath(),
+        **(env or {}),
+    }
+    return subprocess.run(
+        [*command, *arguments],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        env=child_env,
+        check=False,
+    )

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 import segmentation_service.soap  # noqa: F401  (applies the spyne shim on Python 3.12+)
 from segmentation_service.store.database import Store
-from tests.postgres import PostgresServer
+from tests.postgres import PostgresServer, running_postgres
 
 NETWORK_MARKERS = ("contract", "postgres")
 
@@ -39,12 +39,8 @@ def postgres_server() -> Iterator[PostgresServer | None]:
     if os.environ.get("SEGMENTATION_TEST_DATABASE_URL"):
         yield None
         return
-    server = PostgresServer().initialise()
-    server.start()
-    try:
+    with running_postgres() as server:
         yield server
-    finally:
-        server.destroy()
 
 
 def _fresh_postgres_url(server: PostgresServer | None) -> str:

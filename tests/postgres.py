@@ -14,6 +14,8 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -102,3 +104,14 @@ class PostgresServer:
             self.stop()
         finally:
             shutil.rmtree(self.directory, ignore_errors=True)
+
+
+@contextmanager
+def running_postgres() -> Iterator[PostgresServer]:
+    """A throwaway server, initialised and started; stopped and removed on exit."""
+    server = PostgresServer().initialise()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.destroy()

@@ -11,6 +11,7 @@ analyst's WS-Security UsernameToken (PasswordText).
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import socket
@@ -103,8 +104,17 @@ def create_users(directory: Path, database_url: str) -> None:
         store.dispose()
 
 
-def start_server(directory: Path, database_url: str, workers: int = 2) -> LiveServer:
-    """`segmentation-service serve`, authentication on, on an ephemeral port bound here."""
+def start_server(
+    directory: Path,
+    database_url: str,
+    workers: int = 2,
+    settings: dict[str, str] | None = None,
+) -> LiveServer:
+    """`segmentation-service serve`, authentication on, on an ephemeral port bound here.
+
+    ``settings`` are ``SEGMENTATION_*`` (or other) environment variables for the server,
+    on top of WARNING logs and authentication on.
+    """
     create_users(directory, database_url)
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -114,7 +124,12 @@ def start_server(directory: Path, database_url: str, workers: int = 2) -> LiveSe
     url = f"http://127.0.0.1:{port}/soap"
     log = directory / "server.log"
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("SEGMENTATION_")}
-    env = {**inherited, "SEGMENTATION_LOG_LEVEL": "WARNING", "SEGMENTATION_AUTH": "on"}
+    env = {
+        **inherited,
+        "SEGMENTATION_LOG_LEVEL": "WARNING",
+        "SEGMENTATION_AUTH": "on",
+        **(settings or {}),
+    }
     command = [
         sys.executable,
         "-m",
@@ -174,6 +189,43 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     server = start_server(directory, database_url)
     yield server
     stop_server(server)
+
+
+ENVELOPE = (
+    f'<e:Envelope xmlns:e="{SOAP_ENV}" '
+    'xmlns:t="urn:customer-segmentation:v1">{header}<e:Body>{body}</e:Body></e:Envelope>'
+)
+
+
+def wsgi_call(
+    app: Any, body: str, request_id: str, header: str = ""
+) -> tuple[str, dict[str, str], bytes]:
+    """POST ``body`` (prefix ``t:`` for the contract's namespace) to the WSGI app, in process."""
+    payload = ENVELOPE.format(header=header, body=body).encode()
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/soap",
+        "QUERY_STRING": "",
+        "CONTENT_TYPE": "text/xml; charset=utf-8",
+        "CONTENT_LENGTH": str(len(payload)),
+        "HTTP_X_REQUEST_ID": request_id,
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+        "wsgi.input": io.BytesIO(payload),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": io.StringIO(),
+    }
+    answer: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+        answer["status"], answer["headers"] = status, dict(headers)
+
+    body_iter = app(environ, start_response)
+    try:
+        content = b"".join(body_iter)
+    finally:
+        body_iter.close()
+    return answer["status"], answer["headers"], content
 
 
 @pytest.fixture(scope="session")

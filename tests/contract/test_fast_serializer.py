@@ -8,7 +8,6 @@ valid against the canonical XSD.
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -23,13 +22,9 @@ from segmentation_service.soap.app import create_app
 from segmentation_service.soap.serializer import FAST_PATH, FastSoap11
 from segmentation_service.store.database import Store
 from tests import factories
-from tests.contract.conftest import XSD
+from tests.contract.conftest import XSD, wsgi_call
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
-TNS = "urn:customer-segmentation:v1"
-ENVELOPE = (
-    f'<e:Envelope xmlns:e="{SOAP_ENV}" xmlns:t="{TNS}"><e:Body>{{body}}</e:Body></e:Envelope>'
-)
 
 
 @pytest.fixture(scope="module")
@@ -49,27 +44,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, dict
 
 
 def call(app: Any, body: str) -> bytes:
-    payload = ENVELOPE.format(body=body).encode()
-    environ = {
-        "REQUEST_METHOD": "POST",
-        "PATH_INFO": "/soap",
-        "QUERY_STRING": "",
-        "CONTENT_TYPE": "text/xml; charset=utf-8",
-        "CONTENT_LENGTH": str(len(payload)),
-        "HTTP_X_REQUEST_ID": "fast-serializer",
-        "SERVER_NAME": "localhost",
-        "SERVER_PORT": "80",
-        "wsgi.input": io.BytesIO(payload),
-        "wsgi.url_scheme": "http",
-        "wsgi.errors": io.StringIO(),
-    }
-    statuses: list[str] = []
-    chunks = app(environ, lambda status, headers, exc_info=None: statuses.append(status))
-    try:
-        content = b"".join(chunks)
-    finally:
-        chunks.close()
-    assert statuses and statuses[0].startswith("200"), content[:500]
+    status, _headers, content = wsgi_call(app, body, "fast-serializer")
+    assert status.startswith("200"), content[:500]
     return content
 
 

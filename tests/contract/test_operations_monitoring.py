@@ -7,14 +7,9 @@ metrics and read every log line.
 
 from __future__ import annotations
 
-import io
 import json
 import logging
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -32,17 +27,15 @@ from segmentation_service.store.database import Store
 from tests import factories
 from tests.contract.conftest import (
     ANALYST,
+    ENVELOPE,
     VIEWER,
     LiveServer,
     User,
-    create_users,
+    start_server,
     stop_server,
+    wsgi_call,
 )
 
-ENVELOPE = (
-    '<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/" '
-    'xmlns:t="urn:customer-segmentation:v1">{header}<e:Body>{body}</e:Body></e:Envelope>'
-)
 LIST_RUNS = "<t:ListSegmentationRuns/>"
 HEX_ID = re.compile(r"[0-9a-f]{32}")
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -101,49 +94,6 @@ def growth(before: Samples, after: Samples, name: str, **labels: str) -> float:
     return value(after, name, **labels) - value(before, name, **labels)
 
 
-def start(directory: Path, database_url: str, metrics_dir: Path) -> LiveServer:
-    """`serve --workers 2` with INFO logs as JSON lines and the given metrics directory."""
-    create_users(directory, database_url)
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(128)
-    url = f"http://127.0.0.1:{listener.getsockname()[1]}/soap"
-    log = directory / "server.log"
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith("SEGMENTATION_")}
-    env = {
-        **inherited,
-        "SEGMENTATION_LOG_LEVEL": "INFO",
-        "SEGMENTATION_LOG_FORMAT": "json",
-        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
-    }
-    command = [sys.executable, "-m", "segmentation_service.cli", "--database-url", database_url]
-    command += ["serve", "--workers", "2", "--socket-fd", str(listener.fileno())]
-    command += ["--public-url", url]
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            command,
-            pass_fds=[listener.fileno()],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=directory,
-        )
-    listener.close()
-    server = LiveServer(url, database_url, process, log)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {log.read_text()}")
-        try:
-            if requests.get(f"{server.base}/healthz", timeout=30).status_code == 200:
-                return server
-        except requests.RequestException:
-            time.sleep(0.2)
-    stop_server(server)
-    raise RuntimeError(f"server did not come up: {log.read_text()}")
-
-
 @pytest.fixture(scope="module")
 def observed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Observed]:
     directory = tmp_path_factory.mktemp("observed")
@@ -155,7 +105,15 @@ def observed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Observed]:
     store.create_schema()
     data = factories.load_demo(store, 120)
     store.dispose()
-    server = start(directory, database_url, metrics_dir)
+    server = start_server(
+        directory,
+        database_url,
+        settings={
+            "SEGMENTATION_LOG_LEVEL": "INFO",
+            "SEGMENTATION_LOG_FORMAT": "json",
+            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+        },
+    )
     yield Observed(server, metrics_dir, data)
     stop_server(server)
 
@@ -323,34 +281,6 @@ def wait_for_entries(observed: Observed, request_ids: set[str]) -> dict[str, dic
 
 
 # ----------------------------------------------------------- in process, no sockets
-
-
-def wsgi_call(app: Any, body: str, request_id: str) -> tuple[str, dict[str, str], bytes]:
-    payload = ENVELOPE.format(header="", body=body).encode()
-    environ = {
-        "REQUEST_METHOD": "POST",
-        "PATH_INFO": "/soap",
-        "QUERY_STRING": "",
-        "CONTENT_TYPE": "text/xml; charset=utf-8",
-        "CONTENT_LENGTH": str(len(payload)),
-        "HTTP_X_REQUEST_ID": request_id,
-        "SERVER_NAME": "localhost",
-        "SERVER_PORT": "80",
-        "wsgi.input": io.BytesIO(payload),
-        "wsgi.url_scheme": "http",
-        "wsgi.errors": io.StringIO(),
-    }
-    answer: dict[str, Any] = {}
-
-    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
-        answer["status"], answer["headers"] = status, dict(headers)
-
-    body_iter = app(environ, start_response)
-    try:
-        content = b"".join(body_iter)
-    finally:
-        body_iter.close()
-    return answer["status"], answer["headers"], content
 
 
 def test_an_internal_error_is_logged_and_answered_with_the_request_id_as_reference(

@@ -26,7 +26,7 @@ from tests.contract.conftest import (
     start_server,
     stop_server,
 )
-from tests.postgres import PostgresServer
+from tests.postgres import PostgresServer, running_postgres
 
 TNS = "urn:customer-segmentation:v1"
 
@@ -36,19 +36,17 @@ def postgres_live(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[LiveServer, PostgresServer]]:
     """A live server over a PostgreSQL server of its own, which the tests stop and start."""
-    database = PostgresServer().initialise()
-    database.start()
-    url = database.create_database()
-    store = Store(url)
-    store.create_schema()
-    factories.load_demo(store, 100)
-    store.dispose()
-    server = start_server(tmp_path_factory.mktemp("pg-live"), url)
-    try:
-        yield server, database
-    finally:
-        stop_server(server)
-        database.destroy()
+    with running_postgres() as database:
+        url = database.create_database()
+        store = Store(url)
+        store.create_schema()
+        factories.load_demo(store, 100)
+        store.dispose()
+        server = start_server(tmp_path_factory.mktemp("pg-live"), url)
+        try:
+            yield server, database
+        finally:
+            stop_server(server)
 
 
 @pytest.mark.postgres

@@ -12,7 +12,7 @@ from segmentation_service.domain.errors import StoreUnavailable
 from segmentation_service.domain.model import SegmentationMethod, SegmentationRequest
 from segmentation_service.store.database import Store
 from tests import factories
-from tests.postgres import PostgresServer
+from tests.postgres import PostgresServer, running_postgres
 
 pytestmark = pytest.mark.postgres
 
@@ -20,12 +20,8 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture
 def outage_server() -> Iterator[PostgresServer]:
     """A PostgreSQL server of this test's own, free to be stopped."""
-    server = PostgresServer().initialise()
-    server.start()
-    try:
+    with running_postgres() as server:
         yield server
-    finally:
-        server.destroy()
 
 
 def test_requests_fail_fast_while_the_database_is_down_and_recover_after(
