@@ -23,6 +23,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from bench.bare_sql import VALUE_COLUMNS, BareStore
+from segmentation_service.domain.errors import InsufficientData
 from segmentation_service.engines import clv
 
 SAMPLE = 5000
@@ -123,7 +124,7 @@ def value_based(store: BareStore, as_of: date) -> BareResult:
     )
     try:
         clv.fit_gamma_gamma(frequency[repeat], spend[repeat])
-    except clv.InsufficientDataError:
+    except InsufficientData:
         pass
     order = np.lexsort((b["customer_id"].to_numpy(), -margin))
     bounds = [math.ceil((k + 1) * len(margin) / 4) - 1 for k in range(4)]

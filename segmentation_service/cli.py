@@ -1,4 +1,9 @@
-"""`segmentation-service`: set up the store, load data, serve the SOAP service."""
+"""`segmentation-service`: set up the store, load data, serve the SOAP service.
+
+Only the standard library and the settings load before a command runs: each
+command imports what it needs (pandas, scikit-learn, spyne, SQLAlchemy), so
+``--help``, ``config`` and argument errors answer at once.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from segmentation_service.config import (
     CONFIG_ENV,
@@ -19,19 +25,13 @@ from segmentation_service.config import (
     Settings,
     load_settings,
 )
+from segmentation_service.domain.roles import ROLES
 from segmentation_service.observability.logs import configure_logging
-from segmentation_service.observability.progress import RowProgress
-from segmentation_service.services.auth import (
-    ROLES,
-    UserAdministrationError,
-    add_user,
-    list_users,
-    remove_user,
-    set_role,
-)
-from segmentation_service.store.database import Store
-from segmentation_service.store.secret_key import PasswordCipher, SecretKeyError
-from segmentation_service.store.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from segmentation_service.store.database import Store
+    from segmentation_service.store.secret_key import PasswordCipher
+    from segmentation_service.store.uow import UnitOfWork
 
 logger = logging.getLogger("segmentation_service")
 SERVER_FLAGS = ("host", "port", "workers", "public_url")
@@ -91,10 +91,28 @@ def _parser() -> argparse.ArgumentParser:
     _add_quiet(demo)
     demo.set_defaults(handler=_load_demo)
 
-    load = commands.add_parser("import", help="import CSV files (any subset of the three)")
-    load.add_argument("--customers", type=Path)
-    load.add_argument("--transactions", type=Path)
-    load.add_argument("--needs", type=Path)
+    load = commands.add_parser(
+        "import",
+        help="import CSV files (any subset of the three)",
+        description="Each file is read in full first: one that does not decode in --encoding "
+        "is refused before anything is written.",
+    )
+    load.add_argument("--customers", type=Path, metavar="FILE")
+    load.add_argument("--transactions", type=Path, metavar="FILE")
+    load.add_argument("--needs", type=Path, metavar="FILE")
+    load.add_argument(
+        "--encoding",
+        metavar="NAME",
+        help="text encoding of the files, e.g. cp1252 as Excel saves on Windows "
+        "(default utf-8, with or without a byte order mark)",
+    )
+    load.add_argument(
+        "--delimiter",
+        type=_delimiter,
+        metavar="CHAR",
+        help="field separator, e.g. ';' or tab (default: of , ; tab |, the one found most "
+        "often in each file's header line)",
+    )
     _add_quiet(load)
     load.set_defaults(handler=_import)
 
@@ -167,6 +185,11 @@ def _add_users_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
     set_role.set_defaults(handler=_users_set_role)
 
 
+def _delimiter(text: str) -> str:
+    """``tab`` or ``\\t`` (as typed in a shell) for a tab; import checks the character."""
+    return "\t" if text in ("tab", "\\t") else text
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -175,6 +198,8 @@ def _positive(text: str) -> int:
 
 
 def _store(settings: Settings) -> Store:
+    from segmentation_service.store.database import Store
+
     settings.ensure_sqlite_directory()
     store = Store(settings.database_url)
     store.create_schema()
@@ -189,6 +214,7 @@ def _init_db(_args: argparse.Namespace, settings: Settings) -> int:
 
 def _load_demo(args: argparse.Namespace, settings: Settings) -> int:
     from segmentation_service.demo_data import generate_demo_data
+    from segmentation_service.observability.progress import RowProgress
     from segmentation_service.services.importing import BATCH_SIZE, load_frame
 
     store = _store(settings)
@@ -222,25 +248,31 @@ def _load_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _import(args: argparse.Namespace, settings: Settings) -> int:
+    from segmentation_service.observability.progress import RowProgress
+    from segmentation_service.services.csv_files import CsvFileError, check_file
     from segmentation_service.services.importing import import_files
 
-    files = {"customers": args.customers, "transactions": args.transactions, "needs": args.needs}
-    if not any(files.values()):
+    paths = {"customers": args.customers, "transactions": args.transactions, "needs": args.needs}
+    if not any(paths.values()):
         print("error: give at least one of --customers, --transactions, --needs", file=sys.stderr)
+        return 2
+    try:  # every file decodes in full before anything is written
+        files = {
+            kind: check_file(path, args.encoding, args.delimiter)
+            for kind, path in paths.items()
+            if path is not None
+        }
+    except CsvFileError as error:
+        print(f"error: {error}; nothing was imported", file=sys.stderr)
+        if error.hint:
+            print(f"hint: {error.hint}", file=sys.stderr)
         return 2
     store = _store(settings)
     started = time.perf_counter()
     with RowProgress.for_stream(sys.stderr, args.quiet) as progress:
-        for kind, path in files.items():
-            if path is not None:
-                progress.start(kind, _data_lines(path) if progress.enabled else None)
-        report = import_files(
-            store.unit_of_work(),
-            args.customers,
-            args.transactions,
-            args.needs,
-            progress=progress.advance,
-        )
+        for kind, csv_file in files.items():
+            progress.start(kind, csv_file.data_lines)
+        report = import_files(store.unit_of_work(), files, progress=progress.advance)
         for kind in files:
             progress.finish(kind)
     for rejected in report.rejected:
@@ -255,20 +287,6 @@ def _summary(loaded: dict[str, int], rejected: int, seconds: float) -> str:
     return f"loaded {counts}; rejected {rejected} rows in {seconds:.1f} s"
 
 
-def _data_lines(path: Path) -> int | None:
-    """Lines after the header: the bar's total (a quoted field may span lines)."""
-    lines, last = 0, b""
-    try:
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                lines, last = lines + block.count(b"\n"), block[-1:]
-    except OSError:
-        return None
-    if last not in (b"", b"\n"):
-        lines += 1
-    return max(lines - 1, 0)
-
-
 def _config(args: argparse.Namespace, _settings: Settings) -> int:
     loaded: LoadedSettings = args.loaded_settings
     print(f"config file: {loaded.config_file or f'none (--config FILE or {CONFIG_ENV})'}")
@@ -280,11 +298,15 @@ def _config(args: argparse.Namespace, _settings: Settings) -> int:
 
 
 def _cipher(settings: Settings) -> PasswordCipher:
+    from segmentation_service.store.secret_key import PasswordCipher
+
     return PasswordCipher.from_settings(settings.secret_key, Path(DEFAULT_SECRET_KEY_FILE))
 
 
 def _read_password() -> str:
     """One line of standard input, or (on a terminal) a hidden prompt answered twice alike."""
+    from segmentation_service.services.auth import UserAdministrationError
+
     if not sys.stdin.isatty():
         return sys.stdin.readline().rstrip("\r\n")
     password = getpass.getpass("Password: ")
@@ -294,6 +316,8 @@ def _read_password() -> str:
 
 
 def _users_add(args: argparse.Namespace, settings: Settings) -> int:
+    from segmentation_service.services.auth import add_user
+
     def add(uow: UnitOfWork) -> str:
         password = _read_password()
         user = add_user(args.username, args.role, password, _cipher(settings), uow)
@@ -303,6 +327,8 @@ def _users_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _users_list(_args: argparse.Namespace, settings: Settings) -> int:
+    from segmentation_service.services.auth import list_users
+
     def listing(uow: UnitOfWork) -> str:
         users = list_users(uow)
         if not users:
@@ -316,6 +342,8 @@ def _users_list(_args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _users_remove(args: argparse.Namespace, settings: Settings) -> int:
+    from segmentation_service.services.auth import remove_user
+
     def remove(uow: UnitOfWork) -> str:
         remove_user(args.username, uow)
         return f"removed {args.username}"
@@ -324,6 +352,8 @@ def _users_remove(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _users_set_role(args: argparse.Namespace, settings: Settings) -> int:
+    from segmentation_service.services.auth import set_role
+
     def change(uow: UnitOfWork) -> str:
         set_role(args.username, args.role, uow)
         return f"{args.username} is now {args.role}"
@@ -333,6 +363,9 @@ def _users_set_role(args: argparse.Namespace, settings: Settings) -> int:
 
 def _user_command(settings: Settings, command: Callable[[UnitOfWork], str]) -> int:
     """Print what ``command`` did, or its error on stderr with exit status 1."""
+    from segmentation_service.services.auth import UserAdministrationError
+    from segmentation_service.store.secret_key import SecretKeyError
+
     store = _store(settings)
     try:
         print(command(store.unit_of_work()))
@@ -347,6 +380,7 @@ def _user_command(settings: Settings, command: Callable[[UnitOfWork], str]) -> i
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from segmentation_service.server import serve
     from segmentation_service.services.liveness import fail_interrupted_runs
+    from segmentation_service.store.secret_key import SecretKeyError
 
     store = _store(settings)
     fail_interrupted_runs(store.unit_of_work())  # runs of a server that stopped mid-run

@@ -228,6 +228,13 @@ def _add_score_parser(subparsers: Subparsers) -> None:
     parser.add_argument(
         "--discount-rate", type=float, metavar="R", help="annual discount rate, 0..1"
     )
+    parser.add_argument(
+        "--as-of-date",
+        type=_iso_date,
+        metavar="YYYY-MM-DD",
+        help="figures as of the end of this day (default: today); later transactions are "
+        "ignored, as in segment --as-of-date",
+    )
 
 
 def _add_members_parser(subparsers: Subparsers) -> None:

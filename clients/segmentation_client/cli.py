@@ -13,12 +13,10 @@ from zeep.exceptions import Error as ZeepError
 from zeep.exceptions import Fault
 
 from .arguments import parse_arguments
-from .commands import run_command
 from .connection import Connection, username_token
 from .connection import connect as open_connection
 from .faults import is_soap_fault, parse_fault
 from .files import OutputFileError
-from .output import make_console, print_error, report_fault
 from .paging import PagingError
 from .transport_errors import TRANSPORT_ERRORS, describe_transport_error
 
@@ -32,6 +30,10 @@ Connect = Callable[[str, str | None, float], Connection]
 def main(argv: Sequence[str] | None = None, *, connect: Connect | None = None) -> int:
     """Entry point; `connect` is replaceable so tests can supply a fake service."""
     args = parse_arguments(argv)
+    # rich and the renderers load after parsing: --help and usage errors answer at once.
+    from .commands import run_command
+    from .output import make_console, print_error, report_fault
+
     if connect is None:
         token = None
         if args.username is not None:

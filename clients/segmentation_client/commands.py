@@ -75,7 +75,10 @@ def customer_segment(args: argparse.Namespace, service: Any, console: Console) -
 
 def score(args: argparse.Namespace, service: Any, console: Console) -> None:
     request = request_builders.score_customer_value_request(
-        args.customer_ids, horizon_months=args.horizon_months, discount_rate=args.discount_rate
+        args.customer_ids,
+        horizon_months=args.horizon_months,
+        discount_rate=args.discount_rate,
+        as_of_date=args.as_of_date,
     )
     response = responses.score_customer_value_response(service.ScoreCustomerValue(**request))
     if args.json:

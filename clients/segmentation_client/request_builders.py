@@ -281,10 +281,17 @@ def score_customer_value_request(
     *,
     horizon_months: int | None = None,
     discount_rate: float | None = None,
+    as_of_date: date | None = None,
 ) -> dict[str, Any]:
     request: dict[str, Any] = {"customerIds": {"customerId": list(customer_ids)}}
     request.update(
-        _without_missing({"horizonMonths": horizon_months, "annualDiscountRate": discount_rate})
+        _without_missing(
+            {
+                "horizonMonths": horizon_months,
+                "annualDiscountRate": discount_rate,
+                "asOfDate": as_of_date,
+            }
+        )
     )
     return request
 

@@ -5,10 +5,17 @@
     ├── RunNotFound             (run_id)
     ├── SegmentNotFound         (run_id, segment_code)
     ├── InvalidRequest          (field, reason)
-    │   └── InsufficientData    the request is well formed but the data cannot support it
+    │   └── InsufficientData    (reason, field) the data cannot support the request; also a
+    │                           ValueError: the one error engines raise for a data condition
     ├── AuthenticationFailed    (reason)
     ├── AccessDenied            (operation, role)
     └── StoreUnavailable        (reason) the database cannot be reached now
+
+Each maps to one declared fault (``FAULTS`` in soap/faults.py). Engines raise
+``InsufficientData`` for a data condition (too few customers or respondents for
+the segments asked for, no purchases, a model that cannot be fitted on this
+data); any other exception from an engine is a bug: a Server fault whose
+reference is logged with the traceback, never the engine's own message.
 
 Standard library only.
 """
@@ -43,13 +50,21 @@ class InvalidRequest(SegmentationError):
     """A request field broke a rule; ``field`` is its dotted path in the request."""
 
     def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
+        super().__init__(f"{field}: {reason}" if field else reason)
         self.field = field
         self.reason = reason
 
 
-class InsufficientData(InvalidRequest):
-    """The request is valid, but the stored data cannot support it."""
+class InsufficientData(InvalidRequest, ValueError):
+    """The request is valid, but the stored data cannot support it; ``reason`` says why.
+
+    Engines raise it with the reason alone, worded for the user (what is missing
+    and what would do), and the service names the request ``field`` it concerns.
+    It is a ``ValueError``, as scikit-learn expects of ``fit`` on data it cannot use.
+    """
+
+    def __init__(self, reason: str, field: str = "") -> None:
+        super().__init__(field, reason)
 
 
 class AuthenticationFailed(SegmentationError):

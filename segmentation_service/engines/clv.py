@@ -27,6 +27,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import integrate, optimize, special
 
+from segmentation_service.domain.errors import InsufficientData
+
 FloatArray = NDArray[np.float64]
 _LOG_BOUND = 12.0  # fitted parameters stay within exp(+-12)
 # BG/NBD's a and b grow without bound when dropout hardly varies between customers;
@@ -34,10 +36,6 @@ _LOG_BOUND = 12.0  # fitted parameters stay within exp(+-12)
 # the hypergeometric terms get slow and fall back to quadrature. Cap them there.
 _LOG_BOUND_DROPOUT = 7.0
 _A_NEAR_ONE = 1e-4  # eq. 10's removable singularity at a == 1 is interpolated across
-
-
-class InsufficientDataError(ValueError):
-    """The data cannot support a fit; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -138,7 +136,10 @@ def _minimize(
             options={"maxiter": 4000, "xatol": 1e-9, "fatol": 1e-12},
         )  # fmt: skip
         if not converged(res):
-            raise InsufficientDataError(f"the optimizer did not converge ({res.message})")
+            raise InsufficientData(
+                f"the model could not be fitted on this data: the optimizer did not converge "
+                f"({res.message})"
+            )
     return np.asarray(res.x, dtype=np.float64)
 
 
@@ -194,7 +195,7 @@ def bgnbd_log_likelihood(
 def _enough(x: FloatArray, min_repeat_buyers: int, model: str) -> int:
     repeaters, needed = int(np.count_nonzero(x)), max(int(min_repeat_buyers), 1)
     if repeaters < needed:
-        raise InsufficientDataError(
+        raise InsufficientData(
             f"only {repeaters} customers bought more than once; the {model} model needs "
             f"at least {needed}"
         )
@@ -222,7 +223,7 @@ def fit_bgnbd(
     ------
     ValueError
         An input breaks the conventions; the message names it.
-    InsufficientDataError
+    InsufficientData
         Too few repeat buyers, or the optimizer did not converge.
     """
     x, tx, T_ = _check_rfm(frequency, recency, T)
@@ -437,7 +438,7 @@ def fit_gamma_gamma(
     ------
     ValueError
         An input breaks the conventions; the message names it.
-    InsufficientDataError
+    InsufficientData
         Too few repeat buyers, no convergence, or q <= 1 (expected spend undefined).
     """
     x, m = _check_spend(frequency, monetary)
@@ -452,7 +453,7 @@ def fit_gamma_gamma(
 
     p, q, v = (float(c) for c in np.exp(_minimize(objective, starts)))
     if q <= 1.0:
-        raise InsufficientDataError(
+        raise InsufficientData(
             f"the spend model's q came out at {q:.3g}, not above 1: average spend varies so "
             "much between customers that its expectation does not exist"
         )
@@ -481,7 +482,7 @@ def expected_spend(
         Expected spend per transaction for each customer.
     """
     if not params.q > 1.0:
-        raise InsufficientDataError("expected spend needs the spend model's q above 1")
+        raise ValueError("expected spend needs the spend model's q above 1 (as fitted)")
     x, m = _check_spend(frequency, monetary)
     p, q, v = params.p, params.q, params.v
     return np.asarray(p * (v + x * m) / (p * x + q - 1.0), dtype=np.float64)

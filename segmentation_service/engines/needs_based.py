@@ -13,6 +13,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import Tags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from segmentation_service.domain.errors import InsufficientData
 from segmentation_service.engines.base import FittedSegmentation
 from segmentation_service.engines.clustering import (
     SEED_BOUND,
@@ -148,7 +149,10 @@ class NeedsBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
         answered = (~np.isnan(data)).sum(axis=1)
         required = max(1, math.ceil(self.min_answered_share * len(self.needs_)))
         eligible = answered >= required
-        self._check_enough_respondents(int(eligible.sum()), required)
+        self._check_enough_respondents(
+            int(eligible.sum()),
+            f"customers answered at least {required} of {len(self.needs_)} needs",
+        )
         respondents = data[eligible]
         raw, scaled, space = self._preprocess(respondents, fit=True)
         rng = np.random.default_rng(self.random_state)
@@ -212,29 +216,37 @@ class NeedsBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
         """The float matrix of ``X`` after checking the parameters against it; sets needs_."""
         check_parameters(self.get_params())
         if isinstance(X, pd.DataFrame) and X.shape[1] == 0:
-            raise ValueError("no needs were answered: X has no need columns")
+            raise InsufficientData("no needs were answered: nobody has answered the needs survey")
+        if isinstance(X, pd.DataFrame) and len(X) < 2:  # before validate_data refuses it
+            self._check_enough_respondents(len(X), "customers to segment")
         data: Matrix = validate_data(
             self, X, dtype=np.float64, ensure_all_finite="allow-nan", ensure_min_samples=2
         )
         names = getattr(self, "feature_names_in_", None)
         self.needs_ = [f"x{i}" for i in range(data.shape[1])] if names is None else list(names)
         if self.pca_components is not None and self.pca_components > len(self.needs_):
-            raise ValueError(
+            raise InsufficientData(
                 f"pca_components={self.pca_components} exceeds the number of needs "
-                f"(n_features={len(self.needs_)})"
+                f"(n_features={len(self.needs_)}): ask for at most {len(self.needs_)}"
             )
         if self.centre_respondents and len(self.needs_) < 2:
-            raise ValueError(
+            raise InsufficientData(
                 "centre_respondents needs at least 2 needs (n_features=1): centring one leaves 0"
             )
         return data
 
-    def _check_enough_respondents(self, n_eligible: int, required: int) -> None:
+    def _check_enough_respondents(self, n_eligible: int, who: str) -> None:
+        """InsufficientData unless ``n_eligible`` (described by ``who``) can form the segments."""
         smallest_k = self.n_segments or AUTO_K_RANGE[0]
         if n_eligible <= smallest_k:
-            raise ValueError(
-                f"{n_eligible} customers answered at least {required} of {len(self.needs_)} "
-                f"needs; more than {smallest_k} are needed to form {smallest_k} segments"
+            raise InsufficientData(
+                f"{n_eligible} {who}; more than {smallest_k} are needed to form "
+                f"{smallest_k} segments"
+            )
+        if self.pca_components is not None and n_eligible < self.pca_components:
+            raise InsufficientData(
+                f"{n_eligible} {who}; {self.pca_components} principal components need at "
+                f"least {self.pca_components}"
             )
 
     def _cluster(self, space: Matrix, sample: Labels, rng: np.random.Generator) -> Labels:

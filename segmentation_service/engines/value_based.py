@@ -11,6 +11,7 @@ import numpy.typing as npt
 import pandas as pd
 from sklearn.base import BaseEstimator, ClusterMixin
 
+from segmentation_service.domain.errors import InsufficientData
 from segmentation_service.domain.model import SegmentDefinition, ValueMetric
 from segmentation_service.engines import clv, rfm
 from segmentation_service.engines.base import FittedSegmentation, format_number
@@ -101,17 +102,15 @@ def predict_clv(
 
     Expected purchases come from BG/NBD, spend per purchase from Gamma–Gamma
     (or, when spend could not be modelled, the customer's average order
-    value), margin per purchase from the customer's own margin rate. The
-    cost to serve is charged monthly while the customer is likely alive today.
+    value; see ``spend_per_purchase``), margin per purchase from the customer's
+    own margin rate. The cost to serve is charged monthly while the customer
+    is likely alive today.
     """
     f, t_x, T = features["frequency"], features["recency_weeks"], features["T_weeks"]
     purchases = clv.discounted_purchases(
         bgnbd, f, t_x, T, horizon_months=horizon_months, annual_discount_rate=annual_discount_rate
     )
-    if gamma_gamma is None:
-        spend = features["average_order_value"].to_numpy(float)
-    else:
-        spend = clv.expected_spend(gamma_gamma, f, features["repeat_spend_mean"])
+    spend = spend_per_purchase(features, gamma_gamma)
     alive = clv.probability_alive(bgnbd, f, t_x, T)
     months = np.arange(1, horizon_months + 1)
     discounted_months = float(np.sum((1 + annual_discount_rate) ** (-months / 12)))
@@ -123,6 +122,27 @@ def predict_clv(
         {"clv": value, "probability_alive": alive, "expected_purchases": expected},
         index=features.index,
     )
+
+
+def spend_per_purchase(
+    features: pd.DataFrame, gamma_gamma: clv.GammaGammaParams | None
+) -> npt.NDArray[np.float64]:
+    """Gamma–Gamma's expected spend per purchase, else the customer's average order value.
+
+    Gamma–Gamma models positive spend, so it speaks only for customers who
+    paid: a repeat buyer whose repeat purchases were all free (left out of
+    its fit) and a one-off buyer who paid nothing keep their own average
+    order value, as everybody does when there is no spend model.
+    """
+    own = features["average_order_value"].to_numpy(float)
+    if gamma_gamma is None:
+        return own
+    x = features["frequency"].to_numpy(float)
+    m = features["repeat_spend_mean"].to_numpy(float)
+    modelled = np.where(x > 0, m > 0, own > 0)
+    spend = own.copy()
+    spend[modelled] = clv.expected_spend(gamma_gamma, x[modelled], m[modelled])
+    return spend
 
 
 def tier_of(values: npt.ArrayLike, floors: list[float]) -> npt.NDArray[np.int64]:
@@ -172,7 +192,7 @@ class ValueBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
             raise ValueError(f"X lacks the column(s) {', '.join(missing)}")
         buyers = X[X["has_purchases"].to_numpy(dtype=bool)]
         if len(buyers) < self.tier_count:
-            raise ValueError(
+            raise InsufficientData(
                 f"{len(buyers)} customers have purchases; {self.tier_count} tiers need at least "
                 f"{self.tier_count}"
             )
@@ -217,16 +237,18 @@ class ValueBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
         """Fit BG/NBD and Gamma–Gamma; without a BG/NBD fit there is no CLV (fatal for Clv)."""
         try:
             bgnbd = clv.fit_bgnbd(buyers["frequency"], buyers["recency_weeks"], buyers["T_weeks"])
-        except clv.InsufficientDataError as exc:
+        except InsufficientData as exc:
             if metric == ValueMetric.CLV.value:
                 raise
             self.metrics_["clv.available"] = 0.0
             self.clv_unavailable_reason_ = str(exc)
             return None, None, None
-        repeat = buyers[buyers["frequency"] > 0]
+        # Gamma–Gamma needs positive spend: repeat buyers whose repeat purchases
+        # were all free stay out of its fit (see spend_per_purchase), not out of BG/NBD's.
+        repeat = buyers[(buyers["frequency"] > 0) & (buyers["repeat_spend_mean"] > 0)]
         try:
             gamma_gamma = clv.fit_gamma_gamma(repeat["frequency"], repeat["repeat_spend_mean"])
-        except clv.InsufficientDataError as exc:
+        except InsufficientData as exc:
             # Spend too heterogeneous (q <= 1) or too few repeat buyers to model:
             # each customer's own average order value stands in for expected spend.
             gamma_gamma = None

@@ -41,6 +41,15 @@ def current_request_id() -> str | None:
     return _request_id.get()
 
 
+def incident_reference() -> str:
+    """The reference an unexpected error is answered and logged with.
+
+    Within a request it is the request's id, which every record logged for the
+    request carries; elsewhere a new short id.
+    """
+    return current_request_id() or uuid.uuid4().hex[:12]
+
+
 def bind_request_id(request_id: str | None) -> Token[str | None]:
     return _request_id.set(request_id)
 

@@ -1,14 +1,36 @@
-"""Use cases: one function each, taking primitives and a unit of work, returning domain objects."""
+"""Use cases: one function each, taking primitives and a unit of work, returning domain objects.
 
-from segmentation_service.services.lookups import get_customer_segment, list_segment_members
-from segmentation_service.services.runs import (
-    compare_segmentation_runs,
-    get_segmentation_run,
-    list_segmentation_runs,
-    set_segment_owner,
-)
-from segmentation_service.services.segmentation import segment_customers
-from segmentation_service.services.valuation import score_customer_value
+The use cases load on first use (PEP 562), so a command that needs none of them (`users`,
+`config`, `--help`) does not import pandas, scikit-learn and SciPy through this package.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from segmentation_service.services.lookups import get_customer_segment, list_segment_members
+    from segmentation_service.services.runs import (
+        compare_segmentation_runs,
+        get_segmentation_run,
+        list_segmentation_runs,
+        set_segment_owner,
+    )
+    from segmentation_service.services.segmentation import segment_customers
+    from segmentation_service.services.valuation import score_customer_value
+
+# Use case name -> the module of this package that defines it.
+_USE_CASES = {
+    "compare_segmentation_runs": "runs",
+    "get_customer_segment": "lookups",
+    "get_segmentation_run": "runs",
+    "list_segmentation_runs": "runs",
+    "set_segment_owner": "runs",
+    "list_segment_members": "lookups",
+    "score_customer_value": "valuation",
+    "segment_customers": "segmentation",
+}
 
 __all__ = [
     "compare_segmentation_runs",
@@ -20,3 +42,10 @@ __all__ = [
     "score_customer_value",
     "segment_customers",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _USE_CASES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{module}"), name)

@@ -32,12 +32,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from segmentation_service.domain.errors import AccessDenied, AuthenticationFailed
+from segmentation_service.domain.roles import ADMIN, ANALYST, ROLES, VIEWER
 from segmentation_service.services.clock import Clock, utc_now
 from segmentation_service.store.secret_key import PasswordCipher
 from segmentation_service.store.uow import UnitOfWork
 from segmentation_service.store.users import UserRecord
 
-VIEWER, ANALYST, ADMIN = ROLES = ("viewer", "analyst", "admin")
 MINIMUM_ROLE: dict[str, str] = {
     "GetCustomerSegment": VIEWER,
     "ListSegmentMembers": VIEWER,

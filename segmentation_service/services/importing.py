@@ -1,20 +1,28 @@
 """Import customers, transactions and needs answers from CSV files.
 
-Every row is checked; a bad row is reported with its line number and reason
-and the good rows load. Rows are written in batches, each batch in its own
-transaction, as upserts by id: importing the same file twice changes nothing.
+The files come checked by ``csv_files.check_file``: each decodes in full in its
+encoding, so an encoding error refuses the whole import before anything is
+written. Every row is checked; a bad row is reported with the line it starts on
+and its reason, and the good rows load. Rows are written in batches, each batch
+in its own transaction, as upserts by id: importing the same file twice changes
+nothing.
 """
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from segmentation_service.services.csv_files import (
+    CsvFile,
+    UnreadableRecord,
+    describe_delimiter,
+    detect_delimiter,
+    records,
+)
 from segmentation_service.services.csv_rows import (
     CUSTOMERS,
     NEEDS,
@@ -46,19 +54,19 @@ class ImportReport:
 
 def import_files(
     uow: UnitOfWork,
-    customers: Path | None = None,
-    transactions: Path | None = None,
-    needs: Path | None = None,
+    files: Mapping[str, CsvFile],
     *,
     batch_size: int = BATCH_SIZE,
     progress: Progress | None = None,
 ) -> ImportReport:
-    """Load any subset of the three files; customers first, so the others can refer to them."""
+    """Load the files given by kind (any subset of the three); customers first, so the
+    others can refer to them."""
     report = ImportReport()
-    for csv_format, path in ((CUSTOMERS, customers), (TRANSACTIONS, transactions), (NEEDS, needs)):
-        if path is not None:
+    for csv_format in (CUSTOMERS, TRANSACTIONS, NEEDS):
+        csv_file = files.get(csv_format.kind)
+        if csv_file is not None:
             first = len(report.rejected)
-            _import_file(uow, csv_format, path, report, batch_size, progress)
+            _import_file(uow, csv_format, csv_file, report, batch_size, progress)
             report.rejected[first:] = sorted(report.rejected[first:], key=lambda row: row.line)
     return report
 
@@ -66,69 +74,89 @@ def import_files(
 def _import_file(
     uow: UnitOfWork,
     csv_format: CsvFormat,
-    path: Path,
+    csv_file: CsvFile,
     report: ImportReport,
     batch_size: int,
     progress: Progress | None,
 ) -> None:
     report.loaded.setdefault(csv_format.kind, 0)
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
-        header = [name.strip() for name in next(reader, [])]
-        header_problem = _check_header(csv_format, header)
+    source = csv_file.path.name
+    with csv_file.open() as handle:
+        lines = _readable(records(handle, csv_file.delimiter), source, report)
+        header = [name.strip() for name in next(lines, (1, []))[1]]
+        header_problem = _check_header(csv_format, header, csv_file.delimiter)
         if header_problem:
-            report.rejected.append(RejectedRow(path.name, 1, header_problem))
+            report.rejected.append(RejectedRow(source, 1, header_problem))
             return
         batch: list[tuple[int, dict[str, Any]]] = []
-        for line, row in _rows(reader, header, csv_format, path.name, report):
+        for line, row in _rows(lines, header, csv_format, source, report):
             batch.append((line, row))
             if len(batch) >= batch_size:
-                _write(uow, csv_format, batch, path.name, report, progress)
+                _write(uow, csv_format, batch, source, report, progress)
                 batch = []
-        _write(uow, csv_format, batch, path.name, report, progress)
+        _write(uow, csv_format, batch, source, report, progress)
 
 
-def _check_header(csv_format: CsvFormat, header: Sequence[str] | None) -> str | None:
+def _readable(
+    lines: Iterator[tuple[int, list[str]]], source: str, report: ImportReport
+) -> Iterator[tuple[int, list[str]]]:
+    """The records up to one the CSV reader gives up on, which is reported."""
+    try:
+        yield from lines
+    except UnreadableRecord as exc:
+        reason = f"unreadable CSV: {exc}; the rest of the file was not read"
+        report.rejected.append(RejectedRow(source, exc.line, reason))
+
+
+def _check_header(csv_format: CsvFormat, header: Sequence[str], delimiter: str) -> str | None:
     if not header:
         return "the file is empty: expected a header row"
     names = [name.strip() for name in header]
     missing = [name for name in csv_format.required if name not in names]
     unknown = [name for name in names if name not in csv_format.columns]
     if missing:
-        return f"missing required column(s): {', '.join(missing)}"
+        problem = f"missing required column(s): {', '.join(missing)}"
+        guess = detect_delimiter(names[0])
+        if len(names) == 1 and guess in names[0]:  # read as one column: another delimiter
+            problem += (
+                f" (the header holds no {describe_delimiter(delimiter)}; "
+                f"is the delimiter a {describe_delimiter(guess)}? see --delimiter)"
+            )
+        return problem
     if unknown:
         return f"unknown column(s): {', '.join(unknown)}; expected {', '.join(csv_format.columns)}"
     return None
 
 
 def _rows(
-    reader: Any, header: list[str], csv_format: CsvFormat, source: str, report: ImportReport
+    lines: Iterator[tuple[int, list[str]]],
+    header: list[str],
+    csv_format: CsvFormat,
+    source: str,
+    report: ImportReport,
 ) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Parsed rows with their line numbers; bad and duplicate rows go to the report."""
+    """Parsed rows with the lines they start on; bad and duplicate rows go to the report."""
     seen: dict[tuple[Any, ...], int] = {}
     width = len(header)
-    try:
-        for fields in reader:
-            line = reader.line_num
-            if not fields:
-                continue  # a blank line
-            if len(fields) != width:
-                report.rejected.append(RejectedRow(source, line, "wrong number of fields"))
-                continue
-            try:
-                row = csv_format.parse(dict(zip(header, fields, strict=True)))
-            except RowError as exc:
-                report.rejected.append(RejectedRow(source, line, str(exc)))
-                continue
-            key = tuple(row[name] for name in csv_format.key)
-            if key in seen:
-                reason = f"duplicate {'/'.join(csv_format.key)}, first on line {seen[key]}"
-                report.rejected.append(RejectedRow(source, line, reason))
-                continue
-            seen[key] = line
-            yield line, row
-    except csv.Error as exc:
-        report.rejected.append(RejectedRow(source, reader.line_num, f"unreadable CSV: {exc}"))
+    for line, fields in lines:
+        if not fields:
+            continue  # a blank line
+        if len(fields) != width:
+            reason = f"wrong number of fields ({len(fields)}, the header has {width})"
+            report.rejected.append(RejectedRow(source, line, reason))
+            continue
+        try:
+            row = csv_format.parse(dict(zip(header, fields, strict=True)))
+        except RowError as exc:
+            report.rejected.append(RejectedRow(source, line, str(exc)))
+            continue
+        key = tuple(row[name] for name in csv_format.key)
+        if key in seen:
+            reason = f"duplicate {'/'.join(csv_format.key)}, first on line {seen[key]}"
+            report.rejected.append(RejectedRow(source, line, reason))
+            continue
+        seen[key] = line
+        yield line, row
 
 
 def _write(

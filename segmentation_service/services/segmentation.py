@@ -28,6 +28,7 @@ from segmentation_service.engines.profitability import customer_profitability
 from segmentation_service.engines.rules import InvalidRuleError
 from segmentation_service.engines.value_based import ValueBasedSegmenter
 from segmentation_service.engines.value_features import money_features, value_features
+from segmentation_service.observability.logs import incident_reference
 from segmentation_service.services.clock import Clock, utc_now
 from segmentation_service.services.liveness import fail_interrupted_runs, heartbeat, this_runner
 from segmentation_service.services.requests import OPTION_BLOCKS, EffectiveOptions, check_request
@@ -55,7 +56,9 @@ def segment_customers(
     The run is recorded as Running first; its segments, assignments and the
     Completed status are then written in one transaction, so readers see the
     previous complete run or this complete run, never a part of it. A run
-    that fails is kept as Failed with its reason and no assignments.
+    that fails is kept as Failed with no assignments: with the reason when
+    the data cannot support it (InsufficientData, the caller's to act on),
+    else only with the reference its traceback is logged under (a bug).
     """
     started_at = now()
     options = check_request(request, started_at.date())
@@ -100,7 +103,7 @@ def _load(
 ) -> _Inputs:
     customers = uow.customers.frame(ids)
     if customers.empty:
-        raise InsufficientData("customerIds", "there are no customers to segment")
+        raise InsufficientData("there are no customers to segment", "customerIds")
     if method is SegmentationMethod.VALUE_BASED:
         aggregates = uow.transactions.aggregates(as_of, ids)
         features = value_features(aggregates, customers.index, as_of)
@@ -120,8 +123,8 @@ def _fit(
         segmenter.fit(data)
     except InvalidRuleError as exc:
         raise InvalidRequest(f"aPriori.{exc.field}", exc.reason) from exc
-    except ValueError as exc:
-        raise InsufficientData(OPTION_BLOCKS[method], str(exc)) from exc
+    except InsufficientData as exc:  # a data condition; any other exception is an engine bug
+        raise InsufficientData(exc.reason, exc.field or OPTION_BLOCKS[method]) from exc
     fitted: FittedSegmentation = segmenter
     return fitted
 
@@ -195,7 +198,20 @@ def _store(uow: UnitOfWork, run_id: int, segmenter: Any, inputs: _Inputs, now: C
 
 
 def _record_failure(uow: UnitOfWork, run_id: int, exc: BaseException, now: Clock) -> None:
-    reason = str(exc) if isinstance(exc, SegmentationError) else "internal error"
+    """Mark the run Failed: a domain error in its own words, anything else only by reference.
+
+    The reference is the request's id, under which the SOAP layer logs the traceback
+    and answers the Server fault: an operator goes from the run to the traceback. The
+    bug's own message is not kept.
+    """
+    if isinstance(exc, SegmentationError):
+        reason = str(exc)
+    else:
+        reference = incident_reference()
+        reason = f"internal error (reference {reference})"
+        logger.error(
+            "segmentation run %s failed on %s (reference %s)", run_id, type(exc).__name__, reference
+        )
     try:
         with uow:
             uow.runs.fail(run_id, reason, now())

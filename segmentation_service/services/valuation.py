@@ -29,15 +29,45 @@ def score_customer_value(
     customer_ids: Sequence[str],
     horizon_months: int | None,
     annual_discount_rate: float | None,
+    as_of_date: date | None,
     uow: UnitOfWork,
     now: Clock = utc_now,
 ) -> ValueScores:
-    """Transaction figures as of today, scored against the latest value-based run's model.
+    """Transaction figures as of a day, scored against the latest value-based run's model.
 
-    RFM score, RFM segment, value tier and predicted CLV need a completed
-    value-based run (its quintile boundaries, tier floors and fitted CLV
-    model); without one they are absent. Unknown ids are listed, not faulted.
+    The figures count the transactions dated up to the end of ``as_of_date``
+    (default: today), as a value-based run with that ``asOfDate`` does; later
+    ones are ignored. RFM score, RFM segment, value tier and predicted CLV
+    need a completed value-based run (its quintile boundaries, tier floors and
+    fitted CLV model); without one they are absent. Unknown ids are listed,
+    not faulted.
     """
+    ids, horizon, rate = _checked(customer_ids, horizon_months, annual_discount_rate)
+    today = now().date()
+    if as_of_date is not None and as_of_date > today:
+        raise InvalidRequest("asOfDate", f"{as_of_date} is in the future")
+    as_of = as_of_date or today
+    with uow:
+        known_set = uow.customers.existing_ids(ids)
+        known = [customer_id for customer_id in ids if customer_id in known_set]
+        aggregates = uow.transactions.aggregates(as_of, known)
+        customers = uow.customers.frame(known)
+        run_id = uow.runs.latest_completed(SegmentationMethod.VALUE_BASED)
+        model_data = uow.runs.model(run_id) if run_id is not None else None
+    features = value_features(aggregates, pd.Index(known, name="customer_id"), as_of)
+    scored = _score(features, model_data, customers, horizon, rate)
+    features["acquisition_cost"] = customers["acquisition_cost"].reindex(features.index)
+    rows = features.to_dict("index")
+    extras = scored.to_dict("index") if scored is not None else {}
+    scores = tuple(_value_score(rows[i], extras.get(i, {}), i) for i in known)
+    unknown = tuple(customer_id for customer_id in ids if customer_id not in known_set)
+    return ValueScores(scores, unknown)
+
+
+def _checked(
+    customer_ids: Sequence[str], horizon_months: int | None, annual_discount_rate: float | None
+) -> tuple[list[str], int, float]:
+    """The distinct ids, the horizon and the rate, defaults applied; InvalidRequest otherwise."""
     horizon = DEFAULT_HORIZON_MONTHS if horizon_months is None else horizon_months
     rate = DEFAULT_DISCOUNT_RATE if annual_discount_rate is None else annual_discount_rate
     ids = list(dict.fromkeys(customer_ids))
@@ -47,22 +77,7 @@ def score_customer_value(
         raise InvalidRequest("horizonMonths", f"must be between 1 and 120, got {horizon}")
     if not (math.isfinite(rate) and 0 <= rate <= 1):
         raise InvalidRequest("annualDiscountRate", f"must be between 0 and 1, got {rate}")
-    today = now().date()
-    with uow:
-        known_set = uow.customers.existing_ids(ids)
-        known = [customer_id for customer_id in ids if customer_id in known_set]
-        aggregates = uow.transactions.aggregates(today, known)
-        customers = uow.customers.frame(known)
-        run_id = uow.runs.latest_completed(SegmentationMethod.VALUE_BASED)
-        model_data = uow.runs.model(run_id) if run_id is not None else None
-    features = value_features(aggregates, pd.Index(known, name="customer_id"), today)
-    scored = _score(features, model_data, customers, horizon, rate)
-    features["acquisition_cost"] = customers["acquisition_cost"].reindex(features.index)
-    rows = features.to_dict("index")
-    extras = scored.to_dict("index") if scored is not None else {}
-    scores = tuple(_value_score(rows[i], extras.get(i, {}), i) for i in known)
-    unknown = tuple(customer_id for customer_id in ids if customer_id not in known_set)
-    return ValueScores(scores, unknown)
+    return ids, horizon, rate
 
 
 def _score(

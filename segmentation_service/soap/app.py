@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from segmentation_service.domain.errors import (
     AuthenticationFailed,
     SegmentationError,
 )
-from segmentation_service.observability.logs import current_request_id
+from segmentation_service.observability.logs import incident_reference
 from segmentation_service.observability.metrics import exposition
 from segmentation_service.services.auth import (
     Authenticator,
@@ -139,8 +138,8 @@ class SegmentationApplication(Application):
             raise fault_for(exc) from exc
         except Fault:
             raise
-        except Exception as exc:
-            reference = current_request_id() or uuid.uuid4().hex[:12]  # the request's id
+        except Exception as exc:  # a bug, not the caller's doing: the details stay in the log
+            reference = incident_reference()
             logger.exception("unhandled error in %s (reference %s)", ctx.method_name, reference)
             raise InternalError(reference) from exc
 

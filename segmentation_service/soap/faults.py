@@ -14,6 +14,7 @@ from segmentation_service.domain.errors import (
     AccessDenied,
     AuthenticationFailed,
     CustomerNotFound,
+    InsufficientData,
     InvalidRequest,
     RunNotFound,
     SegmentationError,
@@ -115,6 +116,7 @@ FAULTS: dict[type[SegmentationError], Callable[[SegmentationError], Fault]] = {
     RunNotFound: _run_not_found,  # type: ignore[dict-item]
     SegmentNotFound: _segment_not_found,  # type: ignore[dict-item]
     InvalidRequest: _invalid_request,  # type: ignore[dict-item]
+    InsufficientData: _invalid_request,  # type: ignore[dict-item]  # a data condition
     AuthenticationFailed: _authentication_failed,  # type: ignore[dict-item]
     AccessDenied: _access_denied,  # type: ignore[dict-item]
     StoreUnavailable: _store_unavailable,  # type: ignore[dict-item]

@@ -2,6 +2,10 @@
 
 The WSDL is the file in wsdl/ with only its soap:address rewritten, once at
 start-up, from configuration: never from a request's Host header.
+
+The contract is package data, ``segmentation_service/wsdl/``: in a checkout (and an
+editable install) a symlink to the top-level ``wsdl/``, the one copy people edit; in
+the sdist and the wheel, the files themselves.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable, Iterable
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +21,16 @@ from lxml import etree
 
 from segmentation_service.soap.observability import note_fault
 
-WSDL_DIRECTORY = Path(__file__).resolve().parents[2] / "wsdl"
+
+def contract_directory() -> Path:
+    """The directory holding the canonical WSDL and XSD, inside the installed package."""
+    directory = resources.files("segmentation_service") / "wsdl"
+    if not isinstance(directory, Path):  # a zip import: pip always unpacks wheels
+        raise RuntimeError(f"the contract must be on the file system, not in {directory}")
+    return directory
+
+
+WSDL_DIRECTORY = contract_directory()
 WSDL_FILE = "segmentation.wsdl"
 XSD_FILE = "segmentation.xsd"
 SOAP_PATH = "/soap"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from spyne import Double, Integer32, ServiceBase, rpc
+from spyne import Date, Double, Integer32, ServiceBase, rpc
 
 from segmentation_service import services
 from segmentation_service.soap import mapping
@@ -55,13 +55,16 @@ class SegmentationService(ServiceBase):
         t.required(t.CustomerIdBatch),
         t.optional(t.HorizonMonths),
         t.optional(t.DiscountRate),
+        t.optional(Date),
         _returns=(t.required(t.CustomerValueScoreList), t.required(t.UnknownCustomerIdList)),
         _out_variable_names=("scores", "unknownCustomerIds"),
         _throws=OPERATION_FAULTS["ScoreCustomerValue"],
     )
-    def ScoreCustomerValue(ctx, customerIds, horizonMonths, annualDiscountRate):  # type: ignore[no-untyped-def]
+    def ScoreCustomerValue(ctx, customerIds, horizonMonths, annualDiscountRate, asOfDate):  # type: ignore[no-untyped-def]
         ids = mapping.customer_ids(customerIds)
-        scores = services.score_customer_value(ids, horizonMonths, annualDiscountRate, _uow(ctx))
+        scores = services.score_customer_value(
+            ids, horizonMonths, annualDiscountRate, asOfDate, _uow(ctx)
+        )
         return mapping.value_scores(scores)
 
     @rpc(
@@ -71,7 +74,7 @@ class SegmentationService(ServiceBase):
         t.optional(t.PageSize),
         t.optional(t.PageToken),
         _returns=(
-            t.required(t.RunId),
+            t.optional(t.RunId),  # always sent; optional since 1.2 (see the XSD)
             t.required(t.SegmentCode),
             t.required(Integer32),
             t.required(t.SegmentMemberList),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
@@ -132,35 +133,37 @@ class RunRepository:
 
     def get(self, run_id: int) -> SegmentationRun | None:
         row = self._session.get(RunRow, run_id)
-        return None if row is None else self._run(row)
+        return None if row is None else _run(row, self.segments(run_id))
 
     def newest(
         self, method: SegmentationMethod | None, limit: int, before: int | None
     ) -> list[SegmentationRun]:
-        """Runs newest first, of one method or all, with ids below ``before``."""
+        """Runs newest first, of one method or all, with ids below ``before``.
+
+        Two queries whatever the limit: the runs, then the segments of them all.
+        """
         query = select(RunRow).order_by(RunRow.run_id.desc()).limit(limit)
         if method is not None:
             query = query.where(RunRow.method == method.value)
         if before is not None:
             query = query.where(RunRow.run_id < before)
-        return [self._run(row) for row in self._session.scalars(query)]
+        rows = list(self._session.scalars(query))
+        segments = self._segments_of([row.run_id for row in rows])
+        return [_run(row, segments.get(row.run_id, [])) for row in rows]
 
-    def _run(self, row: RunRow) -> SegmentationRun:
-        return SegmentationRun(
-            run_id=row.run_id,
-            method=SegmentationMethod(row.method),
-            label=row.label,
-            status=RunStatus(row.status),
-            started_at=to_utc(row.started_at) or row.started_at,
-            finished_at=to_utc(row.finished_at),
-            customer_count=row.customer_count,
-            assigned_count=row.assigned_count,
-            unassigned_count=row.unassigned_count,
-            metrics=tuple(Metric(name, float(value)) for name, value in row.metrics.items()),
-            segments=tuple(self.segments(row.run_id)),
-            failure_reason=row.failure_reason,
-            started_by=row.started_by,
+    def _segments_of(self, run_ids: list[int]) -> dict[int, list[Segment]]:
+        """The segments of each run in ``run_ids`` (a page of runs), in one query."""
+        if not run_ids:
+            return {}
+        query = (
+            select(SegmentRow)
+            .where(SegmentRow.run_id.in_(run_ids))
+            .order_by(SegmentRow.run_id, SegmentRow.ordinal)
         )
+        found: defaultdict[int, list[Segment]] = defaultdict(list)
+        for row in self._session.scalars(query):
+            found[row.run_id].append(_segment(row))
+        return found
 
     def set_owner(self, run_id: int, code: str, owner: str) -> Segment | None:
         row = self._session.get(SegmentRow, (run_id, code))
@@ -192,6 +195,24 @@ class RunRepository:
 
     def model(self, run_id: int) -> dict[str, Any] | None:
         return self._session.scalar(select(RunRow.model).where(RunRow.run_id == run_id))
+
+
+def _run(row: RunRow, segments: Sequence[Segment]) -> SegmentationRun:
+    return SegmentationRun(
+        run_id=row.run_id,
+        method=SegmentationMethod(row.method),
+        label=row.label,
+        status=RunStatus(row.status),
+        started_at=to_utc(row.started_at) or row.started_at,
+        finished_at=to_utc(row.finished_at),
+        customer_count=row.customer_count,
+        assigned_count=row.assigned_count,
+        unassigned_count=row.unassigned_count,
+        metrics=tuple(Metric(name, float(value)) for name, value in row.metrics.items()),
+        segments=tuple(segments),
+        failure_reason=row.failure_reason,
+        started_by=row.started_by,
+    )
 
 
 def _segment(row: SegmentRow) -> Segment:

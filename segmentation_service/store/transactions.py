@@ -37,11 +37,13 @@ class TransactionRepository:
     def aggregates(self, as_of: date, customer_ids: Sequence[str] | None = None) -> pd.DataFrame:
         """One row per customer with transactions dated on or before ``as_of``.
 
-        A purchase is a transaction with a positive amount; a negative amount
-        is a return, which lowers revenue but is no purchase occasion. Purchase
-        days count a day's purchases as one occasion; ``repeat_spend`` is what
-        was spent on purchase days after the first (the Gamma–Gamma input).
-        Missing costs count as zero. Columns: ``AGGREGATE_COLUMNS``.
+        A purchase is a transaction with an amount of zero or more: a free item
+        is a purchase occasion too. A negative amount is a return, which lowers
+        revenue but is no purchase occasion. Purchase days count a day's
+        purchases as one occasion; ``repeat_spend`` is what was spent on
+        purchase days after the first (the Gamma–Gamma input; zero when those
+        purchases were all free). Missing costs count as zero. Columns:
+        ``AGGREGATE_COLUMNS``.
         """
         end = datetime.combine(as_of + timedelta(days=1), time.min)
 
@@ -69,7 +71,7 @@ class TransactionRepository:
                     t.customer_id,
                     func.sum(t.amount).label("revenue"),
                     func.coalesce(func.sum(t.cost), 0.0).label("cost"),
-                    func.min(case((t.amount > 0, t.occurred_at))).label("first_purchase"),
+                    func.min(case((t.amount >= 0, t.occurred_at))).label("first_purchase"),
                 )
                 .where(t.occurred_at < end)
                 .group_by(t.customer_id)
@@ -86,7 +88,7 @@ class TransactionRepository:
         in_scope = t.occurred_at < end
         if customer_ids is not None:
             in_scope = and_(in_scope, t.customer_id.in_(customer_ids))
-        purchase = t.amount > 0
+        purchase = t.amount >= 0  # zero is a purchase (a free item); only returns are not
         day = func.date(t.occurred_at)
         first_days = (
             select(t.customer_id, func.min(day).label("first_day"))

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 from types import TracebackType
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from segmentation_service.domain.errors import StoreUnavailable
-from segmentation_service.store.assignments import AssignmentRepository
-from segmentation_service.store.customers import CustomerRepository
 from segmentation_service.store.errors import is_unavailability
-from segmentation_service.store.needs import NeedRepository
 from segmentation_service.store.runs import RunRepository
-from segmentation_service.store.transactions import TransactionRepository
 from segmentation_service.store.users import NonceRepository, UserRepository
+
+if TYPE_CHECKING:
+    from segmentation_service.store.assignments import AssignmentRepository
+    from segmentation_service.store.customers import CustomerRepository
+    from segmentation_service.store.needs import NeedRepository
+    from segmentation_service.store.transactions import TransactionRepository
+
+
+class _Repository(Protocol):
+    def __init__(self, session: Session) -> None: ...
+
+
+Repository = TypeVar("Repository", bound=_Repository)
 
 
 class UnitOfWork:
@@ -24,28 +34,56 @@ class UnitOfWork:
     use case spans several transactions (e.g. recording a run before its work).
     """
 
-    customers: CustomerRepository
-    transactions: TransactionRepository
-    needs: NeedRepository
     runs: RunRepository
-    assignments: AssignmentRepository
     users: UserRepository
     nonces: NonceRepository
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
         self._session: Session | None = None
+        self._data: dict[type, object] = {}
 
     def __enter__(self) -> UnitOfWork:
         session = self._session = self._sessions()
-        self.customers = CustomerRepository(session)
-        self.transactions = TransactionRepository(session)
-        self.needs = NeedRepository(session)
+        self._data = {}
         self.runs = RunRepository(session)
-        self.assignments = AssignmentRepository(session)
         self.users = UserRepository(session)
         self.nonces = NonceRepository(session)
         return self
+
+    # The repositories of customer data read and write pandas frames; they load on first
+    # use, so commands that only touch users or runs (`users`, `config`) start at once.
+    @property
+    def customers(self) -> CustomerRepository:
+        from segmentation_service.store.customers import CustomerRepository
+
+        return self._data_repository(CustomerRepository)
+
+    @property
+    def transactions(self) -> TransactionRepository:
+        from segmentation_service.store.transactions import TransactionRepository
+
+        return self._data_repository(TransactionRepository)
+
+    @property
+    def needs(self) -> NeedRepository:
+        from segmentation_service.store.needs import NeedRepository
+
+        return self._data_repository(NeedRepository)
+
+    @property
+    def assignments(self) -> AssignmentRepository:
+        from segmentation_service.store.assignments import AssignmentRepository
+
+        return self._data_repository(AssignmentRepository)
+
+    def _data_repository(self, kind: type[Repository]) -> Repository:
+        if self._session is None:
+            raise RuntimeError("repositories are used inside 'with uow:'")
+        found = self._data.get(kind)
+        if found is None:
+            found = self._data[kind] = kind(self._session)
+        return found  # type: ignore[return-value]  # keyed by its own type
 
     def __exit__(
         self,

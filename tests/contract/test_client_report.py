@@ -8,7 +8,7 @@ show up as broken). The script runs after `load` and writes each image's
 natural size into the DOM, which `chromium --dump-dom` prints.
 
 The tests fail, never skip, when Chromium is missing (Debian: apt-get install
-chromium; .ci/run installs it).
+chromium; `make test` installs it).
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def chromium() -> str:
     if found is None:
         pytest.fail(
             "chromium is missing: the report tests render the page in headless Chromium "
-            "(Debian: apt-get install chromium; .ci/run installs it)"
+            "(Debian: apt-get install chromium; `make test` installs it)"
         )
     return found
 

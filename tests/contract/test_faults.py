@@ -8,9 +8,12 @@ send at all is posted by hand.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -19,6 +22,12 @@ import sqlalchemy as sa
 from lxml import etree
 from zeep.exceptions import Fault
 
+from segmentation_service import services
+from segmentation_service.config import Settings
+from segmentation_service.domain.model import RunStatus
+from segmentation_service.engines.a_priori import APrioriSegmenter
+from segmentation_service.engines.needs_based import NeedsBasedSegmenter
+from segmentation_service.soap.app import create_app
 from segmentation_service.store.database import Store
 from tests import factories
 from tests.contract.conftest import (
@@ -29,6 +38,7 @@ from tests.contract.conftest import (
     service_for,
     start_server,
     stop_server,
+    wsgi_call,
 )
 
 TNS = "urn:customer-segmentation:v1"
@@ -169,14 +179,24 @@ def test_segment_customers_refuses_the_options_block_of_another_method(
 
 
 @pytest.mark.parametrize(
-    ("method", "block", "options"),
+    ("method", "block", "options", "reason"),
     [
-        ("NeedsBased", "needsBased", {"segmentCount": 5}),
-        ("ValueBased", "valueBased", {"tierCount": 10}),
+        (
+            "NeedsBased",
+            "needsBased",
+            {"segmentCount": 5},
+            "2 customers answered at least 4 of 8 needs; more than 5 are needed to form 5 segments",
+        ),
+        (
+            "ValueBased",
+            "valueBased",
+            {"tierCount": 10},
+            "2 customers have purchases; 10 tiers need at least 10",
+        ),
     ],
 )
 def test_segment_customers_names_the_method_block_when_the_data_cannot_support_the_run(
-    soap: Any, db: sa.Engine, method: str, block: str, options: dict[str, Any]
+    soap: Any, db: sa.Engine, method: str, block: str, options: dict[str, Any], reason: str
 ) -> None:
     with db.connect() as connection:
         query = sa.text(
@@ -186,11 +206,15 @@ def test_segment_customers_names_the_method_block_when_the_data_cannot_support_t
         )
         two = [row.customer_id for row in connection.execute(query)]
 
-    field, _ = invalid_request(
+    field, answered = invalid_request(
         soap.SegmentCustomers, method=method, customerIds={"customerId": two}, **{block: options}
     )
 
-    assert field == block
+    assert (field, answered) == (block, reason)  # the data condition, in the caller's terms
+    with db.connect() as connection:
+        newest = "SELECT status, failure_reason FROM segmentation_runs ORDER BY run_id DESC"
+        failed = connection.execute(sa.text(newest)).first()
+    assert failed is not None and tuple(failed) == ("Failed", f"{block}: {reason}")
 
 
 # ------------------------------------------------------- GetCustomerSegment
@@ -255,6 +279,7 @@ def test_score_customer_value_refuses_more_than_1000_ids(live_server: LiveServer
         ({"horizonMonths": 121}, "horizonMonths"),
         ({"annualDiscountRate": 1.5}, "annualDiscountRate"),
         ({"annualDiscountRate": -0.1}, "annualDiscountRate"),
+        ({"asOfDate": date.today() + timedelta(days=2)}, "asOfDate"),  # in the future
     ],
 )
 def test_score_customer_value_refuses_parameters_out_of_range(
@@ -663,3 +688,50 @@ def test_list_segment_members_by_method_without_a_completed_run_names_method(
 
     assert field == "method"
     assert "ValueBased" in reason
+
+
+# ------------------------------------------------- an engine bug, in process (no sockets)
+
+
+@pytest.mark.parametrize(
+    ("engine", "method", "bug"),
+    [(APrioriSegmenter, "APriori", ValueError), (NeedsBasedSegmenter, "NeedsBased", KeyError)],
+)
+def test_an_engine_bug_is_a_server_fault_by_reference_not_the_callers_invalid_request(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    engine: type,
+    method: str,
+    bug: type[Exception],
+) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    store.create_schema()
+    factories.load_demo(store, 60)
+
+    def broken(self: Any, *_args: Any) -> Any:
+        raise bug("secret engine internals")
+
+    monkeypatch.setattr(engine, "fit", broken)
+    app = create_app(Settings(auth=False), store)
+    body = f"<t:SegmentCustomers><t:method>{method}</t:method></t:SegmentCustomers>"
+    with caplog.at_level(logging.ERROR):
+        status, headers, content = wsgi_call(app, body, "engine-bug-7")
+    (run,) = services.list_segmentation_runs(None, 1, None, store.unit_of_work())
+    store.dispose()
+
+    assert status.startswith("500")
+    reply = SimpleNamespace(headers=headers, text=content.decode(), content=content)
+    fault = raw_fault(reply)
+    assert fault["code"] == (SOAP_ENV, "Server")
+    assert fault["string"] == "internal server error (reference engine-bug-7)"
+    assert fault["detail"] is None or len(fault["detail"]) == 0
+    assert "secret" not in reply.text and bug.__name__ not in reply.text
+    # The run is Failed under the same reference, without the engine's words.
+    assert run.status is RunStatus.FAILED
+    assert run.failure_reason == "internal error (reference engine-bug-7)"
+    # The operator finds the traceback under the reference.
+    (error,) = [r for r in caplog.records if r.name.endswith("soap.app") and r.exc_info]
+    assert error.getMessage() == "unhandled error in SegmentCustomers (reference engine-bug-7)"
+    assert error.exc_info is not None and isinstance(error.exc_info[1], bug)
+    assert "secret engine internals" in logging.Formatter().formatException(error.exc_info)

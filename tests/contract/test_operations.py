@@ -45,7 +45,7 @@ def all_customer_ids(db: sa.Engine) -> list[str]:
 
 
 def buyer_ids(db: sa.Engine) -> set[str]:
-    sql = "SELECT DISTINCT customer_id FROM transactions WHERE amount > 0"
+    sql = "SELECT DISTINCT customer_id FROM transactions WHERE amount >= 0"
     return {r.customer_id for r in rows(db, sql)}
 
 
@@ -378,13 +378,14 @@ def test_get_customer_segment_reads_an_older_run_by_its_id(soap: Any, db: sa.Eng
 
 
 def expected_value(db: sa.Engine, customer_id: str, today: date) -> dict[str, Any]:
-    """The transaction figures of one customer, computed here from its raw transactions."""
+    """The figures of one customer as of ``today``, computed here from its raw transactions."""
     sql = "SELECT occurred_at, amount, cost FROM transactions WHERE customer_id = :customer_id"
     transactions = [
         (datetime.fromisoformat(str(r.occurred_at)), r.amount, r.cost or 0.0)
         for r in rows(db, sql, customer_id=customer_id)
+        if datetime.fromisoformat(str(r.occurred_at)).date() <= today
     ]
-    purchases = [(moment, amount) for moment, amount, _ in transactions if amount > 0]
+    purchases = [(moment, amount) for moment, amount, _ in transactions if amount >= 0]
     revenue = sum(amount for _, amount, _ in transactions)
     first = min(moment for moment, _ in purchases).date()
     last = max(moment for moment, _ in purchases).date()
@@ -418,6 +419,30 @@ def test_score_customer_value_matches_a_computation_from_the_stored_transactions
     assert score["customerId"] == customer_id
     for field, value in expected_value(db, customer_id, today).items():
         assert score[field] == pytest.approx(value), field
+
+
+def test_score_customer_value_as_of_a_past_day_ignores_later_transactions(
+    soap: Any, db: sa.Engine
+) -> None:
+    sql = (
+        "SELECT customer_id, MIN(occurred_at) AS first, MAX(occurred_at) AS last "
+        "FROM transactions WHERE amount >= 0 GROUP BY customer_id "
+        "HAVING COUNT(*) > 5 ORDER BY customer_id LIMIT 1"
+    )
+    (found,) = rows(db, sql)
+    first = datetime.fromisoformat(str(found.first)).date()
+    last = datetime.fromisoformat(str(found.last)).date()
+    as_of = first + (last - first) / 2
+
+    result = soap.ScoreCustomerValue(
+        customerIds={"customerId": [found.customer_id]}, asOfDate=as_of
+    )
+    today = soap.ScoreCustomerValue(customerIds={"customerId": [found.customer_id]})
+
+    (score,) = [plain(s) for s in listed(result.scores, "score")]
+    for field, value in expected_value(db, found.customer_id, as_of).items():
+        assert score[field] == pytest.approx(value), field
+    assert score["lastPurchaseDate"] <= as_of < listed(today.scores, "score")[0].lastPurchaseDate
 
 
 def test_score_customer_value_lists_unknown_ids_instead_of_failing(

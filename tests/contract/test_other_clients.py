@@ -1,6 +1,7 @@
-"""PHP's SoapClient and node-soap drive the live server from its served WSDL, like zeep does.
+"""PHP's SoapClient, node-soap and JAX-WS drive the live server from its served WSDL, as zeep does.
 
-Each stack runs its driver (clients/php/scenario.php, clients/node/scenario.js) once:
+Each stack runs its driver (clients/php/scenario.php, clients/node/scenario.js,
+clients/java/Scenario.java on a client plain wsimport generated) once:
 it calls every operation, pages through a segment with nextPageToken, provokes the
 declared faults, and prints what it decoded as JSON, asserted on here. The examples
 beside the drivers run too. CI installs the stacks (`.ci/run`: php-cli php-soap, and
@@ -15,6 +16,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +24,14 @@ import pytest
 from lxml import etree
 
 from tests.contract.conftest import ANALYST, VIEWER, WSDL, LiveServer
+from tests.contract.dotnet_stack import dotnet_command
+from tests.contract.java_stack import java_command
 
 ROOT = Path(__file__).resolve().parents[2]
 PHP_DIR = ROOT / "clients" / "php"
 NODE_DIR = ROOT / "clients" / "node"
 PAGE_SIZE = 7
 TIMEOUT = 60
-STACKS = ("php", "node")
 WSDL_NS = {"wsdl": "http://schemas.xmlsoap.org/wsdl/"}
 
 
@@ -42,24 +45,37 @@ def credentials_env() -> dict[str, str]:
     }
 
 
-def command(stack: str, script: str) -> list[str]:
-    """How to run ``script`` of ``stack``, or a failure saying what to install."""
-    if stack == "php":
-        php = shutil.which("php")
-        probe = [php, "-r", 'exit(extension_loaded("soap") ? 0 : 1);'] if php else None
-        if probe is None or subprocess.run(probe, check=False, timeout=TIMEOUT).returncode:
-            pytest.fail("PHP with the soap extension is needed: apt-get install php-cli php-soap")
-        return [str(php), str(PHP_DIR / f"{script}.php")]
+def php_command(script: str, wsdl_url: str) -> list[str]:
+    php = shutil.which("php")
+    probe = [php, "-r", 'exit(extension_loaded("soap") ? 0 : 1);'] if php else None
+    if probe is None or subprocess.run(probe, check=False, timeout=TIMEOUT).returncode:
+        pytest.fail("PHP with the soap extension is needed: apt-get install php-cli php-soap")
+    return [str(php), str(PHP_DIR / f"{script}.php")]
+
+
+def node_command(script: str, wsdl_url: str) -> list[str]:
     node = shutil.which("node")
     if node is None or not (NODE_DIR / "node_modules" / "soap").is_dir():
         pytest.fail("node-soap is needed: install Node.js, then run `npm ci` in clients/node")
     return [node, str(NODE_DIR / f"{script}.js")]
 
 
-def run_client(stack: str, script: str, *args: str) -> str:
+# How to run a driver script of each stack against the served WSDL (a stack whose
+# client is generated from that WSDL generates and compiles it first), or a failure
+# saying what to install.
+STACK_COMMANDS: dict[str, Callable[[str, str], list[str]]] = {
+    "php": php_command,
+    "node": node_command,
+    "java": java_command,
+    "dotnet": dotnet_command,
+}
+STACKS = tuple(STACK_COMMANDS)
+
+
+def run_client(stack: str, script: str, wsdl_url: str, *args: str) -> str:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("SEGMENTATION_")}
     done = subprocess.run(
-        [*command(stack, script), *args],
+        [*STACK_COMMANDS[stack](script, wsdl_url), wsdl_url, *args],
         capture_output=True,
         text=True,
         env={**environment, **credentials_env()},

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timezone
+from typing import Any
 
 import pandas as pd
 import pytest
+from sqlalchemy import event
 
 from segmentation_service import services
 from segmentation_service.domain.errors import InvalidRequest, RunNotFound, SegmentNotFound
@@ -129,6 +133,63 @@ def test_runs_are_listed_newest_first_by_method_and_page(store: Store) -> None:
     with pytest.raises(InvalidRequest) as raised:
         services.list_segmentation_runs(None, 0, None, uow)
     assert raised.value.field == "limit"
+
+
+def many_runs(store: Store, count: int) -> None:
+    """``count`` runs, labelled by number: completed with segments S<n>a and S<n>b, every
+    tenth failed without segments."""
+    methods = list(SegmentationMethod)
+    with store.unit_of_work() as uow:
+        for n in range(count):
+            run_id = uow.runs.start(methods[n % len(methods)], str(n), {}, NOW)
+            if n % 10 == 0:
+                uow.runs.fail(run_id, "too few answers", NOW)
+                continue
+            uow.runs.complete(
+                run_id,
+                finished_at=NOW,
+                customer_count=2,
+                assigned_count=2,
+                metrics={},
+                model=None,
+                segments=[Segment(f"S{n}{c}", c, "", 1, 0.5, 0.0, 0.0) for c in "ab"],
+            )
+        uow.commit()
+
+
+@contextmanager
+def statements_run(store: Store) -> Iterator[list[str]]:
+    """Every SQL statement sent to the database meanwhile."""
+    sent: list[str] = []
+
+    def remember(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", remember)
+    try:
+        yield sent
+    finally:
+        event.remove(store.engine, "before_cursor_execute", remember)
+
+
+def test_listing_runs_takes_the_same_few_queries_for_one_run_as_for_a_hundred(
+    store: Store,
+) -> None:
+    many_runs(store, 130)
+    sent: dict[int, list[str]] = {}
+
+    for limit in (1, 100):
+        with statements_run(store) as sent[limit]:
+            runs = services.list_segmentation_runs(None, limit, None, store.unit_of_work())
+
+        assert [run.label for run in runs] == [str(n) for n in range(129, 129 - limit, -1)]
+        for run in runs:
+            n = int(run.label or "")
+            expected = [] if n % 10 == 0 else [f"S{n}a", f"S{n}b"]
+            assert [segment.code for segment in run.segments] == expected
+
+    assert len(sent[1]) == len(sent[100])
+    assert [s.lstrip().split()[0].upper() for s in sent[100]].count("SELECT") == 2
 
 
 def test_segment_owner_is_kept_and_shown_with_the_run(store: Store) -> None:

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from datetime import datetime, timezone
+from typing import Any
 
 import pytest
 
 from segmentation_service import services
-from segmentation_service.domain.errors import CustomerNotFound, InsufficientData, InvalidRequest
+from segmentation_service.domain.errors import (
+    CustomerNotFound,
+    InsufficientData,
+    InvalidRequest,
+    SegmentationError,
+)
 from segmentation_service.domain.model import (
     APrioriOptions,
     Condition,
@@ -20,6 +28,10 @@ from segmentation_service.domain.model import (
     ValueBasedOptions,
     ValueMetric,
 )
+from segmentation_service.engines.a_priori import APrioriSegmenter
+from segmentation_service.engines.needs_based import NeedsBasedSegmenter
+from segmentation_service.engines.value_based import ValueBasedSegmenter
+from segmentation_service.observability.logs import bind_request_id, unbind_request_id
 from segmentation_service.store.database import Store
 from tests import factories
 
@@ -122,11 +134,102 @@ def test_run_the_data_cannot_support_is_kept_as_failed_without_assignments(store
             ),
         )
     assert raised.value.field == "needsBased"
+    assert "more than 5 are needed to form 5 segments" in raised.value.reason
     with store.unit_of_work() as uow:
         failed = uow.runs.get(1)
     assert failed is not None and failed.status is RunStatus.FAILED
-    assert failed.failure_reason and "needs" in failed.failure_reason
+    assert failed.failure_reason == str(raised.value)
     assert failed.segments == ()
+
+
+def customers_without_purchases_or_answers(store: Store) -> None:
+    with store.unit_of_work() as uow:
+        uow.customers.upsert([factories.customer(f"C{i}") for i in range(1, 9)])
+        uow.commit()
+
+
+@pytest.mark.parametrize(
+    ("request_", "field", "reason"),
+    [
+        (
+            SegmentationRequest(SegmentationMethod.NEEDS_BASED),
+            "needsBased",
+            "no needs were answered: nobody has answered the needs survey",
+        ),
+        (
+            SegmentationRequest(
+                SegmentationMethod.VALUE_BASED, value_based=ValueBasedOptions(tier_count=4)
+            ),
+            "valueBased",
+            "0 customers have purchases; 4 tiers need at least 4",
+        ),
+    ],
+    ids=["no respondents", "no purchases"],
+)
+def test_a_data_condition_fails_the_run_with_the_reason_the_caller_can_act_on(
+    store: Store, request_: SegmentationRequest, field: str, reason: str
+) -> None:
+    customers_without_purchases_or_answers(store)
+
+    with pytest.raises(InsufficientData) as raised:
+        run(store, request_)
+
+    assert (raised.value.field, raised.value.reason) == (field, reason)
+    with store.unit_of_work() as uow:
+        failed = uow.runs.get(1)
+    assert failed is not None and failed.status is RunStatus.FAILED
+    assert failed.failure_reason == f"{field}: {reason}"
+
+
+@pytest.fixture
+def request_id() -> Iterator[str]:
+    """The run is started within a request, as the SOAP layer does."""
+    token = bind_request_id("req-engine-bug")
+    yield "req-engine-bug"
+    unbind_request_id(token)
+
+
+ENGINE_BUGS = [
+    (APrioriSegmenter, SegmentationRequest(SegmentationMethod.A_PRIORI), ValueError),
+    (NeedsBasedSegmenter, SegmentationRequest(SegmentationMethod.NEEDS_BASED), KeyError),
+    (ValueBasedSegmenter, SegmentationRequest(SegmentationMethod.VALUE_BASED), ZeroDivisionError),
+]
+
+
+@pytest.mark.parametrize(
+    ("engine", "request_", "bug"), ENGINE_BUGS, ids=[bug.__name__ for *_, bug in ENGINE_BUGS]
+)
+def test_an_engine_bug_is_not_blamed_on_the_caller_and_fails_the_run_by_reference(
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    request_id: str,
+    engine: type,
+    request_: SegmentationRequest,
+    bug: type[Exception],
+) -> None:
+    factories.load_demo(store, 100)
+
+    def broken(self: Any, *_args: Any) -> Any:
+        raise bug("secret engine internals")
+
+    monkeypatch.setattr(engine, "fit", broken)
+    with caplog.at_level(logging.ERROR), pytest.raises(bug) as raised:
+        run(store, request_)
+
+    assert not isinstance(raised.value, SegmentationError)  # left for the Server fault
+    with store.unit_of_work() as uow:
+        failed = uow.runs.get(1)
+    assert failed is not None and failed.status is RunStatus.FAILED
+    assert failed.failure_reason == f"internal error (reference {request_id})"
+    assert failed.segments == ()
+    (logged,) = [
+        r for r in caplog.records if r.name == "segmentation_service.services.segmentation"
+    ]
+    assert logged.getMessage() == (
+        f"segmentation run 1 failed on {bug.__name__} (reference {request_id})"
+    )
+    assert "secret" not in logged.getMessage()
 
 
 def test_a_priori_rules_assign_the_first_matching_rule_and_default_the_rest(store: Store) -> None:

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from segmentation_service.domain.model import Segment, SegmentationMethod
+from segmentation_service.engines.value_features import value_features
 from segmentation_service.store.database import Store
 from tests.factories import customer, transaction
 
@@ -46,9 +47,10 @@ def test_aggregates_are_computed_by_the_database_per_customer(store: Store) -> N
     assert a["repeat_spend"] == pytest.approx(80.0)  # what was spent after the first day
     assert pd.Timestamp(a["first_purchase"]) == pd.Timestamp("2026-01-05 09:00")
     assert pd.Timestamp(a["last_purchase"]) == pd.Timestamp("2026-02-10 10:00")
-    b = frame.loc["B"]
-    assert (b["transaction_count"], b["purchase_count"], b["purchase_days"]) == (1, 0, 0)
-    assert pd.isna(b["first_purchase"])
+    b = frame.loc["B"]  # a free item (amount 0) is a purchase
+    assert (b["transaction_count"], b["purchase_count"], b["purchase_days"]) == (1, 1, 1)
+    assert (b["revenue"], b["gross_revenue"], b["repeat_spend"]) == (0.0, 0.0, 0.0)
+    assert pd.Timestamp(b["first_purchase"]) == pd.Timestamp("2026-02-01 08:00")
     assert "C" not in frame.index  # no transactions, no row
 
 
@@ -192,7 +194,8 @@ def test_totals_give_the_money_of_each_customer_in_one_light_pass(store: Store) 
     assert totals.loc["A", "revenue"] == pytest.approx(210.0)
     assert totals.loc["A", "cost"] == pytest.approx(80.0)
     assert pd.Timestamp(totals.loc["A", "first_purchase"]) == pd.Timestamp("2026-01-05 09:00")
-    assert pd.isna(totals.loc["B", "first_purchase"])  # a zero amount is no purchase
+    # a zero amount is a purchase
+    assert pd.Timestamp(totals.loc["B", "first_purchase"]) == pd.Timestamp("2026-02-01 08:00")
     assert list(some.index) == ["B"]
     full = uow_aggregates(store)
     assert totals.loc["A", "revenue"] == pytest.approx(full.loc["A", "revenue"])
@@ -201,3 +204,51 @@ def test_totals_give_the_money_of_each_customer_in_one_light_pass(store: Store) 
 def uow_aggregates(store: Store) -> pd.DataFrame:
     with store.unit_of_work() as uow:
         return uow.transactions.aggregates(date(2026, 3, 31))
+
+
+def test_free_purchases_count_in_frequency_recency_and_age_but_returns_do_not(
+    store: Store,
+) -> None:
+    as_of = date(2026, 3, 31)
+    with store.unit_of_work() as uow:
+        uow.customers.upsert([customer("F"), customer("M"), customer("R")])
+        uow.transactions.upsert(
+            [
+                # F only ever took free items: on 2 Jan (twice), 16 Jan and 13 Feb.
+                transaction("f1", "F", datetime(2026, 1, 2, 10), 0.0),
+                transaction("f2", "F", datetime(2026, 1, 2, 16), 0.0),
+                transaction("f3", "F", datetime(2026, 1, 16, 9), 0.0, cost=2.0),
+                transaction("f4", "F", datetime(2026, 2, 13, 9), 0.0),
+                transaction("f5", "F", datetime(2026, 4, 1, 9), 0.0),  # after the as-of day
+                # M paid on 5 Jan, took a free item on 19 Jan and returned something on 2 Mar.
+                transaction("m1", "M", datetime(2026, 1, 5, 12), 40.0, cost=25.0),
+                transaction("m2", "M", datetime(2026, 1, 19, 12), 0.0),
+                transaction("m3", "M", datetime(2026, 3, 2, 12), -10.0),
+                # R only returned things: no purchase at all.
+                transaction("r1", "R", datetime(2026, 2, 1, 12), -5.0),
+            ]
+        )
+        uow.commit()
+        aggregates = uow.transactions.aggregates(as_of)
+    features = value_features(aggregates, pd.Index(["F", "M", "R"], name="customer_id"), as_of)
+
+    f, m, r = features.loc["F"], features.loc["M"], features.loc["R"]
+    # F: purchase days 2 Jan, 16 Jan, 13 Feb -> 2 repeats; 6 weeks from the first to the
+    # last; 88 days (2 Jan to 31 Mar) of observation.
+    assert (f["has_purchases"], f["transaction_count"], f["purchase_count"]) == (True, 4, 4)
+    assert f["frequency"] == 2
+    assert f["recency_weeks"] == pytest.approx(6.0)
+    assert f["T_weeks"] == pytest.approx(88 / 7)
+    assert f["recency_days"] == 46  # 13 Feb to 31 Mar
+    assert (f["revenue"], f["margin"], f["average_order_value"]) == (0.0, -2.0, 0.0)
+    assert f["repeat_spend_mean"] == 0.0
+    assert f["first_purchase_date"] == date(2026, 1, 2)
+    # M: the free item on 19 Jan is its repeat purchase; the return on 2 Mar is none.
+    assert (m["purchase_count"], m["frequency"]) == (2, 1)
+    assert m["recency_weeks"] == pytest.approx(2.0)
+    assert m["T_weeks"] == pytest.approx(85 / 7)
+    assert m["last_purchase_date"] == date(2026, 1, 19)
+    assert (m["revenue"], m["average_order_value"], m["repeat_spend_mean"]) == (30.0, 20.0, 0.0)
+    # R: returns are no purchases, as before.
+    assert not r["has_purchases"]
+    assert (r["purchase_count"], r["frequency"], r["T_weeks"]) == (0, 0, 0.0)

@@ -231,6 +231,12 @@ REQUEST_CASES = [
         id="score-with-horizon-and-rate",
     ),
     pytest.param(
+        ["score", "C1", "--as-of-date", "2024-06-30"],
+        "ScoreCustomerValue",
+        ["customerIds", "asOfDate"],
+        id="score-as-of-a-day",
+    ),
+    pytest.param(
         ["members", "GOLD", "--run-id", "7"],
         "ListSegmentMembers",
         ["segmentCode", "runId"],
@@ -366,6 +372,7 @@ def test_needs_based_request_leaves_out_the_parameter_that_was_not_given(
         ["segment", "--method", "NeedsBased", "--rules-file", "rules.json"],
         ["segment", "--method", "ValueBased", "--company-size-bands", "Small:50,Large"],
         ["segment", "--method", "ValueBased", "--as-of-date", "yesterday"],
+        ["score", "C1", "--as-of-date", "2024-02-30"],
         ["segment", "--method", "APriori", "--company-size-bands", "Micro:10,Large:250"],
         ["segment", "--method", "APriori", "--age-bands", "Young"],
         ["segment", "--method", "APriori", "--age-bands", "Young:thirty,Old"],

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from scipy import integrate, optimize, special
 
+from segmentation_service.domain.errors import InsufficientData
 from segmentation_service.engines import clv
 from segmentation_service.engines.clv import (
     BetaGeoParams,
     GammaGammaParams,
-    InsufficientDataError,
     bgnbd_log_likelihood,
     discounted_purchases,
     expected_purchases,
@@ -203,18 +203,18 @@ def test_expected_spend_shrinks_towards_the_population_mean_for_few_purchases() 
 
 def test_fitting_with_too_few_repeat_buyers_raises_insufficient_data() -> None:
     x, tx, age = np.r_[np.ones(5), np.zeros(500)], np.r_[np.full(5, 3.0), np.zeros(500)], 30.0
-    with pytest.raises(InsufficientDataError, match="5 customers"):
+    with pytest.raises(InsufficientData, match="5 customers"):
         fit_bgnbd(x, tx, np.full(505, age))
-    with pytest.raises(InsufficientDataError, match="5 customers"):
+    with pytest.raises(InsufficientData, match="5 customers"):
         fit_gamma_gamma(x, np.r_[np.full(5, 10.0), np.zeros(500)])
-    with pytest.raises(InsufficientDataError):
+    with pytest.raises(InsufficientData):
         fit_bgnbd(np.zeros(100), np.zeros(100), np.full(100, 30.0), min_repeat_buyers=0)
 
 
 def test_gamma_gamma_with_q_at_most_one_raises_insufficient_data() -> None:
     frequency = np.random.default_rng(8).geometric(0.4, size=5000).astype(float)
     monetary = simulate_gamma_gamma(frequency, 6.25, 0.6, 15.44, seed=9)
-    with pytest.raises(InsufficientDataError, match="q came out"):
+    with pytest.raises(InsufficientData, match="q came out"):
         fit_gamma_gamma(frequency, monetary)
 
 
@@ -223,7 +223,7 @@ def test_optimizer_failure_raises_insufficient_data(
 ) -> None:
     failed = optimize.OptimizeResult(x=np.full(4, np.nan), fun=np.nan, success=False, message="x")
     monkeypatch.setattr(clv.optimize, "minimize", lambda *args, **kwargs: failed)
-    with pytest.raises(InsufficientDataError, match="did not converge"):
+    with pytest.raises(InsufficientData, match="did not converge"):
         fit_bgnbd(history["frequency"], history["recency"], history["T"])
 
 

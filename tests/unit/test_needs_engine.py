@@ -11,6 +11,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from segmentation_service.demo_data.vocabulary import ARCHETYPES, NEEDS
+from segmentation_service.domain.errors import InsufficientData
 from segmentation_service.engines.needs_based import NeedsBasedSegmenter, needs_matrix
 from tests.factories import demo
 
@@ -183,24 +184,38 @@ def test_predict_places_respondents_in_the_segments_they_were_fitted_to() -> Non
     assert list(predicted) == list(segmenter.labels_[assigned])
 
 
-def test_too_few_respondents_for_the_segment_count_raises_value_error() -> None:
+def test_too_few_respondents_for_the_segment_count_is_insufficient_data() -> None:
     X = pd.DataFrame(
         {"price": [1, 7, 4, np.nan], "speed": [2, 6, 4, np.nan]},
         index=pd.Index(["C1", "C2", "C3", "C4"], name="customer_id"),
     )
 
-    with pytest.raises(ValueError, match="3 customers answered at least 1 of 2 needs"):
+    with pytest.raises(InsufficientData, match="3 customers answered at least 1 of 2 needs"):
         NeedsBasedSegmenter(3).fit(X)
     assert NeedsBasedSegmenter(2, random_state=0).fit(X).labels_[3] is None
 
 
-def test_no_answers_at_all_raise_value_error() -> None:
+def test_no_answers_at_all_are_insufficient_data() -> None:
     X = needs_matrix(
         pd.DataFrame({"customer_id": [], "need": [], "score": []}), pd.Index(["C1", "C2"])
     )
 
-    with pytest.raises(ValueError, match="no needs were answered"):
+    with pytest.raises(InsufficientData, match="no needs were answered"):
         NeedsBasedSegmenter().fit(X)
+
+
+def test_a_single_customer_is_insufficient_data() -> None:
+    X = pd.DataFrame({"price": [3.0], "speed": [4.0]}, index=pd.Index(["C1"]))
+
+    with pytest.raises(InsufficientData, match="1 customers to segment; more than 2 are needed"):
+        NeedsBasedSegmenter().fit(X)
+
+
+def test_fewer_respondents_than_pca_components_are_insufficient_data() -> None:
+    X = pd.DataFrame(np.arange(20.0).reshape(4, 5) % 7, columns=[f"n{i}" for i in range(5)])
+
+    with pytest.raises(InsufficientData, match="5 principal components need at least 5"):
+        NeedsBasedSegmenter(2, pca_components=5).fit(X)
 
 
 # Preprocessing shared by the tests below, written out independently of the engine.
@@ -343,10 +358,10 @@ def test_without_pca_there_is_no_explained_variance_metric(five: NeedsBasedSegme
     assert "needs.pcaExplainedVariance" not in five.metrics_
 
 
-def test_more_pca_components_than_needs_raise_value_error() -> None:
+def test_more_pca_components_than_needs_are_insufficient_data() -> None:
     X = demo_matrix(300, 0)
 
-    with pytest.raises(ValueError, match="pca_components=9 exceeds the number of needs"):
+    with pytest.raises(InsufficientData, match="pca_components=9 exceeds the number of needs"):
         NeedsBasedSegmenter(3, pca_components=9).fit(X)
     every = NeedsBasedSegmenter(3, pca_components=8, random_state=0).fit(X)
     assert every.metrics_["needs.pcaExplainedVariance"] == pytest.approx(1.0)
@@ -457,12 +472,13 @@ def test_scores_are_distances_to_the_segment_centre_in_the_clustering_space() ->
 def test_parameters_out_of_range_raise_value_error_naming_them(
     options: dict[str, Any], message: str
 ) -> None:
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=message) as raised:
         NeedsBasedSegmenter(**options).fit(demo_matrix(300, 0))
+    assert not isinstance(raised.value, InsufficientData)  # the caller's bug, not the data
 
 
-def test_centring_a_single_need_raises_value_error() -> None:
+def test_centring_a_single_need_is_insufficient_data() -> None:
     X = pd.DataFrame({"price": [1.0, 4.0, 7.0, 2.0]})
 
-    with pytest.raises(ValueError, match="centre_respondents needs at least 2 needs"):
+    with pytest.raises(InsufficientData, match="centre_respondents needs at least 2 needs"):
         NeedsBasedSegmenter(2, centre_respondents=True).fit(X)

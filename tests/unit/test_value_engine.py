@@ -10,10 +10,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from segmentation_service.domain.errors import InsufficientData
+from segmentation_service.engines import clv
 from segmentation_service.engines.value_based import (
     ValueBasedSegmenter,
     ValueModel,
+    predict_clv,
     score_with_model,
+    spend_per_purchase,
     tier_names,
     tier_of,
 )
@@ -48,12 +52,12 @@ def aggregates(*rows: tuple[object, ...]) -> pd.DataFrame:
 def demo_aggregates(transactions: pd.DataFrame, as_of: date) -> pd.DataFrame:
     """What the store's aggregate query returns, computed with pandas.
 
-    Purchases have a positive amount, returns a negative one; a day's purchases
+    Purchases have an amount of zero or more, returns a negative one; a day's purchases
     are one purchase day; repeat spend is spent on purchase days after the first.
     """
     tx = transactions[transactions["occurred_at"] < pd.Timestamp(as_of) + pd.Timedelta(days=1)]
     tx = tx.assign(cost=tx["cost"].fillna(0.0))
-    purchases = tx[tx["amount"] > 0].assign(day=lambda f: f["occurred_at"].dt.normalize())
+    purchases = tx[tx["amount"] >= 0].assign(day=lambda f: f["occurred_at"].dt.normalize())
     first_day = purchases.groupby("customer_id")["day"].transform("min")
     repeat = purchases[purchases["day"] > first_day]
     by_customer, by_buyer = tx.groupby("customer_id"), purchases.groupby("customer_id")
@@ -189,8 +193,8 @@ def test_demo_aggregates_agree_with_the_transactions() -> None:
 
     assert features["revenue"].sum() == pytest.approx(tx["amount"].sum())
     assert features["transaction_count"].sum() == len(tx)
-    assert features["purchase_count"].sum() == int((tx["amount"] > 0).sum())
-    assert features["has_purchases"].sum() == tx.loc[tx["amount"] > 0, "customer_id"].nunique()
+    assert features["purchase_count"].sum() == int((tx["amount"] >= 0).sum())
+    assert features["has_purchases"].sum() == tx.loc[tx["amount"] >= 0, "customer_id"].nunique()
 
 
 # ValueBasedSegmenter ---------------------------------------------------------
@@ -364,7 +368,7 @@ def test_scoring_with_the_model_reproduces_the_fitted_tiers(fitted: ValueBasedSe
     assert scored["rfm_score"][buyers].str.fullmatch(r"[1-5]{3}").all()
 
 
-def test_fewer_buyers_than_tiers_raises_value_error() -> None:
+def test_fewer_buyers_than_tiers_is_insufficient_data() -> None:
     rows = aggregates(
         ("A", 1, 1, 10.0, 10.0, 0.0, "2026-06-01 10:00", "2026-06-01 10:00", 1, 0.0),
         ("B", 1, 1, 20.0, 20.0, 0.0, "2026-06-02 10:00", "2026-06-02 10:00", 1, 0.0),
@@ -373,7 +377,7 @@ def test_fewer_buyers_than_tiers_raises_value_error() -> None:
     features = value_features(rows, pd.Index(["A", "B", "C", "D", "E"]), AS_OF)
     features["annual_cost_to_serve"] = 0.0
 
-    with pytest.raises(ValueError, match="3 customers have purchases; 4 tiers need at least 4"):
+    with pytest.raises(InsufficientData, match="3 customers have purchases; 4 tiers need at least"):
         ValueBasedSegmenter("Revenue", 4, as_of=AS_OF).fit(features)
 
 
@@ -385,8 +389,9 @@ def test_an_unknown_value_metric_raises_value_error() -> None:
 def test_a_missing_feature_column_raises_value_error_naming_it() -> None:
     features = demo_features(300, 0).drop(columns=["annual_cost_to_serve"])
 
-    with pytest.raises(ValueError, match="annual_cost_to_serve"):
+    with pytest.raises(ValueError, match="annual_cost_to_serve") as raised:
         ValueBasedSegmenter("Margin", as_of=END_DATE).fit(features)
+    assert not isinstance(raised.value, InsufficientData)  # the caller's bug, not the data
 
 
 def test_a_tier_count_below_one_raises_value_error() -> None:
@@ -402,3 +407,93 @@ def test_the_model_records_the_as_of_date_and_metric() -> None:
     assert (model.as_of, model.metric) == (date(2026, 6, 30), "Margin")
     assert model.tier_names == ["Gold", "Silver", "Bronze"]
     assert model.tier_floors == sorted(model.tier_floors, reverse=True)
+
+
+# Purchases of zero value -----------------------------------------------------
+
+FREE_ROWS = (
+    # took free items on three days (two repeat purchases) and never paid
+    ("FREE-REPEAT", 3, 3, 0.0, 0.0, 0.0, "2026-04-01 10:00", "2026-06-01 10:00", 3, 0.0),
+    # took one free item
+    ("FREE-ONCE", 1, 1, 0.0, 0.0, 0.0, "2026-05-04 10:00", "2026-05-04 10:00", 1, 0.0),
+    # paid 60 once, then took free items on two later days
+    ("PAID-THEN-FREE", 3, 3, 60.0, 60.0, 20.0, "2026-03-02 10:00", "2026-06-15 10:00", 3, 0.0),
+)
+FREE_IDS = [row[0] for row in FREE_ROWS]
+GAMMA_GAMMA = clv.GammaGammaParams(p=5.0, q=6.0, v=50.0, customers=0)
+
+
+def with_free_purchases() -> pd.DataFrame:
+    """The demo features, repeat spend drawn from Gamma–Gamma (so it fits), and FREE_ROWS."""
+    features = demo_features()
+    repeaters = features["frequency"].to_numpy() > 0
+    x = features.loc[repeaters, "frequency"].to_numpy(float)
+    rng = np.random.default_rng(0)
+    nu = rng.gamma(GAMMA_GAMMA.q, 1 / GAMMA_GAMMA.v, x.size)
+    features.loc[repeaters, "repeat_spend_mean"] = rng.gamma(GAMMA_GAMMA.p * x, 1 / (nu * x))
+    free = value_features(aggregates(*FREE_ROWS), pd.Index(FREE_IDS, name="customer_id"), AS_OF)
+    free["annual_cost_to_serve"] = 0.0
+    return pd.concat([features, free])
+
+
+def test_customers_who_only_took_free_items_are_assigned_last_and_fitted() -> None:
+    features = with_free_purchases()
+    paid_repeaters = features[(features["frequency"] > 0) & (features["repeat_spend_mean"] > 0)]
+
+    segmenter = ValueBasedSegmenter("Margin", 4, as_of=AS_OF).fit(features)
+
+    position = features.index.get_indexer(["FREE-REPEAT", "FREE-ONCE"])
+    assert segmenter.labels_[position].tolist() == ["V4", "V4"]
+    assert segmenter.values_[position].tolist() == [0.0, 0.0]
+    buyers = int(features["has_purchases"].sum())
+    assert buyers == int(demo_features()["has_purchases"].sum()) + 3
+    assert segmenter.metrics_["value.customersWithPurchases"] == buyers
+    assert segmenter.metrics_["bgnbd.customers"] == buyers  # BG/NBD is fitted on them too
+    # Gamma–Gamma models positive spend: the two free repeaters stay out of its fit only.
+    assert len(paid_repeaters) == int((features["frequency"] > 0).sum()) - 2
+    spend_model = clv.fit_gamma_gamma(
+        paid_repeaters["frequency"], paid_repeaters["repeat_spend_mean"]
+    )
+    assert segmenter.metrics_["clv.spendModel"] == 1.0
+    assert segmenter.metrics_["gammagamma.q"] == pytest.approx(spend_model.q)
+
+
+def test_clv_of_buyers_who_paid_nothing_for_their_repeat_purchases_uses_their_own_spend() -> None:
+    features = with_free_purchases()
+    segmenter = ValueBasedSegmenter("Clv", 4, as_of=AS_OF).fit(features)
+    buyers = features["has_purchases"].to_numpy(dtype=bool)
+    assert np.isfinite(segmenter.values_[buyers]).all()
+
+    free = features.loc[FREE_IDS]
+    bgnbd = clv.BetaGeoParams(
+        **{k: segmenter.metrics_[f"bgnbd.{k}"] for k in ("r", "alpha", "a", "b")},
+        log_likelihood=0.0,
+        customers=0,
+    )
+    gamma_gamma = clv.GammaGammaParams(
+        **{k: segmenter.metrics_[f"gammagamma.{k}"] for k in ("p", "q", "v")}, customers=0
+    )
+    predicted = predict_clv(free, bgnbd, gamma_gamma, free["annual_cost_to_serve"], 12, 0.10)
+
+    assert spend_per_purchase(free, gamma_gamma).tolist() == [0.0, 0.0, 20.0]
+    assert predicted["clv"].tolist()[:2] == [0.0, 0.0]  # paid nothing, costs nothing to serve
+    assert predicted["clv"].iloc[2] > 0
+    assert predicted.notna().all().all()
+
+
+def test_spend_per_purchase_is_gamma_gammas_only_for_customers_who_paid() -> None:
+    features = pd.DataFrame(
+        {
+            "frequency": [0, 2, 2, 0],
+            "repeat_spend_mean": [0.0, 40.0, 0.0, 0.0],
+            "average_order_value": [30.0, 45.0, 20.0, 0.0],
+        }
+    )
+    p, q, v = GAMMA_GAMMA.p, GAMMA_GAMMA.q, GAMMA_GAMMA.v
+
+    spend = spend_per_purchase(features, GAMMA_GAMMA)
+
+    # One-off payer: the population mean; repeat payer: shrunk towards it; repeats all
+    # free: its own average order value; never paid: nothing.
+    assert spend.tolist() == pytest.approx([p * v / (q - 1), p * (v + 80) / (2 * p + q - 1), 20, 0])
+    assert spend_per_purchase(features, None).tolist() == [30.0, 45.0, 20.0, 0.0]

@@ -1,0 +1,223 @@
+// Contract-test driver: calls every operation of the served WSDL through the ASMX proxy that
+// Mono's `wsdl` generates from it, and prints what came back as one JSON document (read by
+// tests/contract/test_other_clients.py; the shape of clients/php/scenario.php's output).
+//
+//   mono scenario.exe WSDL_URL [PAGE_SIZE]
+//
+// The proxy is generated from WSDL_URL before compiling (see README.md); its endpoint is
+// that WSDL's soap:address, so WSDL_URL here only names the contract the program was built
+// against. Credentials, when the server wants them: SEGMENTATION_USERNAME,
+// SEGMENTATION_PASSWORD (a role that may run segmentations); SEGMENTATION_VIEWER_USERNAME /
+// _PASSWORD, if set, a read-only user for AccessDeniedFault.
+
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Reflection;
+using System.Text;
+using System.Web.Script.Serialization;
+using System.Web.Services.Protocols;
+
+static class Scenario
+{
+    const string UnknownCustomer = "NO-SUCH-CUSTOMER";
+    const long UnknownRun = 999999999;
+    const string UnknownSegment = "NO-SUCH-SEGMENT";
+
+    static readonly List<string> called = new List<string>();
+
+    /// <summary>Runs one call of `operation`, remembering that the operation was called.</summary>
+    static T Call<T>(string operation, Func<T> call)
+    {
+        if (!called.Contains(operation))
+            called.Add(operation);
+        return call();
+    }
+
+    /// <summary>The declared fault a call raised: code, message, and its one typed detail element.</summary>
+    static Dictionary<string, object> FaultOf(Action call)
+    {
+        try
+        {
+            call();
+        }
+        catch (SoapException exception)
+        {
+            DeclaredFault fault = DeclaredFault.From(exception);
+            return new Dictionary<string, object>
+            {
+                ["faultcode"] = fault.Code,
+                ["faultstring"] = fault.Message,
+                ["element"] = fault.Element,
+                ["detail"] = fault.Element == null ? null : fault.Fields,
+            };
+        }
+        throw new InvalidOperationException("expected a SOAP fault");
+    }
+
+    static Dictionary<string, object> RunSummary(SegmentationRun run)
+    {
+        return new Dictionary<string, object>
+        {
+            ["runId"] = run.runId,
+            ["method"] = run.method.ToString(),
+            ["status"] = run.status.ToString(),
+            ["label"] = run.label,
+            ["customerCount"] = run.customerCount,
+            ["assignedCount"] = run.assignedCount,
+            ["startedBy"] = run.startedBy,
+            ["segments"] = (run.segments ?? new Segment[0])
+                .Select(s => new Dictionary<string, object> { ["code"] = s.code, ["size"] = s.size, ["owner"] = s.owner })
+                .ToList(),
+        };
+    }
+
+    /// <summary>The operations of the generated proxy: one method per wsdl:operation.</summary>
+    static List<string> ProxyOperations()
+    {
+        return typeof(SegmentationService)
+            .GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly)
+            .Where(m => m.GetCustomAttributes(typeof(SoapDocumentMethodAttribute), false).Length > 0)
+            .Select(m => m.Name)
+            .ToList();
+    }
+
+    static int Main(string[] args)
+    {
+        if (args.Length < 1)
+        {
+            Console.Error.WriteLine("usage: mono scenario.exe WSDL_URL [PAGE_SIZE]");
+            return 2;
+        }
+        int pageSize = args.Length > 1 ? int.Parse(args[1]) : 7;
+        Console.OutputEncoding = new UTF8Encoding(false);
+        SegmentationClient client = SegmentationClient.FromEnvironment();
+
+        SegmentationRun run = Call("SegmentCustomers", () =>
+            client.SegmentCustomers(SegmentationMethod.APriori, ".NET ASMX proxy", null, null, null, null));
+        string largest = run.segments
+            .OrderByDescending(s => s.size).ThenBy(s => s.code, StringComparer.Ordinal)
+            .First().code;
+
+        var pages = new List<int>();
+        var members = new List<string>();
+        string token = null;
+        int totalCount;
+        do
+        {
+            string segmentCode = largest;  // ref: the response's segmentCode and runId come back here
+            long runId = run.runId;
+            bool runIdSpecified = true;
+            SegmentMember[] page = null;
+            totalCount = Call("ListSegmentMembers", () => client.ListSegmentMembers(
+                ref segmentCode, ref runId, ref runIdSpecified, default(SegmentationMethod), false,
+                pageSize, true, token, out page, out token));
+            pages.Add(page.Length);
+            members.AddRange(page.Select(m => m.customerId));
+        } while (token != null);
+        string customer = members[0];
+
+        SegmentationRun fetched = Call("GetSegmentationRun", () => client.GetSegmentationRun(run.runId));
+        CustomerSegment[] assignments = Call("GetCustomerSegment", () =>
+            client.GetCustomerSegment(customer, default(SegmentationMethod), false, run.runId, true));
+        string[] unknownIds = null;
+        CustomerValueScore[] scores = Call("ScoreCustomerValue", () => client.ScoreCustomerValue(
+            new[] { customer, UnknownCustomer }, 0, false, 0, false, default(DateTime), false, out unknownIds));
+        Segment owned = Call("SetSegmentOwner", () =>
+            client.SetSegmentOwner(run.runId, largest, "Key accounts (.NET)"));
+        var byCustomerType = new APrioriParameters { groupBy = new[] { CustomerAttribute.customerType } };
+        SegmentationRun second = Call("SegmentCustomers", () =>
+            client.SegmentCustomers(SegmentationMethod.APriori, null, null, byCustomerType, null, null));
+        SegmentationRun[] listedRuns = Call("ListSegmentationRuns", () =>
+            client.ListSegmentationRuns(SegmentationMethod.APriori, true, 2, true, 0, false));
+        long fromRunId = run.runId, toRunId = second.runId;
+        double stayedShare = 0, adjustedRandIndex;
+        int enteredCount = 0, leftCount = 0;
+        Transition[] transitions = Call("CompareSegmentationRuns", () => client.CompareSegmentationRuns(
+            ref fromRunId, ref toRunId, out stayedShare, out adjustedRandIndex, out enteredCount, out leftCount));
+
+        var faults = new Dictionary<string, object>
+        {
+            ["CustomerNotFoundFault"] = FaultOf(() =>
+                client.GetCustomerSegment(UnknownCustomer, default(SegmentationMethod), false, 0, false)),
+            ["RunNotFoundFault"] = FaultOf(() => client.GetSegmentationRun(UnknownRun)),
+            ["SegmentNotFoundFault"] = FaultOf(() =>
+            {
+                string segmentCode = UnknownSegment;
+                long runId = run.runId;
+                bool runIdSpecified = true;
+                SegmentMember[] page;
+                string next;
+                client.ListSegmentMembers(ref segmentCode, ref runId, ref runIdSpecified,
+                    default(SegmentationMethod), false, 0, false, null, out page, out next);
+            }),
+            ["InvalidRequestFault"] = FaultOf(() => client.SegmentCustomers(SegmentationMethod.APriori, null, null,
+                null, null, new ValueBasedParameters { tierCount = 3, tierCountSpecified = true })),
+        };
+        string username = Environment.GetEnvironmentVariable("SEGMENTATION_USERNAME");
+        if (!string.IsNullOrEmpty(username))
+        {
+            var wrong = new SegmentationClient(username, "not-the-password");
+            faults["AuthenticationFault"] = FaultOf(() => wrong.GetSegmentationRun(run.runId));
+        }
+        string viewerName = Environment.GetEnvironmentVariable("SEGMENTATION_VIEWER_USERNAME");
+        if (!string.IsNullOrEmpty(viewerName))  // a role that may only read
+        {
+            var viewer = new SegmentationClient(
+                viewerName, Environment.GetEnvironmentVariable("SEGMENTATION_VIEWER_PASSWORD"));
+            faults["AccessDeniedFault"] = FaultOf(() =>
+                viewer.SegmentCustomers(SegmentationMethod.APriori, null, null, null, null, null));
+        }
+
+        var report = new Dictionary<string, object>
+        {
+            ["client"] = "mono " + MonoVersion() + " (wsdl ASMX proxy)",
+            ["wsdlOperations"] = ProxyOperations(),
+            ["called"] = called,
+            ["run"] = RunSummary(run),
+            ["paging"] = new Dictionary<string, object>
+            {
+                ["runId"] = run.runId,
+                ["segmentCode"] = largest,
+                ["pageSize"] = pageSize,
+                ["totalCount"] = totalCount,
+                ["pages"] = pages,
+                ["members"] = members,
+            },
+            ["getSegmentationRun"] = RunSummary(fetched),
+            ["getCustomerSegment"] = (assignments ?? new CustomerSegment[0])
+                .Select(a => new Dictionary<string, object>
+                {
+                    ["customerId"] = a.customerId, ["runId"] = a.runId, ["segmentCode"] = a.segmentCode,
+                })
+                .ToList(),
+            ["scoreCustomerValue"] = new Dictionary<string, object>
+            {
+                ["scored"] = (scores ?? new CustomerValueScore[0]).Select(s => s.customerId).ToList(),
+                ["unknown"] = unknownIds ?? new string[0],
+            },
+            ["setSegmentOwner"] = new Dictionary<string, object> { ["code"] = owned.code, ["owner"] = owned.owner },
+            ["secondRun"] = RunSummary(second),
+            ["listSegmentationRuns"] = (listedRuns ?? new SegmentationRun[0]).Select(r => r.runId).ToList(),
+            ["compareSegmentationRuns"] = new Dictionary<string, object>
+            {
+                ["fromRunId"] = fromRunId,
+                ["toRunId"] = toRunId,
+                ["transitions"] = (transitions ?? new Transition[0]).Length,
+                ["stayedShare"] = stayedShare,
+                ["enteredCount"] = enteredCount,
+                ["leftCount"] = leftCount,
+            },
+            ["faults"] = faults,
+        };
+        Console.WriteLine(new JavaScriptSerializer().Serialize(report));
+        return 0;
+    }
+
+    static string MonoVersion()
+    {
+        Type mono = Type.GetType("Mono.Runtime");
+        MethodInfo name = mono?.GetMethod("GetDisplayName", BindingFlags.NonPublic | BindingFlags.Static);
+        return name == null ? Environment.Version.ToString() : (string)name.Invoke(null, null);
+    }
+}

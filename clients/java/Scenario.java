@@ -1,0 +1,378 @@
+import java.io.InputStream;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.net.URL;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import javax.jws.WebMethod;
+import javax.xml.XMLConstants;
+import javax.xml.parsers.DocumentBuilderFactory;
+import javax.xml.ws.Holder;
+import javax.xml.ws.WebFault;
+import javax.xml.ws.spi.Provider;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+import org.w3c.dom.Node;
+import segmentation.customer.v1.APrioriParameters;
+import segmentation.customer.v1.AccessDeniedFault_Exception;
+import segmentation.customer.v1.AuthenticationFault_Exception;
+import segmentation.customer.v1.CustomerAttribute;
+import segmentation.customer.v1.CustomerAttributeList;
+import segmentation.customer.v1.CustomerIdBatch;
+import segmentation.customer.v1.CustomerNotFoundFault_Exception;
+import segmentation.customer.v1.CustomerSegment;
+import segmentation.customer.v1.CustomerValueScore;
+import segmentation.customer.v1.CustomerValueScoreList;
+import segmentation.customer.v1.InvalidRequestFault_Exception;
+import segmentation.customer.v1.RunNotFoundFault_Exception;
+import segmentation.customer.v1.Segment;
+import segmentation.customer.v1.SegmentMember;
+import segmentation.customer.v1.SegmentMemberList;
+import segmentation.customer.v1.SegmentNotFoundFault_Exception;
+import segmentation.customer.v1.SegmentationMethod;
+import segmentation.customer.v1.SegmentationPortType;
+import segmentation.customer.v1.SegmentationRun;
+import segmentation.customer.v1.ServiceUnavailableFault_Exception;
+import segmentation.customer.v1.TransitionList;
+import segmentation.customer.v1.UnknownCustomerIdList;
+import segmentation.customer.v1.ValueBasedParameters;
+
+/**
+ * Contract-test driver: calls every operation of the served WSDL through a JAX-WS RI client
+ * that plain {@code wsimport} generated from it, and prints what came back as one JSON
+ * document (read by tests/contract/test_other_clients.py).
+ *
+ * <pre>java -cp ... Scenario WSDL_URL [PAGE_SIZE]</pre>
+ *
+ * <p>Credentials, when the server wants them: SEGMENTATION_USERNAME, SEGMENTATION_PASSWORD
+ * (a role that may run segmentations); SEGMENTATION_VIEWER_USERNAME/_PASSWORD, if set, a
+ * read-only user for AccessDeniedFault. The output has the shape of clients/php/scenario.php's.
+ */
+public final class Scenario {
+    static final String UNKNOWN_CUSTOMER = "NO-SUCH-CUSTOMER";
+    static final long UNKNOWN_RUN = 999999999L;
+    static final String UNKNOWN_SEGMENT = "NO-SUCH-SEGMENT";
+    static final String WSDL_NS = "http://schemas.xmlsoap.org/wsdl/";
+
+    /** A call expected to fail with a declared fault. */
+    @FunctionalInterface
+    interface Call {
+        void run() throws Exception;
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length < 1) {
+            throw new IllegalArgumentException("usage: Scenario WSDL_URL [PAGE_SIZE]");
+        }
+        String wsdlUrl = args[0];
+        int pageSize = args.length > 1 ? Integer.parseInt(args[1]) : 7;
+        SegmentationClient client = new SegmentationClient(wsdlUrl);
+        SegmentationPortType port = client.portFromEnvironment();
+        Set<String> called = new LinkedHashSet<>();
+        SegmentationPortType soap = recording(port, called);
+
+        SegmentationRun run = soap.segmentCustomers(
+                SegmentationMethod.A_PRIORI, "Java JAX-WS", null, null, null, null);
+        List<Segment> bySize = new ArrayList<>(run.getSegments().getSegment());
+        bySize.sort(Comparator.comparingInt(Segment::getSize).reversed()
+                .thenComparing(Segment::getCode));
+        String largest = bySize.get(0).getCode();
+
+        List<Integer> pages = new ArrayList<>();
+        List<String> members = new ArrayList<>();
+        Holder<Integer> totalCount = new Holder<>();
+        String token = null;
+        do {
+            // INOUT: the call overwrites segmentCode and runId with the response's values.
+            Holder<String> segmentCode = new Holder<>(largest);
+            Holder<Long> runId = new Holder<>(run.getRunId());
+            Holder<SegmentMemberList> page = new Holder<>();
+            Holder<String> nextPageToken = new Holder<>();
+            soap.listSegmentMembers(
+                    segmentCode, runId, null, pageSize, token, totalCount, page, nextPageToken);
+            List<SegmentMember> ids = page.value.getMember();
+            pages.add(ids.size());
+            ids.forEach(member -> members.add(member.getCustomerId()));
+            token = nextPageToken.value;
+        } while (token != null);
+        String customer = members.get(0);
+
+        SegmentationRun fetched = soap.getSegmentationRun(run.getRunId());
+        List<CustomerSegment> assignments =
+                soap.getCustomerSegment(customer, null, run.getRunId()).getAssignment();
+        CustomerIdBatch batch = new CustomerIdBatch();
+        batch.getCustomerId().addAll(List.of(customer, UNKNOWN_CUSTOMER));
+        Holder<CustomerValueScoreList> scores = new Holder<>();
+        Holder<UnknownCustomerIdList> unknown = new Holder<>();
+        soap.scoreCustomerValue(batch, null, null, null, scores, unknown);
+        Segment owned = soap.setSegmentOwner(run.getRunId(), largest, "Key accounts (Java)");
+        APrioriParameters byType = new APrioriParameters();
+        byType.setGroupBy(new CustomerAttributeList());
+        // a one-element list
+        byType.getGroupBy().getAttribute().add(CustomerAttribute.CUSTOMER_TYPE);
+        SegmentationRun second =
+                soap.segmentCustomers(SegmentationMethod.A_PRIORI, null, null, byType, null, null);
+        List<SegmentationRun> listedRuns =
+                soap.listSegmentationRuns(SegmentationMethod.A_PRIORI, 2, null).getRun();
+        Holder<Long> fromRunId = new Holder<>(run.getRunId());
+        Holder<Long> toRunId = new Holder<>(second.getRunId());
+        Holder<TransitionList> transitions = new Holder<>();
+        Holder<Double> stayedShare = new Holder<>();
+        Holder<Double> adjustedRandIndex = new Holder<>();
+        Holder<Integer> enteredCount = new Holder<>();
+        Holder<Integer> leftCount = new Holder<>();
+        soap.compareSegmentationRuns(fromRunId, toRunId,
+                transitions, stayedShare, adjustedRandIndex, enteredCount, leftCount);
+
+        Map<String, Object> faults = new LinkedHashMap<>();
+        faults.put("CustomerNotFoundFault", faultOf(port, () -> port.getCustomerSegment(
+                UNKNOWN_CUSTOMER, null, null)));
+        faults.put("RunNotFoundFault", faultOf(port, () -> port.getSegmentationRun(UNKNOWN_RUN)));
+        faults.put("SegmentNotFoundFault", faultOf(port, () -> port.listSegmentMembers(
+                new Holder<>(UNKNOWN_SEGMENT), new Holder<>(run.getRunId()), null, null, null,
+                new Holder<>(), new Holder<>(), new Holder<>())));
+        ValueBasedParameters tiers = new ValueBasedParameters();
+        tiers.setTierCount(3);
+        faults.put("InvalidRequestFault", faultOf(port, () -> port.segmentCustomers(
+                SegmentationMethod.A_PRIORI, null, null, null, null, tiers)));
+        String username = System.getenv("SEGMENTATION_USERNAME");
+        if (username != null && !username.isEmpty()) {
+            SegmentationPortType wrong = client.port(username, "not-the-password");
+            faults.put("AuthenticationFault", faultOf(wrong, () -> wrong.getSegmentationRun(
+                    run.getRunId())));
+        }
+        String viewerName = System.getenv("SEGMENTATION_VIEWER_USERNAME");
+        if (viewerName != null && !viewerName.isEmpty()) { // a role that may only read
+            String viewerPassword = System.getenv("SEGMENTATION_VIEWER_PASSWORD");
+            SegmentationPortType viewer =
+                    client.port(viewerName, viewerPassword == null ? "" : viewerPassword);
+            faults.put("AccessDeniedFault", faultOf(viewer, () -> viewer.segmentCustomers(
+                    SegmentationMethod.A_PRIORI, null, null, null, null, null)));
+        }
+
+        List<Object> scored = new ArrayList<>();
+        for (CustomerValueScore score : scores.value.getScore()) {
+            scored.add(score.getCustomerId());
+        }
+        List<Object> assigned = new ArrayList<>();
+        for (CustomerSegment a : assignments) {
+            assigned.add(object("customerId", a.getCustomerId(), "runId", a.getRunId(),
+                    "segmentCode", a.getSegmentCode()));
+        }
+        List<Object> listed = new ArrayList<>();
+        listedRuns.forEach(r -> listed.add(r.getRunId()));
+
+        Map<String, Object> report = object(
+                "client", "java " + System.getProperty("java.version") + ", JAX-WS RI "
+                        + Provider.provider().getClass().getPackage().getImplementationVersion(),
+                "wsdlOperations", wsdlOperations(wsdlUrl),
+                "called", new ArrayList<>(called),
+                "run", runSummary(run),
+                "paging", object(
+                        "runId", run.getRunId(),
+                        "segmentCode", largest,
+                        "pageSize", pageSize,
+                        "totalCount", totalCount.value,
+                        "pages", pages,
+                        "members", members),
+                "getSegmentationRun", runSummary(fetched),
+                "getCustomerSegment", assigned,
+                "scoreCustomerValue", object(
+                        "scored", scored, "unknown", unknown.value.getCustomerId()),
+                "setSegmentOwner", object("code", owned.getCode(), "owner", owned.getOwner()),
+                "secondRun", runSummary(second),
+                "listSegmentationRuns", listed,
+                "compareSegmentationRuns", object(
+                        "fromRunId", fromRunId.value,
+                        "toRunId", toRunId.value,
+                        "transitions", transitions.value.getTransition().size(),
+                        "stayedShare", stayedShare.value,
+                        "enteredCount", enteredCount.value,
+                        "leftCount", leftCount.value),
+                "faults", faults);
+        StringBuilder out = new StringBuilder();
+        Json.write(out, report, "");
+        System.out.println(out);
+    }
+
+    /**
+     * The declared fault a call raised, caught as its typed exception: faultcode (from the
+     * port's response context), faultstring, the detail element's name and its fields
+     * (as strings, as the other stacks print them).
+     */
+    static Map<String, Object> faultOf(SegmentationPortType port, Call call) throws Exception {
+        try {
+            call.run();
+        } catch (CustomerNotFoundFault_Exception e) {
+            return fault(port, e, object("customerId", e.getFaultInfo().getCustomerId()));
+        } catch (RunNotFoundFault_Exception e) {
+            return fault(port, e, object("runId", String.valueOf(e.getFaultInfo().getRunId())));
+        } catch (SegmentNotFoundFault_Exception e) {
+            return fault(port, e, object(
+                    "runId", String.valueOf(e.getFaultInfo().getRunId()),
+                    "segmentCode", e.getFaultInfo().getSegmentCode()));
+        } catch (InvalidRequestFault_Exception e) {
+            return fault(port, e, object(
+                    "field", e.getFaultInfo().getField(), "reason", e.getFaultInfo().getReason()));
+        } catch (AuthenticationFault_Exception e) {
+            return fault(port, e, object("reason", e.getFaultInfo().getReason()));
+        } catch (AccessDeniedFault_Exception e) {
+            return fault(port, e, object(
+                    "operation", e.getFaultInfo().getOperation(),
+                    "role", e.getFaultInfo().getRole()));
+        } catch (ServiceUnavailableFault_Exception e) {
+            return fault(port, e, object("reason", e.getFaultInfo().getReason()));
+        }
+        throw new IllegalStateException("expected a SOAP fault");
+    }
+
+    static Map<String, Object> fault(
+            SegmentationPortType port, Exception e, Map<String, Object> detail) {
+        return object(
+                "faultcode", SegmentationClient.faultCode(port),
+                "faultstring", e.getMessage(),
+                "element", e.getClass().getAnnotation(WebFault.class).name(),
+                "detail", detail);
+    }
+
+    static Map<String, Object> runSummary(SegmentationRun run) {
+        List<Object> segments = new ArrayList<>();
+        for (Segment s : run.getSegments().getSegment()) {
+            segments.add(object("code", s.getCode(), "size", s.getSize(), "owner", s.getOwner()));
+        }
+        return object(
+                "runId", run.getRunId(),
+                "method", run.getMethod().value(),
+                "status", run.getStatus().value(),
+                "label", run.getLabel(),
+                "customerCount", run.getCustomerCount(),
+                "assignedCount", run.getAssignedCount(),
+                "startedBy", run.getStartedBy(),
+                "segments", segments);
+    }
+
+    /** The port, recording the WSDL operation name of every call made through it. */
+    static SegmentationPortType recording(SegmentationPortType port, Set<String> called) {
+        InvocationHandler handler = (proxy, method, args) -> {
+            WebMethod operation = method.getAnnotation(WebMethod.class);
+            if (operation != null) { // not Object's methods
+                called.add(operation.operationName());
+            }
+            try {
+                return method.invoke(port, args);
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
+            }
+        };
+        return (SegmentationPortType) Proxy.newProxyInstance(
+                SegmentationPortType.class.getClassLoader(),
+                new Class<?>[] {SegmentationPortType.class},
+                handler);
+    }
+
+    /** The operation names of the WSDL's portType, read with the JDK's DOM parser. */
+    static List<String> wsdlOperations(String wsdlUrl) throws Exception {
+        DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
+        factory.setNamespaceAware(true);
+        factory.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
+        factory.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
+        Document wsdl;
+        try (InputStream in = new URL(wsdlUrl).openStream()) {
+            wsdl = factory.newDocumentBuilder().parse(in);
+        }
+        List<String> names = new ArrayList<>();
+        Element portType = (Element) wsdl.getElementsByTagNameNS(WSDL_NS, "portType").item(0);
+        for (Node child = portType.getFirstChild(); child != null; child = child.getNextSibling()) {
+            if (WSDL_NS.equals(child.getNamespaceURI())
+                    && "operation".equals(child.getLocalName())) {
+                names.add(((Element) child).getAttribute("name"));
+            }
+        }
+        return names;
+    }
+
+    /** A JSON object with its keys in the order given: object("a", 1, "b", 2). */
+    static Map<String, Object> object(Object... keysAndValues) {
+        Map<String, Object> map = new LinkedHashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            map.put((String) keysAndValues[i], keysAndValues[i + 1]);
+        }
+        return map;
+    }
+
+    /** A small JSON writer: maps, collections, strings, numbers, booleans and null. */
+    static final class Json {
+        static void write(StringBuilder out, Object value, String indent) {
+            if (value == null) {
+                out.append("null");
+            } else if (value instanceof String s) {
+                string(out, s);
+            } else if (value instanceof Boolean
+                    || value instanceof Integer
+                    || value instanceof Long) {
+                out.append(value);
+            } else if (value instanceof Double d) {
+                if (d.isNaN() || d.isInfinite()) {
+                    throw new IllegalArgumentException("JSON has no " + d);
+                }
+                out.append(d);
+            } else if (value instanceof Map<?, ?> map) {
+                container(out, map.entrySet(), indent, '{', '}', (entry, inner) -> {
+                    string(out, (String) entry.getKey());
+                    out.append(": ");
+                    write(out, entry.getValue(), inner);
+                });
+            } else if (value instanceof Collection<?> items) {
+                container(out, items, indent, '[', ']', (item, inner) -> write(out, item, inner));
+            } else {
+                throw new IllegalArgumentException("not JSON: " + value.getClass());
+            }
+        }
+
+        interface Member<T> {
+            void write(T member, String indent);
+        }
+
+        static <T> void container(StringBuilder out, Collection<T> members, String indent,
+                char open, char close, Member<T> each) {
+            out.append(open);
+            String inner = indent + "  ";
+            boolean first = true;
+            for (T member : members) {
+                out.append(first ? "\n" : ",\n").append(inner);
+                each.write(member, inner);
+                first = false;
+            }
+            out.append(first ? "" : "\n" + indent).append(close);
+        }
+
+        static void string(StringBuilder out, String s) {
+            out.append('"');
+            for (int i = 0; i < s.length(); i++) {
+                char c = s.charAt(i);
+                switch (c) {
+                    case '"' -> out.append("\\\"");
+                    case '\\' -> out.append("\\\\");
+                    case '\n' -> out.append("\\n");
+                    case '\r' -> out.append("\\r");
+                    case '\t' -> out.append("\\t");
+                    default -> {
+                        if (c < 0x20) {
+                            out.append(String.format("\\u%04x", (int) c));
+                        } else {
+                            out.append(c);
+                        }
+                    }
+                }
+            }
+            out.append('"');
+        }
+    }
+}
