@@ -100,6 +100,21 @@ def segment_customers(method: str, label: str, options_xml: str = "") -> Request
     )
 
 
+def submit_segmentation(
+    method: str, label: str, options_xml: str = "", idempotency_key: str | None = None
+) -> Request:
+    """SubmitSegmentation (1.3): SegmentCustomers' request, answered at once with the run."""
+    key = f"<idempotencyKey>{escape(idempotency_key)}</idempotencyKey>" if idempotency_key else ""
+    return request(
+        "SubmitSegmentation",
+        f"<method>{method}</method><label>{escape(label)}</label>{options_xml}{key}",
+    )
+
+
+def get_segmentation_run(run_id: int) -> Request:
+    return request("GetSegmentationRun", f"<runId>{run_id}</runId>")
+
+
 # An a priori run that puts every customer in one segment, ALL: a single rule
 # nobody matches, and ALL as the default segment of those who match no rule.
 ONE_SEGMENT_OPTIONS = (

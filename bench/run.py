@@ -69,7 +69,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _fill_store(databases: Databases, tag: str, dataset: Any) -> tuple[str, dict[str, Any]]:
+def fill_store(databases: Databases, tag: str, dataset: Any) -> tuple[str, dict[str, Any]]:
     """A fresh store filled by the bulk path; returns its URL and the load figures."""
     url = databases.fresh(f"bench_{tag}")
     create_schema(url)
@@ -98,7 +98,7 @@ def _block(
     block: dict[str, Any] = {"size": size, "store": store, "rows": dataset.rows}
     if "import" not in args.skip:
         block["import"] = measure_import(dataset, databases, tag, args.import_limit or None)
-    url, block["store_load"] = _fill_store(databases, tag, dataset)
+    url, block["store_load"] = fill_store(databases, tag, dataset)
     print(f"    store filled: {block['store_load']}", flush=True)
     server = servers.start_service(url, work, args.workers)
     try:

@@ -49,8 +49,11 @@ class SqliteDatabases:
         return f"sqlite:///{self._path(name)}"
 
     def drop(self, name: str) -> None:
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{self._path(name)}{suffix}").unlink(missing_ok=True)
+        # The run queue of a SQLite store is a file beside it: NAME-queue.db.
+        queue = self._path(name).with_name(f"{name}-queue.db")
+        for path in (self._path(name), queue):
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
 
     def version(self) -> str:
         return f"SQLite {sqlite3.sqlite_version}"

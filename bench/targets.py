@@ -14,6 +14,10 @@ LONG_RUN_S = 60.0
 IMPORT_VS_BULK = 0.7
 DEEP_PAGE_VS_FIRST = 1.2
 SLOPE = 1.1
+# Issue 11: runs in a run worker, apart from the SOAP workers.
+BUSY_P99_VS_IDLE = 1.2  # GetCustomerSegment p99 while a run executes, × idle
+QUEUED_VS_IN_PROCESS = 1.05  # a run through SubmitSegmentation, × the same run in-process
+SUBMIT_ANSWER_MS = 1000.0  # SubmitSegmentation answers (Queued) within
 
 
 @dataclass(frozen=True)

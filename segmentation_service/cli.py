@@ -126,7 +126,32 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         help="serve on an inherited, already bound socket (socket activation)",
     )
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="start no run worker beside the SOAP workers (run `worker` elsewhere; "
+        "env SEGMENTATION_RUN_WORKER=off)",
+    )
     serve.set_defaults(handler=_serve)
+
+    worker = commands.add_parser(
+        "worker",
+        help="execute queued segmentation runs (run several, on several machines)",
+        description="A huey consumer: each of --concurrency processes executes one run at a "
+        "time; every minute it retries or fails runs whose worker died and submits due "
+        "schedules.",
+    )
+    worker.add_argument("--concurrency", type=_positive, default=1, help="runs at once (default 1)")
+    worker.add_argument(
+        "--nice",
+        type=int,
+        choices=range(20),
+        default=10,
+        metavar="0-19",
+        help="lower CPU priority of the run processes, so SOAP workers on the same machine "
+        "answer first (default 10; 0 keeps it)",
+    )
+    worker.set_defaults(handler=_worker)
 
     _add_users_parser(commands)
     _add_config_parser(commands)
@@ -378,6 +403,7 @@ def _user_command(settings: Settings, command: Callable[[UnitOfWork], str]) -> i
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from segmentation_service.jobs.worker import start_run_worker, stop_run_worker
     from segmentation_service.server import serve
     from segmentation_service.services.liveness import fail_interrupted_runs
     from segmentation_service.store.secret_key import SecretKeyError
@@ -391,8 +417,25 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         except SecretKeyError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
-    serve(settings, socket_fd=args.socket_fd)
+    worker = None
+    if settings.run_worker and not args.no_worker:
+        config = ["--config", str(args.config)] if args.config else []
+        worker = start_run_worker(
+            settings, [sys.executable, "-m", "segmentation_service.cli", *config]
+        )
+    try:
+        serve(settings, socket_fd=args.socket_fd)
+    finally:
+        if worker is not None:
+            stop_run_worker(worker)
     return 0
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    from segmentation_service.jobs.worker import run_worker
+
+    _store(settings).dispose()  # the schema is current before the first run
+    return run_worker(settings, args.concurrency, args.nice)
 
 
 if __name__ == "__main__":

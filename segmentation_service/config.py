@@ -86,6 +86,8 @@ PARSERS: dict[str, tuple[Callable[[str], Any], type]] = {
     "auth": (on_off, bool),
     "secret_key": (non_empty, str),
     "auth_window_seconds": (positive_int, int),
+    "queue_url": (non_empty, str),
+    "run_worker": (on_off, bool),
 }
 
 
@@ -102,6 +104,10 @@ class Settings:
     Created time may be ``auth_window_seconds`` away from now, either way.
 
     ``log_format`` is ``text`` (one line per record) or ``json`` (JSON lines).
+
+    ``queue_url`` is where queued runs wait (default: beside the store; ``immediate``
+    runs each in the submitting process); ``serve`` starts one run worker beside
+    its SOAP workers unless ``run_worker`` is off.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -115,6 +121,8 @@ class Settings:
     secret_key: str | None = field(default=None, repr=False)
     auth_window_seconds: int = 300
     log_format: str = "text"
+    queue_url: str | None = None
+    run_worker: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

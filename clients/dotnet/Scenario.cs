@@ -129,12 +129,32 @@ static class Scenario
         SegmentationRun second = Call("SegmentCustomers", () =>
             client.SegmentCustomers(SegmentationMethod.APriori, null, null, byCustomerType, null, null));
         SegmentationRun[] listedRuns = Call("ListSegmentationRuns", () =>
-            client.ListSegmentationRuns(SegmentationMethod.APriori, true, 2, true, 0, false));
+            client.ListSegmentationRuns(SegmentationMethod.APriori, true, 2, true, 0, false, null));
         long fromRunId = run.runId, toRunId = second.runId;
         double stayedShare = 0, adjustedRandIndex;
         int enteredCount = 0, leftCount = 0;
         Transition[] transitions = Call("CompareSegmentationRuns", () => client.CompareSegmentationRuns(
             ref fromRunId, ref toRunId, out stayedShare, out adjustedRandIndex, out enteredCount, out leftCount));
+
+        // The async pattern (contract 1.3): submit twice with one idempotency key (one run), poll
+        // GetSegmentationRun with a back-off until the run has finished, read it; then a schedule
+        // is created, listed and deleted.
+        string idempotencyKey = "dotnet-scenario-" + Guid.NewGuid().ToString("N");
+        var submitted = new List<SegmentationRun>();
+        for (int i = 0; i < 2; i++)
+            submitted.Add(Call("SubmitSegmentation", () => client.SubmitSegmentation(SegmentationMethod.APriori,
+                ".NET ASMX proxy, submitted", null, byCustomerType, null, null, idempotencyKey)));
+        var polled = new List<string>();
+        SegmentationRun finished = client.WaitForRun(
+            submitted[0].runId, TimeSpan.FromSeconds(40), r => polled.Add(r.status.ToString()));
+        Dictionary<string, object> cancelFinished = FaultOf(() =>
+            Call("CancelSegmentationRun", () => client.CancelSegmentationRun(finished.runId)));
+        var scheduled = new SegmentCustomers { method = SegmentationMethod.APriori, aPriori = byCustomerType };
+        SegmentationSchedule schedule = Call("CreateSegmentationSchedule", () =>
+            client.CreateSegmentationSchedule("nightly-dotnet", "0 2 * * *", scheduled, false, false));
+        SegmentationSchedule[] schedules = Call("ListSegmentationSchedules", () => client.ListSegmentationSchedules());
+        SegmentationSchedule deleted = Call("DeleteSegmentationSchedule", () =>
+            client.DeleteSegmentationSchedule(schedule.scheduleId));
 
         var faults = new Dictionary<string, object>
         {
@@ -168,6 +188,7 @@ static class Scenario
             faults["AccessDeniedFault"] = FaultOf(() =>
                 viewer.SegmentCustomers(SegmentationMethod.APriori, null, null, null, null, null));
         }
+        faults["CancelFinishedRun"] = cancelFinished;
 
         var report = new Dictionary<string, object>
         {
@@ -207,6 +228,27 @@ static class Scenario
                 ["stayedShare"] = stayedShare,
                 ["enteredCount"] = enteredCount,
                 ["leftCount"] = leftCount,
+            },
+            ["background"] = new Dictionary<string, object>
+            {
+                ["idempotencyKey"] = idempotencyKey,
+                ["submitted"] = submitted
+                    .Select(r => new Dictionary<string, object> { ["runId"] = r.runId, ["status"] = r.status.ToString() })
+                    .ToList(),
+                ["polledStatuses"] = polled,
+                ["run"] = RunSummary(finished),
+                ["progress"] = finished.progressSpecified ? (object)finished.progress : null,
+                ["phase"] = finished.phase,
+                ["schedule"] = new Dictionary<string, object>
+                {
+                    ["scheduleId"] = schedule.scheduleId,
+                    ["name"] = schedule.name,
+                    ["cron"] = schedule.cron,
+                    ["enabled"] = schedule.enabled,
+                    ["requestMethod"] = schedule.request.method.ToString(),
+                },
+                ["listedSchedules"] = (schedules ?? new SegmentationSchedule[0]).Select(x => x.name).ToList(),
+                ["deletedScheduleId"] = deleted.scheduleId,
             },
             ["faults"] = faults,
         };

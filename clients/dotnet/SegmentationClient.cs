@@ -21,6 +21,10 @@
 //    (Client.CustomerNotFound), Detail the <detail> element holding the fault's typed detail
 //    element (CustomerNotFoundFault with its customerId); ASMX ignores wsdl:fault, so read
 //    the element as XML (DeclaredFault below).
+//  - Background runs (contract 1.3): SubmitSegmentation answers at once with the Queued run;
+//    poll GetSegmentationRun with a back-off (WaitForRun below) until it is Completed, Failed
+//    or Cancelled, then read it as SegmentCustomers' answer. Its progress is optional
+//    (progressSpecified), as are queuedAt and CreateSegmentationSchedule's enabled.
 //  - The endpoint is the WSDL's soap:address, which the service rewrites to its public URL
 //    and `wsdl` puts into the proxy's constructor; set Url only to call another address.
 
@@ -28,6 +32,7 @@ using System;
 using System.Collections.Generic;
 using System.Security.Cryptography;
 using System.Text;
+using System.Threading;
 using System.Web.Services.Protocols;
 using System.Xml;
 
@@ -68,6 +73,30 @@ public class SegmentationClient : SegmentationService
         if (username != null)
             message.Headers.Add(new SoapUnknownHeader { Element = Security(username, password) });
         return base.GetWriterForMessage(message, bufferSize);
+    }
+
+    /// <summary>
+    /// Polls GetSegmentationRun until the run has finished (Completed, Failed or Cancelled) and
+    /// returns it: the async pattern of SubmitSegmentation. Waits 200 ms before the first poll,
+    /// then 1.5 times longer each time, at most 5 s; onPoll sees every run polled (its status,
+    /// progress and phase). Throws TimeoutException when the run has not finished in time.
+    /// </summary>
+    public SegmentationRun WaitForRun(long runId, TimeSpan timeout, Action<SegmentationRun> onPoll = null)
+    {
+        DateTime deadline = DateTime.UtcNow + timeout;
+        int delay = 200;
+        while (true)
+        {
+            Thread.Sleep(delay);
+            SegmentationRun run = GetSegmentationRun(runId);
+            onPoll?.Invoke(run);
+            if (run.status == RunStatus.Completed || run.status == RunStatus.Failed
+                || run.status == RunStatus.Cancelled)
+                return run;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException("run " + runId + " is still " + run.status);
+            delay = Math.Min(delay * 3 / 2, 5000);
+        }
     }
 
     /// <summary>A wsse:Security element with a UsernameToken carrying a PasswordDigest.</summary>

@@ -3,6 +3,7 @@ import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.net.URL;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -32,13 +33,16 @@ import segmentation.customer.v1.CustomerValueScore;
 import segmentation.customer.v1.CustomerValueScoreList;
 import segmentation.customer.v1.InvalidRequestFault_Exception;
 import segmentation.customer.v1.RunNotFoundFault_Exception;
+import segmentation.customer.v1.ScheduleNotFoundFault_Exception;
 import segmentation.customer.v1.Segment;
+import segmentation.customer.v1.SegmentCustomers;
 import segmentation.customer.v1.SegmentMember;
 import segmentation.customer.v1.SegmentMemberList;
 import segmentation.customer.v1.SegmentNotFoundFault_Exception;
 import segmentation.customer.v1.SegmentationMethod;
 import segmentation.customer.v1.SegmentationPortType;
 import segmentation.customer.v1.SegmentationRun;
+import segmentation.customer.v1.SegmentationSchedule;
 import segmentation.customer.v1.ServiceUnavailableFault_Exception;
 import segmentation.customer.v1.TransitionList;
 import segmentation.customer.v1.UnknownCustomerIdList;
@@ -120,7 +124,7 @@ public final class Scenario {
         SegmentationRun second =
                 soap.segmentCustomers(SegmentationMethod.A_PRIORI, null, null, byType, null, null);
         List<SegmentationRun> listedRuns =
-                soap.listSegmentationRuns(SegmentationMethod.A_PRIORI, 2, null).getRun();
+                soap.listSegmentationRuns(SegmentationMethod.A_PRIORI, 2, null, null).getRun();
         Holder<Long> fromRunId = new Holder<>(run.getRunId());
         Holder<Long> toRunId = new Holder<>(second.getRunId());
         Holder<TransitionList> transitions = new Holder<>();
@@ -130,6 +134,31 @@ public final class Scenario {
         Holder<Integer> leftCount = new Holder<>();
         soap.compareSegmentationRuns(fromRunId, toRunId,
                 transitions, stayedShare, adjustedRandIndex, enteredCount, leftCount);
+
+        // The async pattern (contract 1.3): submit twice with one idempotency key (one run),
+        // poll getSegmentationRun with a back-off until the run has finished, read it; then a
+        // schedule is created, listed and deleted.
+        String idempotencyKey = "java-scenario-" + Long.toHexString(new SecureRandom().nextLong());
+        List<SegmentationRun> submitted = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            submitted.add(soap.submitSegmentation(SegmentationMethod.A_PRIORI,
+                    "Java JAX-WS, submitted", null, byType, null, null, idempotencyKey));
+        }
+        List<Object> polled = new ArrayList<>();
+        SegmentationRun finished = SegmentationClient.waitForRun(soap,
+                submitted.get(0).getRunId(), 40_000, r -> polled.add(r.getStatus().value()));
+        Map<String, Object> cancelFinished =
+                faultOf(port, () -> soap.cancelSegmentationRun(finished.getRunId()));
+        SegmentCustomers scheduled = new SegmentCustomers();
+        scheduled.setMethod(SegmentationMethod.A_PRIORI);
+        scheduled.setAPriori(byType);
+        SegmentationSchedule schedule =
+                soap.createSegmentationSchedule("nightly-java", "0 2 * * *", scheduled, null);
+        List<Object> listedSchedules = new ArrayList<>();
+        for (SegmentationSchedule s : soap.listSegmentationSchedules().getSchedule()) {
+            listedSchedules.add(s.getName());
+        }
+        SegmentationSchedule deleted = soap.deleteSegmentationSchedule(schedule.getScheduleId());
 
         Map<String, Object> faults = new LinkedHashMap<>();
         faults.put("CustomerNotFoundFault", faultOf(port, () -> port.getCustomerSegment(
@@ -156,6 +185,7 @@ public final class Scenario {
             faults.put("AccessDeniedFault", faultOf(viewer, () -> viewer.segmentCustomers(
                     SegmentationMethod.A_PRIORI, null, null, null, null, null)));
         }
+        faults.put("CancelFinishedRun", cancelFinished);
 
         List<Object> scored = new ArrayList<>();
         for (CustomerValueScore score : scores.value.getScore()) {
@@ -196,6 +226,24 @@ public final class Scenario {
                         "stayedShare", stayedShare.value,
                         "enteredCount", enteredCount.value,
                         "leftCount", leftCount.value),
+                "background", object(
+                        "idempotencyKey", idempotencyKey,
+                        "submitted", submitted.stream()
+                                .map(r -> (Object) object(
+                                        "runId", r.getRunId(), "status", r.getStatus().value()))
+                                .toList(),
+                        "polledStatuses", polled,
+                        "run", runSummary(finished),
+                        "progress", finished.getProgress(),
+                        "phase", finished.getPhase(),
+                        "schedule", object(
+                                "scheduleId", schedule.getScheduleId(),
+                                "name", schedule.getName(),
+                                "cron", schedule.getCron(),
+                                "enabled", schedule.isEnabled(),
+                                "requestMethod", schedule.getRequest().getMethod().value()),
+                        "listedSchedules", listedSchedules,
+                        "deletedScheduleId", deleted.getScheduleId()),
                 "faults", faults);
         StringBuilder out = new StringBuilder();
         Json.write(out, report, "");
@@ -218,6 +266,9 @@ public final class Scenario {
             return fault(port, e, object(
                     "runId", String.valueOf(e.getFaultInfo().getRunId()),
                     "segmentCode", e.getFaultInfo().getSegmentCode()));
+        } catch (ScheduleNotFoundFault_Exception e) {
+            return fault(port, e, object(
+                    "scheduleId", String.valueOf(e.getFaultInfo().getScheduleId())));
         } catch (InvalidRequestFault_Exception e) {
             return fault(port, e, object(
                     "field", e.getFaultInfo().getField(), "reason", e.getFaultInfo().getReason()));

@@ -10,6 +10,8 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import javax.xml.namespace.QName;
 import javax.xml.soap.SOAPElement;
 import javax.xml.soap.SOAPEnvelope;
@@ -22,8 +24,15 @@ import javax.xml.ws.handler.Handler;
 import javax.xml.ws.handler.MessageContext;
 import javax.xml.ws.handler.soap.SOAPHandler;
 import javax.xml.ws.handler.soap.SOAPMessageContext;
+import segmentation.customer.v1.AccessDeniedFault_Exception;
+import segmentation.customer.v1.AuthenticationFault_Exception;
+import segmentation.customer.v1.InvalidRequestFault_Exception;
+import segmentation.customer.v1.RunNotFoundFault_Exception;
+import segmentation.customer.v1.RunStatus;
 import segmentation.customer.v1.SegmentationPortType;
+import segmentation.customer.v1.SegmentationRun;
 import segmentation.customer.v1.SegmentationService;
+import segmentation.customer.v1.ServiceUnavailableFault_Exception;
 
 /**
  * JAX-WS RI client for the customer segmentation service: ports of the classes that
@@ -43,6 +52,10 @@ import segmentation.customer.v1.SegmentationService;
  *       sent as xsi:nil). ListSegmentMembers' segmentCode and runId, and
  *       CompareSegmentationRuns' fromRunId and toRunId, are INOUT {@code Holder}s: the
  *       call overwrites them with the response's values, so build fresh ones per call.
+ *   <li>Background runs (contract 1.3): {@code submitSegmentation} answers at once with the
+ *       Queued run; poll {@code getSegmentationRun} with a back-off ({@link #waitForRun})
+ *       until it is Completed, Failed or Cancelled, then read it as SegmentCustomers'
+ *       answer.
  * </ul>
  */
 public final class SegmentationClient {
@@ -87,6 +100,42 @@ public final class SegmentationClient {
             throw new IllegalStateException("no SOAP fault was received on this port");
         }
         return (String) code;
+    }
+
+    /** The statuses a run ends in: polling stops there. */
+    public static final Set<RunStatus> FINISHED =
+            Set.of(RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED);
+
+    /**
+     * Polls GetSegmentationRun until the run has finished (Completed, Failed or Cancelled)
+     * and returns it: the async pattern of SubmitSegmentation. Waits 200 ms before the first
+     * poll, then 1.5 times longer each time, at most 5 s; {@code onPoll}, if not null, sees
+     * every run polled (its status, progress and phase).
+     *
+     * @throws TimeoutException when the run has not finished after {@code timeoutMillis}
+     */
+    public static SegmentationRun waitForRun(SegmentationPortType port, long runId,
+            long timeoutMillis, Consumer<SegmentationRun> onPoll)
+            throws InterruptedException, TimeoutException, RunNotFoundFault_Exception,
+                    AccessDeniedFault_Exception, AuthenticationFault_Exception,
+                    InvalidRequestFault_Exception, ServiceUnavailableFault_Exception {
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        long delay = 200;
+        while (true) {
+            Thread.sleep(delay);
+            SegmentationRun run = port.getSegmentationRun(runId);
+            if (onPoll != null) {
+                onPoll.accept(run);
+            }
+            if (FINISHED.contains(run.getStatus())) {
+                return run;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new TimeoutException(
+                        "run " + runId + " is still " + run.getStatus().value());
+            }
+            delay = Math.min(delay * 3 / 2, 5_000);
+        }
     }
 
     /**

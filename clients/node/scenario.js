@@ -10,7 +10,8 @@
  * read-only user for AccessDeniedFault. The output has the shape of clients/php/scenario.php's.
  */
 
-const { createClient, fromEnvironment, call, items } = require('./segmentation_client');
+const { randomBytes } = require('crypto');
+const { createClient, fromEnvironment, call, items, waitForRun } = require('./segmentation_client');
 
 const UNKNOWN_CUSTOMER = 'NO-SUCH-CUSTOMER';
 const UNKNOWN_RUN = 999999999;
@@ -86,6 +87,30 @@ async function main(wsdlUrl, pageSize) {
   const { runs } = await invoke('ListSegmentationRuns', { method: 'APriori', limit: 2 });
   const comparison = await invoke('CompareSegmentationRuns', { fromRunId: run.runId, toRunId: second.runId });
 
+  // The async pattern (contract 1.3): submit twice with one idempotency key (one run), poll
+  // GetSegmentationRun with a back-off until the run has finished, read it; then a schedule
+  // is created, listed and deleted.
+  const idempotencyKey = `node-scenario-${randomBytes(8).toString('hex')}`;
+  const byCustomerType = { method: 'APriori', aPriori: { groupBy: { attribute: ['customerType'] } } };
+  const submitted = [];
+  for (let i = 0; i < 2; i += 1) {
+    const submission = { ...byCustomerType, label: 'node-soap, submitted', idempotencyKey };
+    submitted.push((await invoke('SubmitSegmentation', submission)).run);
+  }
+  const polled = [];
+  const finished = await waitForRun(client, submitted[0].runId, {
+    timeoutMs: 40000,
+    onPoll: (polledRun) => polled.push(polledRun.status),
+  });
+  const cancelFinished = await faultOf(invoke('CancelSegmentationRun', { runId: finished.runId }));
+  const { schedule } = await invoke('CreateSegmentationSchedule', {
+    name: 'nightly-node',
+    cron: '0 2 * * *',
+    request: byCustomerType,
+  });
+  const { schedules } = await invoke('ListSegmentationSchedules', {});
+  const deleted = (await invoke('DeleteSegmentationSchedule', { scheduleId: schedule.scheduleId })).schedule;
+
   const faults = {
     CustomerNotFoundFault: await faultOf(call(client, 'GetCustomerSegment', { customerId: UNKNOWN_CUSTOMER })),
     RunNotFoundFault: await faultOf(call(client, 'GetSegmentationRun', { runId: UNKNOWN_RUN })),
@@ -109,6 +134,7 @@ async function main(wsdlUrl, pageSize) {
     });
     faults.AccessDeniedFault = await faultOf(call(viewer, 'SegmentCustomers', { method: 'APriori' }));
   }
+  faults.CancelFinishedRun = cancelFinished;
 
   const description = client.describe();
   const wsdlOperations = Object.values(description).flatMap((service) =>
@@ -140,6 +166,23 @@ async function main(wsdlUrl, pageSize) {
       stayedShare: comparison.stayedShare,
       enteredCount: comparison.enteredCount,
       leftCount: comparison.leftCount,
+    },
+    background: {
+      idempotencyKey,
+      submitted: submitted.map((r) => ({ runId: Number(r.runId), status: r.status })),
+      polledStatuses: polled,
+      run: runSummary(finished),
+      progress: finished.progress == null ? null : Number(finished.progress),
+      phase: finished.phase ?? null,
+      schedule: {
+        scheduleId: Number(schedule.scheduleId),
+        name: schedule.name,
+        cron: schedule.cron,
+        enabled: schedule.enabled,
+        requestMethod: schedule.request.method,
+      },
+      listedSchedules: items(schedules, 'schedule').map((s) => s.name),
+      deletedScheduleId: Number(deleted.scheduleId),
     },
     faults,
   };

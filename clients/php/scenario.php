@@ -93,6 +93,28 @@ $second = $call('SegmentCustomers', [
 $listedRuns = $call('ListSegmentationRuns', ['method' => 'APriori', 'limit' => 2])->runs;
 $comparison = $call('CompareSegmentationRuns', ['fromRunId' => $run->runId, 'toRunId' => $second->runId]);
 
+// The async pattern (contract 1.3): submit twice with one idempotency key (one run), poll
+// GetSegmentationRun with a back-off until the run has finished, read it; then a schedule
+// is created, listed and deleted.
+$idempotencyKey = 'php-scenario-' . bin2hex(random_bytes(8));
+$byCustomerType = ['method' => 'APriori', 'aPriori' => ['groupBy' => ['attribute' => ['customerType']]]];
+$submitted = [];
+foreach (['first', 'again'] as $_) {
+    $submitted[] = $call('SubmitSegmentation', $byCustomerType + [
+        'label' => 'PHP SoapClient, submitted', 'idempotencyKey' => $idempotencyKey,
+    ])->run;
+}
+$polled = [];
+$finished = wait_for_run($client, $submitted[0]->runId, 40.0, function (object $run) use (&$polled): void {
+    $polled[] = $run->status;
+});
+$cancelFinished = fault_of(fn () => $call('CancelSegmentationRun', ['runId' => $finished->runId]));
+$schedule = $call('CreateSegmentationSchedule', [
+    'name' => 'nightly-php', 'cron' => '0 2 * * *', 'request' => $byCustomerType,
+])->schedule;
+$schedules = items($call('ListSegmentationSchedules', [])->schedules, 'schedule');
+$deleted = $call('DeleteSegmentationSchedule', ['scheduleId' => $schedule->scheduleId])->schedule;
+
 $faults = [
     'CustomerNotFoundFault' => fault_of(fn () => $client->call('GetCustomerSegment', ['customerId' => UNKNOWN_CUSTOMER])),
     'RunNotFoundFault' => fault_of(fn () => $client->call('GetSegmentationRun', ['runId' => UNKNOWN_RUN])),
@@ -113,6 +135,7 @@ if (getenv('SEGMENTATION_VIEWER_USERNAME')) {  // a role that may only read
     );
     $faults['AccessDeniedFault'] = fault_of(fn () => $viewer->call('SegmentCustomers', ['method' => 'APriori']));
 }
+$faults['CancelFinishedRun'] = $cancelFinished;
 
 echo json_encode([
     'client' => 'php ' . PHP_VERSION,
@@ -145,6 +168,23 @@ echo json_encode([
         'stayedShare' => $comparison->stayedShare,
         'enteredCount' => $comparison->enteredCount,
         'leftCount' => $comparison->leftCount,
+    ],
+    'background' => [
+        'idempotencyKey' => $idempotencyKey,
+        'submitted' => array_map(fn ($r) => ['runId' => (int) $r->runId, 'status' => $r->status], $submitted),
+        'polledStatuses' => $polled,
+        'run' => run_summary($finished),
+        'progress' => $finished->progress ?? null,
+        'phase' => $finished->phase ?? null,
+        'schedule' => [
+            'scheduleId' => (int) $schedule->scheduleId,
+            'name' => $schedule->name,
+            'cron' => $schedule->cron,
+            'enabled' => $schedule->enabled,
+            'requestMethod' => $schedule->request->method,
+        ],
+        'listedSchedules' => array_map(fn ($s) => $s->name, $schedules),
+        'deletedScheduleId' => (int) $deleted->scheduleId,
     ],
     'faults' => $faults,
 ], JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR), "\n";

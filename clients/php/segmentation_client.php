@@ -14,6 +14,9 @@
  *  - Fault details decode without schema types: RunNotFoundFault's runId is the
  *    string "42", so cast it.
  *  - Empty lists: the container is an empty object; read `$list->item ?? []`.
+ *  - Background runs (contract 1.3): SubmitSegmentation answers at once with the Queued
+ *    run; poll GetSegmentationRun with a back-off (wait_for_run below) until it is
+ *    Completed, Failed or Cancelled, then read it as SegmentCustomers' answer.
  */
 
 declare(strict_types=1);
@@ -102,4 +105,33 @@ final class SegmentationClient
 function items(?object $container, string $child): array
 {
     return $container === null ? [] : ($container->{$child} ?? []);
+}
+
+/** The statuses a run ends in: polling stops there. */
+const FINISHED_STATUSES = ['Completed', 'Failed', 'Cancelled'];
+
+/**
+ * Polls GetSegmentationRun until the run has finished (Completed, Failed or Cancelled) and
+ * answers with it: the async pattern of SubmitSegmentation. Waits 0.2 s before the first
+ * poll, then 1.5 times longer each time, at most 5 s; throws after $timeout seconds.
+ * $onPoll, if given, sees every run polled (its status, progress and phase).
+ */
+function wait_for_run(SegmentationClient $client, int|string $runId, float $timeout = 600.0, ?callable $onPoll = null): object
+{
+    $deadline = microtime(true) + $timeout;
+    $delay = 0.2;
+    while (true) {
+        usleep((int) ($delay * 1e6));
+        $run = $client->call('GetSegmentationRun', ['runId' => $runId])->run;
+        if ($onPoll !== null) {
+            $onPoll($run);
+        }
+        if (in_array($run->status, FINISHED_STATUSES, true)) {
+            return $run;
+        }
+        if (microtime(true) > $deadline) {
+            throw new RuntimeException("run $runId is still {$run->status} after {$timeout} s");
+        }
+        $delay = min($delay * 1.5, 5.0);
+    }
 }

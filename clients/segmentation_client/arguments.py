@@ -7,9 +7,9 @@ import getpass
 import os
 import sys
 from collections.abc import Sequence
-from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from .arguments_background import add_background_parsers
 from .connection import (
     DEFAULT_TIMEOUT_SECONDS,
     PASSWORD_ENV_VAR,
@@ -17,36 +17,19 @@ from .connection import (
     WSDL_ENV_VAR,
     default_wsdl_url,
 )
+from .options import (
+    add_segment_request_options,
+    check_segment_request_options,
+    common_options,
+    iso_date,
+    positive_seconds,
+)
 from .request_builders import (
-    CUSTOMER_ATTRIBUTES,
     RULES_FILE_FORMAT,
+    RUN_STATUSES,
     SEGMENTATION_METHODS,
-    VALUE_METRICS,
-    RequestFileError,
-    load_rules_file,
-    parse_bands,
     split_comma_separated,
 )
-
-# Which --method each method-specific option of `segment` belongs to.
-METHOD_OF_OPTION = {
-    "group_by": "APriori",
-    "rules_file": "APriori",
-    "default_segment_code": "APriori",
-    "minimum_segment_size": "APriori",
-    "company_size_bands": "APriori",
-    "age_bands": "APriori",
-    "segment_count": "NeedsBased",
-    "random_seed": "NeedsBased",
-    "min_answered_share": "NeedsBased",
-    "centre_respondents": "NeedsBased",
-    "pca_components": "NeedsBased",
-    "value_metric": "ValueBased",
-    "tier_count": "ValueBased",
-    "as_of_date": "ValueBased",
-    "horizon_months": "ValueBased",
-    "discount_rate": "ValueBased",
-}
 
 # ListSegmentMembers' largest page: an export makes as few round trips as it can.
 EXPORT_PAGE_SIZE = 1000
@@ -55,155 +38,25 @@ if TYPE_CHECKING:
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
-def _positive_seconds(text: str) -> float:
-    try:
-        seconds = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if seconds <= 0:
-        raise argparse.ArgumentTypeError("must be greater than 0")
-    return seconds
-
-
-def _iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
-
-
-def _bands(text: str) -> list[dict[str, Any]]:
-    try:
-        return parse_bands(text)
-    except RequestFileError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def _common_options() -> argparse.ArgumentParser:
-    """--json and --quiet after the subcommand as well; SUPPRESS keeps the global value."""
-    parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument(
-        "--json", action="store_true", default=argparse.SUPPRESS, help="same as the global --json"
-    )
-    parent.add_argument(
-        "--quiet", action="store_true", default=argparse.SUPPRESS, help="same as the global --quiet"
-    )
-    return parent
-
-
-def _add_a_priori_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("APriori options")
-    group.add_argument(
-        "--group-by",
-        action="extend",
-        nargs="+",
-        metavar="ATTR",
-        help=f"attributes to group by, one of {', '.join(CUSTOMER_ATTRIBUTES)}",
-    )
-    group.add_argument(
-        "--rules-file",
-        metavar="FILE",
-        help="assign segments by the rules in this JSON file instead (format below)",
-    )
-    group.add_argument(
-        "--default-segment-code",
-        metavar="CODE",
-        help="with rules: the segment of customers no rule matches (service default OTHER)",
-    )
-    group.add_argument(
-        "--minimum-segment-size",
-        type=int,
-        metavar="N",
-        help="grouping: merge smaller groups into OTHER (default 1%% of the customers)",
-    )
-    group.add_argument(
-        "--company-size-bands",
-        type=_bands,
-        metavar="BANDS",
-        help='name:upperBound pairs by employees, last without bound, e.g. "Micro:10,Small:50,'
-        'Medium:250,Large" (exclusive bounds)',
-    )
-    group.add_argument(
-        "--age-bands",
-        type=_bands,
-        metavar="BANDS",
-        help='the same by age in years, e.g. "Young:30,Middle:60,Senior"',
-    )
-
-
-def _add_needs_based_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("NeedsBased options")
-    group.add_argument("--segment-count", type=int, metavar="N", help="2..20 (default: chosen)")
-    group.add_argument("--random-seed", type=int, metavar="N", help=">= 0 (default 0)")
-    group.add_argument(
-        "--min-answered-share",
-        type=float,
-        metavar="F",
-        help="leave out respondents who answered less than this share of the needs, 0..1 "
-        "(default 0.5)",
-    )
-    group.add_argument(
-        "--centre-respondents",
-        action=argparse.BooleanOptionalAction,
-        help="subtract each respondent's mean answer first (removes scale-use bias)",
-    )
-    group.add_argument(
-        "--pca-components", type=int, metavar="N", help="reduce the needs by PCA first, 1..50"
-    )
-
-
-def _add_value_based_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("ValueBased options")
-    group.add_argument("--value-metric", choices=VALUE_METRICS, help="what to rank customers by")
-    group.add_argument("--tier-count", type=int, metavar="N", help="2..10 (default 4)")
-    group.add_argument(
-        "--as-of-date",
-        type=_iso_date,
-        metavar="YYYY-MM-DD",
-        help="count transactions up to this day (default: today), for back-testing",
-    )
-    group.add_argument(
-        "--horizon-months", type=int, metavar="N", help="CLV horizon, 1..120 (default 12)"
-    )
-    group.add_argument(
-        "--discount-rate",
-        type=float,
-        metavar="R",
-        help="CLV annual discount rate, 0..1 (default 0.10)",
-    )
-
-
 def _add_segment_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "segment",
-        parents=[_common_options()],
+        parents=[common_options()],
         help="run a segmentation (SegmentCustomers)",
         description="Segment customers by one method; waits until the run has completed "
-        "(a spinner shows meanwhile on a terminal). Each method takes only its own options.",
+        "(a spinner shows meanwhile on a terminal). Each method takes only its own options. "
+        "`submit` sends the same request without holding the connection open.",
         epilog=RULES_FILE_FORMAT,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--method", required=True, choices=SEGMENTATION_METHODS)
-    parser.add_argument(
-        "--label", metavar="TEXT", help="free text stored with the run (max 200 characters)"
-    )
-    parser.add_argument(
-        "--customer-id",
-        dest="customer_ids",
-        action="append",
-        metavar="ID",
-        help="only these customers (repeat, or comma-separate); default: all customers",
-    )
-    _add_a_priori_options(parser)
-    _add_needs_based_options(parser)
-    _add_value_based_options(parser)
+    add_segment_request_options(parser)
     return parser
 
 
 def _add_customer_segment_parser(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser(
         "customer-segment",
-        parents=[_common_options()],
+        parents=[common_options()],
         help="the segments a customer is in (GetCustomerSegment)",
         description="By default one assignment per method, from its latest completed run.",
     )
@@ -217,7 +70,7 @@ def _add_customer_segment_parser(subparsers: Subparsers) -> None:
 def _add_score_parser(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser(
         "score",
-        parents=[_common_options()],
+        parents=[common_options()],
         help="economic value of customers (ScoreCustomerValue)",
         description="Transaction aggregates, RFM score, predicted CLV, probability of "
         "being active, expected purchases, acquisition cost and value tier of up to "
@@ -230,7 +83,7 @@ def _add_score_parser(subparsers: Subparsers) -> None:
     )
     parser.add_argument(
         "--as-of-date",
-        type=_iso_date,
+        type=iso_date,
         metavar="YYYY-MM-DD",
         help="figures as of the end of this day (default: today); later transactions are "
         "ignored, as in segment --as-of-date",
@@ -240,7 +93,7 @@ def _add_score_parser(subparsers: Subparsers) -> None:
 def _add_members_parser(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser(
         "members",
-        parents=[_common_options()],
+        parents=[common_options()],
         help="the customers in a segment (ListSegmentMembers)",
         description="One page of a segment's members in customer id order, or all with --all.",
     )
@@ -260,7 +113,7 @@ def _add_members_parser(subparsers: Subparsers) -> None:
 def _add_run_parsers(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser(
         "run",
-        parents=[_common_options()],
+        parents=[common_options()],
         help="one run with its segments, whatever its status (GetSegmentationRun)",
         description="A run's summary, metrics and segments; a failed run's failureReason.",
     )
@@ -268,7 +121,7 @@ def _add_run_parsers(subparsers: Subparsers) -> None:
 
     parser = subparsers.add_parser(
         "runs",
-        parents=[_common_options()],
+        parents=[common_options()],
         help="the latest runs, newest first (ListSegmentationRuns)",
         description="One line per run, newest first; --before pages to older runs.",
     )
@@ -277,10 +130,18 @@ def _add_run_parsers(subparsers: Subparsers) -> None:
     parser.add_argument(
         "--before", type=int, metavar="RUN_ID", help="only runs older than this one (next page)"
     )
+    parser.add_argument(
+        "--status",
+        dest="statuses",
+        action="append",
+        choices=RUN_STATUSES,
+        help="only runs in this status (repeat for several); default: Running, Completed and "
+        "Failed, never Queued or Cancelled",
+    )
 
     parser = subparsers.add_parser(
         "compare",
-        parents=[_common_options()],
+        parents=[common_options()],
         help="how customers moved between two runs (CompareSegmentationRuns)",
         description="The migration matrix (customers by segment in FROM_RUN x segment in "
         "TO_RUN), the share that stayed in the same segment code, the adjusted Rand index, "
@@ -291,7 +152,7 @@ def _add_run_parsers(subparsers: Subparsers) -> None:
 
     parser = subparsers.add_parser(
         "owner",
-        parents=[_common_options()],
+        parents=[common_options()],
         help="name who acts on a segment (SetSegmentOwner)",
         description="Set the owner of a segment of a run; prints the updated segment.",
     )
@@ -303,7 +164,7 @@ def _add_run_parsers(subparsers: Subparsers) -> None:
 def _add_export_parser(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser(
         "export",
-        parents=[_common_options()],
+        parents=[common_options()],
         help="write every member of a segment to a CSV file (campaign export)",
         description="Pages through ListSegmentMembers and writes each member once, in "
         "customer id order, as CSV with the header customer_id,name,value,score (UTF-8). "
@@ -329,7 +190,7 @@ def _add_export_parser(subparsers: Subparsers) -> None:
 def _add_report_parser(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser(
         "report",
-        parents=[_common_options()],
+        parents=[common_options()],
         help="write an HTML report of a run, optionally compared with another",
         description="One self-contained HTML page (charts embedded, no external resources): "
         "the run's summary, segment sizes and value, profit or loss per segment, the needs "
@@ -343,8 +204,9 @@ def _add_report_parser(subparsers: Subparsers) -> None:
     parser.add_argument("--out", required=True, metavar="FILE", help="the HTML file to write")
 
 
-def _build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
-    """The top-level parser and the `segment` one (for its cross-option errors)."""
+def _build_parsers() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The top-level parser, and the subcommands' parsers whose segmentation request needs
+    cross-option checks, by command name."""
     parser = argparse.ArgumentParser(
         prog="segmentation-client",
         description="Call the customer segmentation SOAP service (urn:customer-segmentation:v1).",
@@ -369,10 +231,11 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     )
     parser.add_argument(
         "--timeout",
-        type=_positive_seconds,
+        type=positive_seconds,
         default=DEFAULT_TIMEOUT_SECONDS,
         metavar="SECONDS",
-        help="HTTP timeout; segment waits for the whole run (default: %(default)g)",
+        help="HTTP timeout of each request; segment waits for the whole run in one request "
+        "(default: %(default)g)",
     )
     credentials = parser.add_argument_group(
         "credentials", "a WS-Security UsernameToken sent with every request"
@@ -400,34 +263,12 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     _add_run_parsers(subparsers)
     _add_export_parser(subparsers)
     _add_report_parser(subparsers)
-    return parser, segment_parser
+    checked = add_background_parsers(subparsers)
+    return parser, {"segment": segment_parser, **checked}
 
 
 def build_parser() -> argparse.ArgumentParser:
     return _build_parsers()[0]
-
-
-def _check_segment_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    args.customer_ids = split_comma_separated(args.customer_ids)
-    args.group_by = split_comma_separated(args.group_by)
-    unknown = [name for name in args.group_by if name not in CUSTOMER_ATTRIBUTES]
-    if unknown:
-        parser.error(
-            f"--group-by: unknown attribute {', '.join(unknown)} "
-            f"(choose from {', '.join(CUSTOMER_ATTRIBUTES)})"
-        )
-    for option, method in METHOD_OF_OPTION.items():
-        if getattr(args, option) not in (None, []) and args.method != method:
-            flag = "--" + option.replace("_", "-")
-            parser.error(f"{flag} applies only to --method {method}")
-    if args.group_by and args.rules_file:
-        parser.error("--group-by and --rules-file: give one of them, not both")
-    args.rules = None
-    if args.rules_file is not None:
-        try:
-            args.rules = load_rules_file(args.rules_file)
-        except RequestFileError as error:
-            parser.error(f"--rules-file: {error}")
 
 
 def _resolve_credentials(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -447,14 +288,19 @@ def _resolve_credentials(parser: argparse.ArgumentParser, args: argparse.Namespa
 
 
 def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """Parse and cross-check the command line; usage errors exit with status 2."""
-    parser, segment_parser = _build_parsers()
+    """Parse and cross-check the command line; usage errors exit with status 2.
+
+    `command` names the subcommand, with its action for nested ones ("schedule add").
+    """
+    parser, checked = _build_parsers()
     args = parser.parse_args(argv)
+    if args.command == "schedule":
+        args.command = f"schedule {args.schedule_command}"
     if args.command == "report" and args.compare_run_id == args.run_id:
         parser.error("report: --compare needs a run other than --run")
     _resolve_credentials(parser, args)
-    if args.command == "segment":
-        _check_segment_options(segment_parser, args)
+    if args.command in checked:
+        check_segment_request_options(checked[args.command], args)
     elif args.command == "score":
         args.customer_ids = split_comma_separated(args.customer_ids)
     return args

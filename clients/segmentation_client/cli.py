@@ -2,6 +2,8 @@
 
 Exit statuses: 0 success; 2 usage error or a fault blaming the request
 (faultcode Client); 1 any other fault, or the service could not be reached.
+`wait` and `submit --wait` also exit 1 when the run Failed or was Cancelled,
+and 3 when --max-wait ran out before the run ended.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ def main(argv: Sequence[str] | None = None, *, connect: Connect | None = None) -
         return EXIT_INTERRUPTED
 
     try:
-        run_command(args, connection.service, make_console())
+        status = run_command(args, connection.service, make_console())
     except OutputFileError as error:
         print_error(str(error))
         return EXIT_FAILURE
@@ -70,4 +72,4 @@ def main(argv: Sequence[str] | None = None, *, connect: Connect | None = None) -
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
-    return EXIT_OK
+    return status

@@ -21,6 +21,7 @@ from rich.progress import (
     SpinnerColumn,
     Task,
     TaskID,
+    TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -59,7 +60,7 @@ class Bar:
     task: TaskID | None
 
     def update(
-        self, *, completed: int | None = None, total: int | None = None, description: str = ""
+        self, *, completed: float | None = None, total: float | None = None, description: str = ""
     ) -> None:
         if self.progress is None or self.task is None:
             return
@@ -122,3 +123,19 @@ class Feedback:
         columns += [TimeElapsedColumn(), TimeRemainingColumn()]
         with Progress(*columns, console=self.console, transient=True) as progress:
             yield Bar(progress, progress.add_task(description, total=total))
+
+    @contextmanager
+    def fraction_bar(self, description: str) -> Iterator[Bar]:
+        """A bar from 0 to 1 (a run's progress) with its percentage and the time elapsed."""
+        if self.console is None:
+            yield Bar(None, None)
+            return
+        columns = (
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=self.console, transient=True) as progress:
+            yield Bar(progress, progress.add_task(description, total=1.0))

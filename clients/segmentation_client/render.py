@@ -61,8 +61,10 @@ RUN_SUMMARY_FIELDS = (
     "assignedCount",
     "unassignedCount",
 )
-# Shown only when the service sent them (contract 1.1).
-RUN_OPTIONAL_FIELDS = ("startedBy", "failureReason")
+# Shown only when the service sent them (contract 1.1; queuedAt 1.3).
+RUN_OPTIONAL_FIELDS = ("startedBy", "failureReason", "queuedAt")
+# Shown only while the run is Queued or Running (contract 1.3).
+RUN_PROGRESS_FIELDS = ("phase", "progress")
 SEGMENT_FIELDS = (
     "code",
     "name",
@@ -137,8 +139,13 @@ def _print_fields(console: Console, record: dict[str, Any], fields: Sequence[str
 
 
 def _print_run_summary(console: Console, run: dict[str, Any]) -> None:
-    present = [field for field in RUN_OPTIONAL_FIELDS if run.get(field) is not None]
+    optional = list(RUN_OPTIONAL_FIELDS)
+    if run.get("status") in ("Queued", "Running"):
+        optional += RUN_PROGRESS_FIELDS
+    present = [field for field in optional if run.get(field) is not None]
     record = dict(run)
+    if run.get("progress") is not None:
+        record["progress"] = format_share(run["progress"])
     fields = [*RUN_SUMMARY_FIELDS, *present]
     loss_making = (run.get("lossMakingSegments") or {}).get("segmentCode") or []
     if loss_making:

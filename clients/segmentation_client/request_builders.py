@@ -16,6 +16,7 @@ from typing import Any
 
 SEGMENTATION_METHODS = ("APriori", "NeedsBased", "ValueBased")
 VALUE_METRICS = ("Revenue", "Margin", "Rfm", "Clv")
+RUN_STATUSES = ("Queued", "Running", "Completed", "Failed", "Cancelled")
 CUSTOMER_ATTRIBUTES = (
     "customerType",
     "industry",
@@ -320,9 +321,18 @@ def get_segmentation_run_request(run_id: int) -> dict[str, Any]:
 
 
 def list_segmentation_runs_request(
-    *, method: str | None = None, limit: int | None = None, before: int | None = None
+    *,
+    method: str | None = None,
+    limit: int | None = None,
+    before: int | None = None,
+    statuses: Sequence[str] = (),
 ) -> dict[str, Any]:
-    return _without_missing({"method": method, "limit": limit, "before": before})
+    """No statuses: the service lists Running, Completed and Failed runs (contract 1.3)."""
+    request = _without_missing({"method": method, "limit": limit, "before": before})
+    if statuses:
+        # Each status once, in the order given.
+        request["statuses"] = {"status": list(dict.fromkeys(statuses))}
+    return request
 
 
 def compare_segmentation_runs_request(from_run_id: int, to_run_id: int) -> dict[str, Any]:
@@ -331,3 +341,34 @@ def compare_segmentation_runs_request(from_run_id: int, to_run_id: int) -> dict[
 
 def set_segment_owner_request(run_id: int, segment_code: str, owner: str) -> dict[str, Any]:
     return {"runId": run_id, "segmentCode": segment_code, "owner": owner}
+
+
+# ------------------------------------------------------- background runs (1.3)
+
+
+def submit_segmentation_request(
+    segment_request: dict[str, Any], idempotency_key: str | None = None
+) -> dict[str, Any]:
+    """SubmitSegmentation: SegmentCustomers' request, then idempotencyKey (XSD order)."""
+    return _without_missing({**segment_request, "idempotencyKey": idempotency_key})
+
+
+def cancel_segmentation_run_request(run_id: int) -> dict[str, Any]:
+    return {"runId": run_id}
+
+
+def create_segmentation_schedule_request(
+    name: str, cron: str, segment_request: dict[str, Any], *, enabled: bool | None = None
+) -> dict[str, Any]:
+    """`enabled` is sent only when given: the service enables a new schedule by default."""
+    return _without_missing(
+        {"name": name, "cron": cron, "request": segment_request, "enabled": enabled}
+    )
+
+
+def list_segmentation_schedules_request() -> dict[str, Any]:
+    return {}
+
+
+def delete_segmentation_schedule_request(schedule_id: int) -> dict[str, Any]:
+    return {"scheduleId": schedule_id}

@@ -127,3 +127,41 @@ def list_segment_members_response(result: Any) -> dict[str, Any]:
         "members": _container(value.get("members"), "member"),
         "nextPageToken": value.get("nextPageToken"),
     }
+
+
+# ------------------------------------------------------- background runs (1.3)
+
+
+def submit_segmentation_response(result: Any) -> dict[str, Any]:
+    """{"run": {...}} (the Queued run), shaped as by segment_customers_response."""
+    return segment_customers_response(result)
+
+
+def cancel_segmentation_run_response(result: Any) -> dict[str, Any]:
+    """{"run": {...}} as it stands, shaped as by segment_customers_response."""
+    return segment_customers_response(result)
+
+
+def schedule_record(schedule: dict[str, Any]) -> dict[str, Any]:
+    """A SegmentationSchedule whose request has its customerIds container."""
+    request = schedule.get("request") or {}
+    return {
+        **schedule,
+        "request": {**request, "customerIds": _container(request.get("customerIds"), "customerId")},
+    }
+
+
+def create_segmentation_schedule_response(result: Any) -> dict[str, Any]:
+    """{"schedule": {...}}."""
+    return {"schedule": schedule_record(_unwrapped(plain(result) or {}, "schedule"))}
+
+
+def delete_segmentation_schedule_response(result: Any) -> dict[str, Any]:
+    """{"schedule": {...}} as it was before the deletion."""
+    return create_segmentation_schedule_response(result)
+
+
+def list_segmentation_schedules_response(result: Any) -> dict[str, Any]:
+    """{"schedules": {"schedule": [...]}}."""
+    value = _unwrapped(plain(result), "schedules")
+    return {"schedules": {"schedule": [schedule_record(s) for s in listed(value, "schedule")]}}

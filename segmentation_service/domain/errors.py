@@ -4,6 +4,7 @@
     ├── CustomerNotFound        (customer_id)
     ├── RunNotFound             (run_id)
     ├── SegmentNotFound         (run_id, segment_code)
+    ├── ScheduleNotFound        (schedule_id)
     ├── InvalidRequest          (field, reason)
     │   └── InsufficientData    (reason, field) the data cannot support the request; also a
     │                           ValueError: the one error engines raise for a data condition
@@ -44,6 +45,12 @@ class SegmentNotFound(SegmentationError):
         super().__init__(f"segmentation run {run_id} has no segment {segment_code!r}")
         self.run_id = run_id
         self.segment_code = segment_code
+
+
+class ScheduleNotFound(SegmentationError):
+    def __init__(self, schedule_id: int) -> None:
+        super().__init__(f"segmentation schedule {schedule_id} does not exist")
+        self.schedule_id = schedule_id
 
 
 class InvalidRequest(SegmentationError):

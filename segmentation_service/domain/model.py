@@ -16,9 +16,47 @@ class SegmentationMethod(str, Enum):
 
 
 class RunStatus(str, Enum):
+    """Queued -> Running -> Completed | Failed | Cancelled; Queued -> Cancelled."""
+
     COMPLETED = "Completed"
     FAILED = "Failed"
     RUNNING = "Running"
+    QUEUED = "Queued"
+    CANCELLED = "Cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self in (RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED)
+
+
+# What ListSegmentationRuns shows when no statuses are asked for: the 1.1 statuses,
+# so that a client generated from 1.1 never meets a value its enumeration lacks.
+CONTRACT_1_1_STATUSES = (RunStatus.RUNNING, RunStatus.COMPLETED, RunStatus.FAILED)
+
+
+class RunPhase(str, Enum):
+    """The step a run is at, with the progress reached when it begins."""
+
+    QUEUED = "Queued"
+    READING = "Reading"
+    FITTING = "Fitting"
+    ASSIGNING = "Assigning"
+    WRITING = "Writing"
+    DONE = "Done"
+
+    @property
+    def progress(self) -> float:
+        return _PHASE_PROGRESS[self]
+
+
+_PHASE_PROGRESS = {
+    RunPhase.QUEUED: 0.0,
+    RunPhase.READING: 0.05,
+    RunPhase.FITTING: 0.4,
+    RunPhase.ASSIGNING: 0.7,
+    RunPhase.WRITING: 0.85,
+    RunPhase.DONE: 1.0,
+}
 
 
 class ValueMetric(str, Enum):
@@ -193,6 +231,9 @@ class SegmentationRun:
     segments: tuple[Segment, ...] = ()
     failure_reason: str | None = None
     started_by: str | None = None
+    progress: float | None = None
+    phase: str | None = None
+    queued_at: datetime | None = None
 
     @property
     def loss_making_segments(self) -> tuple[str, ...]:
@@ -276,3 +317,17 @@ class RunComparison:
     adjusted_rand_index: float
     entered_count: int
     left_count: int
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A request submitted at every due time of a 5-field cron expression (UTC)."""
+
+    schedule_id: int
+    name: str
+    cron: str
+    next_run_at: datetime
+    last_run_id: int | None
+    enabled: bool
+    request: SegmentationRequest
+    created_by: str | None = None

@@ -17,7 +17,17 @@ if TYPE_CHECKING:
         list_segmentation_runs,
         set_segment_owner,
     )
-    from segmentation_service.services.segmentation import segment_customers
+    from segmentation_service.services.schedules import (
+        create_schedule,
+        delete_schedule,
+        list_schedules,
+    )
+    from segmentation_service.services.submission import (
+        cancel_segmentation_run,
+        segment_customers,
+        submit_segmentation,
+        wait_for_run,
+    )
     from segmentation_service.services.valuation import score_customer_value
 
 # Use case name -> the module of this package that defines it.
@@ -29,7 +39,13 @@ _USE_CASES = {
     "set_segment_owner": "runs",
     "list_segment_members": "lookups",
     "score_customer_value": "valuation",
-    "segment_customers": "segmentation",
+    "segment_customers": "submission",
+    "submit_segmentation": "submission",
+    "wait_for_run": "submission",
+    "cancel_segmentation_run": "submission",
+    "create_schedule": "schedules",
+    "list_schedules": "schedules",
+    "delete_schedule": "schedules",
 }
 
 __all__ = [
@@ -41,6 +57,12 @@ __all__ = [
     "list_segment_members",
     "score_customer_value",
     "segment_customers",
+    "submit_segmentation",
+    "wait_for_run",
+    "cancel_segmentation_run",
+    "create_schedule",
+    "list_schedules",
+    "delete_schedule",
 ]
 
 

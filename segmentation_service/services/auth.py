@@ -45,8 +45,13 @@ MINIMUM_ROLE: dict[str, str] = {
     "GetSegmentationRun": VIEWER,
     "ListSegmentationRuns": VIEWER,
     "CompareSegmentationRuns": VIEWER,
+    "ListSegmentationSchedules": VIEWER,
     "SegmentCustomers": ANALYST,
     "SetSegmentOwner": ANALYST,
+    "SubmitSegmentation": ANALYST,
+    "CancelSegmentationRun": ANALYST,
+    "CreateSegmentationSchedule": ANALYST,
+    "DeleteSegmentationSchedule": ANALYST,
 }  # Any other operation needs ADMIN: a new operation is closed until it is listed here.
 
 WRONG_CREDENTIALS = "unknown username or wrong password"

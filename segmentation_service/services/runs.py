@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from segmentation_service.domain.errors import InvalidRequest, RunNotFound, SegmentNotFound
 from segmentation_service.domain.model import (
+    CONTRACT_1_1_STATUSES,
     RunComparison,
     RunStatus,
     Segment,
@@ -27,16 +30,25 @@ def get_segmentation_run(run_id: int, uow: UnitOfWork) -> SegmentationRun:
 
 
 def list_segmentation_runs(
-    method: SegmentationMethod | None, limit: int | None, before: int | None, uow: UnitOfWork
+    method: SegmentationMethod | None,
+    limit: int | None,
+    before: int | None,
+    uow: UnitOfWork,
+    statuses: Sequence[RunStatus] | None = None,
 ) -> list[SegmentationRun]:
-    """Runs newest first; ``before`` continues a listing after its last run id."""
+    """Runs newest first; ``before`` continues a listing after its last run id.
+
+    Without ``statuses``, only the statuses of contract 1.1 (never Queued or Cancelled).
+    """
     count = DEFAULT_RUN_LIMIT if limit is None else limit
     if not 1 <= count <= MAX_RUN_LIMIT:
         raise InvalidRequest("limit", f"must be between 1 and {MAX_RUN_LIMIT}, got {count}")
     if before is not None and before < 1:
         raise InvalidRequest("before", f"must be a run id (at least 1), got {before}")
     with uow:
-        return uow.runs.newest(method, count, before)
+        return uow.runs.newest(
+            method, count, before, CONTRACT_1_1_STATUSES if statuses is None else statuses
+        )
 
 
 def compare_segmentation_runs(from_run_id: int, to_run_id: int, uow: UnitOfWork) -> RunComparison:

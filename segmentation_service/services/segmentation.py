@@ -11,16 +11,17 @@ import numpy as np
 import pandas as pd
 
 from segmentation_service.domain.errors import (
-    CustomerNotFound,
     InsufficientData,
     InvalidRequest,
     SegmentationError,
 )
 from segmentation_service.domain.model import (
+    RunPhase,
     SegmentationMethod,
     SegmentationRequest,
     SegmentationRun,
 )
+from segmentation_service.domain.request_codec import decode
 from segmentation_service.engines.a_priori import OTHER_CODE, APrioriSegmenter
 from segmentation_service.engines.base import FittedSegmentation, summarise_segments
 from segmentation_service.engines.needs_based import NeedsBasedSegmenter, needs_matrix
@@ -30,7 +31,7 @@ from segmentation_service.engines.value_based import ValueBasedSegmenter
 from segmentation_service.engines.value_features import money_features, value_features
 from segmentation_service.observability.logs import incident_reference
 from segmentation_service.services.clock import Clock, utc_now
-from segmentation_service.services.liveness import fail_interrupted_runs, heartbeat, this_runner
+from segmentation_service.services.liveness import heartbeat, this_runner
 from segmentation_service.services.requests import OPTION_BLOCKS, EffectiveOptions, check_request
 from segmentation_service.store.uow import UnitOfWork
 
@@ -45,57 +46,64 @@ class _Inputs:
     profitability: pd.DataFrame
 
 
-def segment_customers(
-    request: SegmentationRequest,
-    uow: UnitOfWork,
-    now: Clock = utc_now,
-    started_by: str | None = None,
-) -> SegmentationRun:
-    """Segment the customers (all, or the ids given) and store the run with every assignment.
+class RunCancelled(Exception):
+    """A cancel was asked for: the run stops at this checkpoint and writes nothing."""
 
-    The run is recorded as Running first; its segments, assignments and the
-    Completed status are then written in one transaction, so readers see the
-    previous complete run or this complete run, never a part of it. A run
-    that fails is kept as Failed with no assignments: with the reason when
-    the data cannot support it (InsufficientData, the caller's to act on),
-    else only with the reference its traceback is logged under (a bug).
+
+def execute_run(run_id: int, uow: UnitOfWork, now: Clock = utc_now) -> SegmentationRun | None:
+    """Claim a Queued run and execute it here; None when it is not ours to run.
+
+    Another worker may have claimed it (a duplicated queue message), or it was
+    cancelled or has finished. Between phases the run records its progress and
+    stops if a cancel was asked for. Its segments, assignments and the Completed
+    status are written in one transaction at the end, so readers see the previous
+    complete run or this complete run, never a part of it. A run that fails is
+    kept as Failed with no assignments: with the reason when the data cannot
+    support it (the caller's to act on), else only with the reference its
+    traceback is logged under (a bug); the exception is raised again.
     """
-    started_at = now()
-    options = check_request(request, started_at.date())
-    # A value-based run may end its observation earlier (a back-test).
-    as_of = options.value_based.as_of_date or started_at.date()
-    if request.method is not SegmentationMethod.VALUE_BASED:
-        as_of = started_at.date()
-    ids = None if request.customer_ids is None else tuple(dict.fromkeys(request.customer_ids))
-    fail_interrupted_runs(uow, now)
     with uow:
-        if ids is not None:
-            _require_customers(uow, ids)
-        parameters = {**options.for_method(request.method), "customerIds": len(ids or ()) or None}
-        run_id = uow.runs.start(
-            request.method, request.label, parameters, started_at, started_by, this_runner()
-        )
+        encoded = uow.run_states.claim(run_id, this_runner(), now())
         uow.commit()
+    if encoded is None:
+        return None
     try:
         with heartbeat(uow.another(), run_id, now):
-            with uow:
-                inputs = _load(uow, request.method, ids, as_of)
-            segmenter = _fit(request.method, options, inputs, as_of)
-            _store(uow, run_id, segmenter, inputs, now)
+            _execute(uow, run_id, decode(encoded), now)
+    except RunCancelled:
+        with uow:
+            uow.run_states.cancelled(run_id, now())
+            uow.commit()
+        logger.info("segmentation run %s was cancelled", run_id)
     except BaseException as exc:
         _record_failure(uow, run_id, exc, now)
         raise
     with uow:
-        run = uow.runs.get(run_id)
-    assert run is not None
-    return run
+        return uow.runs.get(run_id)
 
 
-def _require_customers(uow: UnitOfWork, ids: tuple[str, ...]) -> None:
-    known = uow.customers.existing_ids(ids)
-    for customer_id in ids:
-        if customer_id not in known:
-            raise CustomerNotFound(customer_id)
+def _execute(uow: UnitOfWork, run_id: int, request: SegmentationRequest, now: Clock) -> None:
+    today = now().date()
+    options = check_request(request, today)
+    # A value-based run may end its observation earlier (a back-test).
+    as_of = options.value_based.as_of_date or today
+    if request.method is not SegmentationMethod.VALUE_BASED:
+        as_of = today
+    ids = None if request.customer_ids is None else tuple(dict.fromkeys(request.customer_ids))
+    with uow:
+        inputs = _load(uow, request.method, ids, as_of)
+    _checkpoint(uow, run_id, RunPhase.FITTING)
+    segmenter = _fit(request.method, options, inputs, as_of)
+    _checkpoint(uow, run_id, RunPhase.ASSIGNING)
+    _store(uow, run_id, segmenter, inputs, now)
+
+
+def _checkpoint(uow: UnitOfWork, run_id: int, phase: RunPhase) -> None:
+    with uow:
+        going_on = uow.run_states.advance(run_id, phase)
+        uow.commit()
+    if not going_on:
+        raise RunCancelled()
 
 
 def _load(
@@ -183,9 +191,10 @@ def _store(uow: UnitOfWork, run_id: int, segmenter: Any, inputs: _Inputs, now: C
         segmenter.segments_, segmenter.labels_, np.asarray(values), inputs.profitability
     )
     model = segmenter.model_.to_dict() if hasattr(segmenter, "model_") else None
+    _checkpoint(uow, run_id, RunPhase.WRITING)
     with uow:
         uow.assignments.add(run_id, assignments)
-        uow.runs.complete(
+        completed = uow.runs.complete(
             run_id,
             finished_at=now(),
             customer_count=len(assignments),
@@ -194,6 +203,8 @@ def _store(uow: UnitOfWork, run_id: int, segmenter: Any, inputs: _Inputs, now: C
             model=model,
             segments=segments,
         )
+        if not completed:  # cancelled while writing: roll the rows back
+            raise RunCancelled()
         uow.commit()
 
 
@@ -204,17 +215,25 @@ def _record_failure(uow: UnitOfWork, run_id: int, exc: BaseException, now: Clock
     and answers the Server fault: an operator goes from the run to the traceback. The
     bug's own message is not kept.
     """
-    if isinstance(exc, SegmentationError):
+    kind, field = "request", None
+    if isinstance(exc, InvalidRequest):
+        reason, field = str(exc), exc.field
+    elif isinstance(exc, SegmentationError):
         reason = str(exc)
     else:
+        kind = "internal"
         reference = incident_reference()
         reason = f"internal error (reference {reference})"
         logger.error(
-            "segmentation run %s failed on %s (reference %s)", run_id, type(exc).__name__, reference
+            "segmentation run %s failed on %s (reference %s)",
+            run_id,
+            type(exc).__name__,
+            reference,
+            exc_info=exc,  # in a run worker, this is where the traceback is
         )
     try:
         with uow:
-            uow.runs.fail(run_id, reason, now())
+            uow.runs.fail(run_id, reason, now(), kind, field)
             uow.commit()
     except Exception:
         logger.exception("could not record the failure of segmentation run %s", run_id)

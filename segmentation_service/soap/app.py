@@ -18,6 +18,7 @@ from segmentation_service.domain.errors import (
     AuthenticationFailed,
     SegmentationError,
 )
+from segmentation_service.jobs.queue import run_queue
 from segmentation_service.observability.logs import incident_reference
 from segmentation_service.observability.metrics import exposition
 from segmentation_service.services.auth import (
@@ -26,6 +27,7 @@ from segmentation_service.services.auth import (
     UsernameToken,
     authorize,
 )
+from segmentation_service.services.queue import RunQueue
 from segmentation_service.soap.faults import OPERATION_FAULTS, InternalError, fault_for
 from segmentation_service.soap.http import WSDL_DIRECTORY, XSD_FILE, Router
 from segmentation_service.soap.observability import ObservedApp, instrument
@@ -93,7 +95,11 @@ class SegmentationApplication(Application):
     """spyne's Application with one place that turns errors into declared faults."""
 
     def __init__(
-        self, store: Store, schema: CanonicalSchema, authenticator: Authenticator | None
+        self,
+        store: Store,
+        schema: CanonicalSchema,
+        authenticator: Authenticator | None,
+        run_queue: RunQueue,
     ) -> None:
         super().__init__(
             [SegmentationService],
@@ -104,6 +110,7 @@ class SegmentationApplication(Application):
         )
         self.store = store
         self.authenticator = authenticator
+        self.run_queue = run_queue  # where SubmitSegmentation and SegmentCustomers put runs
 
     def unit_of_work(self) -> UnitOfWork:
         return self.store.unit_of_work()
@@ -169,7 +176,9 @@ def create_app(settings: Settings, store: Store | None = None) -> ObservedApp:
     no_forced_collections()
     store = store or Store(settings.database_url)
     schema = CanonicalSchema(WSDL_DIRECTORY / XSD_FILE)
-    application = SegmentationApplication(store, schema, authenticator(settings))
+    application = SegmentationApplication(
+        store, schema, authenticator(settings), run_queue(settings)
+    )
     soap = WsgiApplication(application, max_content_length=settings.max_request_bytes)
     instrument(soap)
     router = Router(

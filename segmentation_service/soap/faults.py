@@ -17,6 +17,7 @@ from segmentation_service.domain.errors import (
     InsufficientData,
     InvalidRequest,
     RunNotFound,
+    ScheduleNotFound,
     SegmentationError,
     SegmentNotFound,
     StoreUnavailable,
@@ -57,6 +58,10 @@ class SegmentNotFoundFault(DeclaredFault):
     faultcode_suffix = "Client.SegmentNotFound"
 
 
+class ScheduleNotFoundFault(DeclaredFault):
+    faultcode_suffix = "Client.ScheduleNotFound"
+
+
 class InvalidRequestFault(DeclaredFault):
     faultcode_suffix = "Client.InvalidRequest"
 
@@ -95,6 +100,10 @@ def _segment_not_found(exc: SegmentNotFound) -> Fault:
     return SegmentNotFoundFault(str(exc), runId=exc.run_id, segmentCode=exc.segment_code)
 
 
+def _schedule_not_found(exc: ScheduleNotFound) -> Fault:
+    return ScheduleNotFoundFault(str(exc), scheduleId=exc.schedule_id)
+
+
 def _invalid_request(exc: InvalidRequest) -> Fault:
     return InvalidRequestFault(str(exc), field=exc.field, reason=exc.reason)
 
@@ -115,6 +124,7 @@ FAULTS: dict[type[SegmentationError], Callable[[SegmentationError], Fault]] = {
     CustomerNotFound: _customer_not_found,  # type: ignore[dict-item]
     RunNotFound: _run_not_found,  # type: ignore[dict-item]
     SegmentNotFound: _segment_not_found,  # type: ignore[dict-item]
+    ScheduleNotFound: _schedule_not_found,  # type: ignore[dict-item]
     InvalidRequest: _invalid_request,  # type: ignore[dict-item]
     InsufficientData: _invalid_request,  # type: ignore[dict-item]  # a data condition
     AuthenticationFailed: _authentication_failed,  # type: ignore[dict-item]
@@ -140,6 +150,11 @@ OPERATION_FAULTS: dict[str, list[type[DeclaredFault]]] = {
         "GetSegmentationRun": [RunNotFoundFault, InvalidRequestFault],
         "ListSegmentationRuns": [InvalidRequestFault],
         "CompareSegmentationRuns": [RunNotFoundFault, InvalidRequestFault],
+        "SubmitSegmentation": [CustomerNotFoundFault, InvalidRequestFault],
+        "CancelSegmentationRun": [RunNotFoundFault, InvalidRequestFault],
+        "CreateSegmentationSchedule": [CustomerNotFoundFault, InvalidRequestFault],
+        "ListSegmentationSchedules": [InvalidRequestFault],
+        "DeleteSegmentationSchedule": [ScheduleNotFoundFault, InvalidRequestFault],
     }.items()
 }
 

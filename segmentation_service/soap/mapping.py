@@ -51,6 +51,13 @@ def segmentation_request(
     )
 
 
+def request_of(body: t.SegmentCustomers | t.SubmitSegmentation) -> model.SegmentationRequest:
+    """A SegmentCustomers (or SubmitSegmentation) body as a domain request."""
+    return segmentation_request(
+        body.method, body.label, body.customerIds, body.aPriori, body.needsBased, body.valueBased
+    )
+
+
 def _a_priori(options: t.APrioriParameters) -> model.APrioriOptions:
     rules = tuple(
         model.Rule(
@@ -83,6 +90,12 @@ def _bands(bands: t.BandList | None) -> tuple[model.Band, ...] | None:
     return tuple(model.Band(band.name, band.upperBound) for band in _items(bands, "band"))
 
 
+def statuses(found: t.RunStatusList | None) -> tuple[model.RunStatus, ...] | None:
+    if found is None:
+        return None
+    return tuple(model.RunStatus(status) for status in _items(found, "status"))
+
+
 def method_or_none(method: str | None) -> model.SegmentationMethod | None:
     return None if method is None else model.SegmentationMethod(method)
 
@@ -107,6 +120,9 @@ def run(run_: model.SegmentationRun) -> t.SegmentationRun:
         failureReason=run_.failure_reason,
         startedBy=run_.started_by,
         lossMakingSegments=t.SegmentCodeList(segmentCode=list(run_.loss_making_segments)),
+        progress=run_.progress,
+        phase=run_.phase,
+        queuedAt=run_.queued_at,
     )
 
 
@@ -215,3 +231,87 @@ def comparison(found: model.RunComparison) -> tuple[Any, ...]:
         found.entered_count,
         found.left_count,
     )
+
+
+# ------------------------------------------------------------- schedules (1.3)
+def schedule(found: model.Schedule) -> t.SegmentationSchedule:
+    return t.SegmentationSchedule(
+        scheduleId=found.schedule_id,
+        name=found.name,
+        cron=found.cron,
+        nextRunAt=found.next_run_at,
+        lastRunId=found.last_run_id,
+        enabled=found.enabled,
+        request=segment_customers(found.request),
+        createdBy=found.created_by,
+    )
+
+
+def schedules(found: list[model.Schedule]) -> t.SegmentationScheduleList:
+    return t.SegmentationScheduleList(schedule=[schedule(s) for s in found])
+
+
+def segment_customers(request: model.SegmentationRequest) -> t.SegmentCustomers:
+    """The reverse of ``request_of``: a domain request as a SegmentCustomers body."""
+    ids = request.customer_ids
+    a_priori, needs, value = request.a_priori, request.needs_based, request.value_based
+    return t.SegmentCustomers(
+        method=request.method.value,
+        label=request.label,
+        customerIds=None if ids is None else t.CustomerIdList(customerId=list(ids)),
+        aPriori=None if a_priori is None else _a_priori_parameters(a_priori),
+        needsBased=None
+        if needs is None
+        else t.NeedsBasedParameters(
+            segmentCount=needs.segment_count,
+            randomSeed=needs.random_seed,
+            minAnsweredShare=needs.min_answered_share,
+            centreRespondents=needs.centre_respondents,
+            pcaComponents=needs.pca_components,
+        ),
+        valueBased=None
+        if value is None
+        else t.ValueBasedParameters(
+            valueMetric=None if value.value_metric is None else value.value_metric.value,
+            tierCount=value.tier_count,
+            asOfDate=value.as_of_date,
+            horizonMonths=value.horizon_months,
+            annualDiscountRate=value.annual_discount_rate,
+        ),
+    )
+
+
+def _a_priori_parameters(options: model.APrioriOptions) -> t.APrioriParameters:
+    rules = [
+        t.Rule(
+            segmentCode=rule.segment_code,
+            segmentName=rule.segment_name,
+            conditions=t.ConditionList(
+                condition=[
+                    t.Condition(
+                        attribute=c.attribute,
+                        operator=c.operator.value,
+                        values=t.ConditionValueList(value=list(c.values)) if c.values else None,
+                    )
+                    for c in rule.conditions
+                ]
+            ),
+        )
+        for rule in options.rules
+    ]
+    return t.APrioriParameters(
+        groupBy=t.CustomerAttributeList(attribute=list(options.group_by))
+        if options.group_by
+        else None,
+        rules=t.RuleList(rule=rules) if rules else None,
+        defaultSegmentCode=options.default_segment_code,
+        companySizeBands=_band_list(options.company_size_bands),
+        ageBands=_band_list(options.age_bands),
+        minimumSegmentSize=options.minimum_segment_size,
+    )
+
+
+def _band_list(bands: tuple[model.Band, ...] | None) -> t.BandList | None:
+    if bands is None:
+        return None
+    return t.BandList(band=[t.Band(name=b.name, upperBound=b.upper_bound) for b in bands])

@@ -108,7 +108,8 @@ def _returned(ctx: Any) -> None:
     if observation is None or observation.call_started is None:
         return
     if ctx.descriptor is not None and ctx.descriptor.name == "SegmentCustomers":
-        (run,) = ctx.out_object
+        (response,) = ctx.out_object  # bare: the SegmentCustomersResponse itself
+        run = response.run
         seconds = time.perf_counter() - observation.call_started
         metrics.observe_run(str(run.method), seconds, int(run.customerCount))
 

@@ -1,12 +1,20 @@
-"""The four operations: each maps its arguments, calls one use case, maps the result."""
+"""The operations: each maps its arguments, calls one use case, maps the result.
+
+SegmentCustomers and SubmitSegmentation are declared bare (one argument, the whole
+request; the result, the whole response): the contract reuses SegmentCustomers' request
+type as a schedule's ``request`` (1.3), and spyne would otherwise generate a second
+type of that name for the wrapper. SubmitSegmentation follows, its request being the
+same fields and ``idempotencyKey``.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from spyne import Date, Double, Integer32, ServiceBase, rpc
+from spyne import Boolean, Date, Double, Integer32, ServiceBase, rpc
 
 from segmentation_service import services
+from segmentation_service.services.queue import RunQueue
 from segmentation_service.soap import mapping
 from segmentation_service.soap import types as t
 from segmentation_service.soap.faults import OPERATION_FAULTS
@@ -18,24 +26,51 @@ def _uow(ctx: Any) -> UnitOfWork:
     return uow
 
 
+def _queue(ctx: Any) -> RunQueue:
+    queue: RunQueue = ctx.app.run_queue
+    return queue
+
+
+def _caller(ctx: Any) -> str | None:
+    """The authenticated caller's username (None when authentication is off)."""
+    return getattr(ctx.udc, "username", None)
+
+
 class SegmentationService(ServiceBase):
     @rpc(
-        t.required(t.SegmentationMethod),
-        t.optional(t.RunLabel),
-        t.optional(t.CustomerIdList),
-        t.optional(t.APrioriParameters),
-        t.optional(t.NeedsBasedParameters),
-        t.optional(t.ValueBasedParameters),
-        _returns=t.required(t.SegmentationRun),
-        _out_variable_name="run",
+        t.SegmentCustomers,
+        _body_style="bare",
+        _returns=t.SegmentCustomersResponse,
         _throws=OPERATION_FAULTS["SegmentCustomers"],
     )
-    def SegmentCustomers(ctx, method, label, customerIds, aPriori, needsBased, valueBased):  # type: ignore[no-untyped-def]
-        request = mapping.segmentation_request(
-            method, label, customerIds, aPriori, needsBased, valueBased
+    def SegmentCustomers(ctx, request):  # type: ignore[no-untyped-def]
+        queued = services.submit_segmentation(
+            mapping.request_of(request), _uow(ctx), _queue(ctx), started_by=_caller(ctx)
         )
-        caller = getattr(ctx.udc, "username", None)
-        return mapping.run(services.segment_customers(request, _uow(ctx), started_by=caller))
+        run = services.wait_for_run(queued.run_id, _uow(ctx))
+        return t.SegmentCustomersResponse(run=mapping.run(run))
+
+    @rpc(
+        t.SubmitSegmentation,
+        _body_style="bare",
+        _returns=t.SubmitSegmentationResponse,
+        _throws=OPERATION_FAULTS["SubmitSegmentation"],
+    )
+    def SubmitSegmentation(ctx, submission):  # type: ignore[no-untyped-def]
+        request, key = mapping.request_of(submission), submission.idempotencyKey
+        queued = services.submit_segmentation(
+            request, _uow(ctx), _queue(ctx), started_by=_caller(ctx), idempotency_key=key
+        )
+        return t.SubmitSegmentationResponse(run=mapping.run(queued))
+
+    @rpc(
+        t.required(t.RunId),
+        _returns=t.required(t.SegmentationRun),
+        _out_variable_name="run",
+        _throws=OPERATION_FAULTS["CancelSegmentationRun"],
+    )
+    def CancelSegmentationRun(ctx, runId):  # type: ignore[no-untyped-def]
+        return mapping.run(services.cancel_segmentation_run(runId, _uow(ctx)))
 
     @rpc(
         t.required(t.CustomerId),
@@ -113,13 +148,14 @@ class SegmentationService(ServiceBase):
         t.optional(t.SegmentationMethod),
         t.optional(t.RunListLimit),
         t.optional(t.RunId),
+        t.optional(t.RunStatusList),
         _returns=t.required(t.SegmentationRunList),
         _out_variable_name="runs",
         _throws=OPERATION_FAULTS["ListSegmentationRuns"],
     )
-    def ListSegmentationRuns(ctx, method, limit, before):  # type: ignore[no-untyped-def]
+    def ListSegmentationRuns(ctx, method, limit, before, statuses):  # type: ignore[no-untyped-def]
         found = services.list_segmentation_runs(
-            mapping.method_or_none(method), limit, before, _uow(ctx)
+            mapping.method_or_none(method), limit, before, _uow(ctx), mapping.statuses(statuses)
         )
         return mapping.runs(found)
 
@@ -148,3 +184,35 @@ class SegmentationService(ServiceBase):
     )
     def CompareSegmentationRuns(ctx, fromRunId, toRunId):  # type: ignore[no-untyped-def]
         return mapping.comparison(services.compare_segmentation_runs(fromRunId, toRunId, _uow(ctx)))
+
+    @rpc(
+        t.required(t.ShortText),
+        t.required(t.CronExpression),
+        t.required(t.SegmentCustomers),
+        t.optional(Boolean),
+        _returns=t.required(t.SegmentationSchedule),
+        _out_variable_name="schedule",
+        _throws=OPERATION_FAULTS["CreateSegmentationSchedule"],
+    )
+    def CreateSegmentationSchedule(ctx, name, cron, request, enabled):  # type: ignore[no-untyped-def]
+        created = services.create_schedule(
+            name, cron, mapping.request_of(request), enabled, _uow(ctx), created_by=_caller(ctx)
+        )
+        return mapping.schedule(created)
+
+    @rpc(
+        _returns=t.required(t.SegmentationScheduleList),
+        _out_variable_name="schedules",
+        _throws=OPERATION_FAULTS["ListSegmentationSchedules"],
+    )
+    def ListSegmentationSchedules(ctx):  # type: ignore[no-untyped-def]
+        return mapping.schedules(services.list_schedules(_uow(ctx)))
+
+    @rpc(
+        t.required(t.ScheduleId),
+        _returns=t.required(t.SegmentationSchedule),
+        _out_variable_name="schedule",
+        _throws=OPERATION_FAULTS["DeleteSegmentationSchedule"],
+    )
+    def DeleteSegmentationSchedule(ctx, scheduleId):  # type: ignore[no-untyped-def]
+        return mapping.schedule(services.delete_schedule(scheduleId, _uow(ctx)))

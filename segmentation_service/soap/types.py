@@ -29,7 +29,13 @@ def repeated(kind: Any, min_occurs: int = 0, max_occurs: int | str = "unbounded"
 SegmentationMethod = Unicode(
     values=["APriori", "NeedsBased", "ValueBased"], type_name="SegmentationMethod"
 )
-RunStatus = Unicode(values=["Completed", "Failed", "Running"], type_name="RunStatus")
+RunStatus = Unicode(
+    values=["Completed", "Failed", "Running", "Queued", "Cancelled"], type_name="RunStatus"
+)
+RunPhase = Unicode(max_len=32, type_name="RunPhase")
+IdempotencyKey = Unicode(min_len=1, max_len=100, type_name="IdempotencyKey")
+CronExpression = Unicode(min_len=9, max_len=100, type_name="CronExpression")
+ScheduleId = Long(ge=1, type_name="ScheduleId")
 ValueMetric = Unicode(values=["Revenue", "Margin", "Rfm", "Clv"], type_name="ValueMetric")
 CustomerAttribute = Unicode(
     values=["customerType", "industry", "companySize", "region", "ageBand", "preferredChannel"],
@@ -135,11 +141,18 @@ class SegmentationRun(_Model):
         ("failureReason", optional(Text)),
         ("startedBy", optional(Text)),
         ("lossMakingSegments", optional(SegmentCodeList)),
+        ("progress", optional(Share)),
+        ("phase", optional(RunPhase)),
+        ("queuedAt", optional(DateTime)),
     ]
 
 
 class SegmentationRunList(_Model):
     _type_info = [("run", repeated(SegmentationRun))]
+
+
+class RunStatusList(_Model):
+    _type_info = [("status", repeated(RunStatus, min_occurs=1))]
 
 
 class CustomerIdList(_Model):
@@ -224,6 +237,54 @@ class ValueBasedParameters(_Model):
         ("horizonMonths", optional(HorizonMonths)),
         ("annualDiscountRate", optional(DiscountRate)),
     ]
+
+
+SEGMENTATION_REQUEST = [
+    ("method", required(SegmentationMethod)),
+    ("label", optional(RunLabel)),
+    ("customerIds", optional(CustomerIdList)),
+    ("aPriori", optional(APrioriParameters)),
+    ("needsBased", optional(NeedsBasedParameters)),
+    ("valueBased", optional(ValueBasedParameters)),
+]
+
+
+class SegmentCustomers(_Model):
+    """The SegmentCustomers request body, also a schedule's ``request`` (1.3)."""
+
+    _type_info = SEGMENTATION_REQUEST
+
+
+class SegmentCustomersResponse(_Model):
+    _type_info = [("run", required(SegmentationRun))]
+
+
+class SubmitSegmentation(_Model):
+    """SegmentCustomers' request and an idempotency key (1.3)."""
+
+    _type_info = [*SEGMENTATION_REQUEST, ("idempotencyKey", optional(IdempotencyKey))]
+
+
+class SubmitSegmentationResponse(_Model):
+    _type_info = [("run", required(SegmentationRun))]
+
+
+# ------------------------------------------------------------- schedules (1.3)
+class SegmentationSchedule(_Model):
+    _type_info = [
+        ("scheduleId", required(ScheduleId)),
+        ("name", required(ShortText)),
+        ("cron", required(CronExpression)),
+        ("nextRunAt", required(DateTime)),
+        ("lastRunId", optional(RunId)),
+        ("enabled", required(Boolean)),
+        ("request", required(SegmentCustomers)),
+        ("createdBy", optional(Text)),
+    ]
+
+
+class SegmentationScheduleList(_Model):
+    _type_info = [("schedule", repeated(SegmentationSchedule))]
 
 
 # ---------------------------------------------------------- GetCustomerSegment

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from segmentation_service.domain.model import (
     Metric,
+    RunPhase,
     RunStatus,
     Segment,
     SegmentationMethod,
@@ -70,7 +71,12 @@ class RunRepository:
         metrics: dict[str, float],
         model: dict[str, Any] | None,
         segments: Sequence[Segment],
-    ) -> None:
+    ) -> bool:
+        """Write the results and mark the run Completed, unless a cancel was asked for.
+
+        False (nothing to commit: the caller rolls back) when the run is no longer
+        Running or its cancel was requested.
+        """
         self._session.add_all(
             SegmentRow(
                 run_id=run_id,
@@ -88,11 +94,17 @@ class RunRepository:
             )
             for ordinal, segment in enumerate(segments)
         )
-        self._session.execute(
+        done = self._session.execute(
             update(RunRow)
-            .where(RunRow.run_id == run_id)
+            .where(
+                RunRow.run_id == run_id,
+                RunRow.status == RunStatus.RUNNING.value,
+                RunRow.cancel_requested.is_(False),
+            )
             .values(
                 status=RunStatus.COMPLETED.value,
+                phase=RunPhase.DONE.value,
+                progress=1.0,
                 finished_at=to_naive_utc(finished_at),
                 customer_count=customer_count,
                 assigned_count=assigned_count,
@@ -101,8 +113,17 @@ class RunRepository:
                 model=model,
             )
         )
+        return bool(getattr(done, "rowcount", 0) == 1)
 
-    def fail(self, run_id: int, reason: str, finished_at: datetime) -> None:
+    def fail(
+        self,
+        run_id: int,
+        reason: str,
+        finished_at: datetime,
+        kind: str = "internal",
+        field: str | None = None,
+    ) -> None:
+        """Mark the run Failed; ``kind`` is request, internal or interrupted (tables.py)."""
         self._session.execute(
             update(RunRow)
             .where(RunRow.run_id == run_id)
@@ -110,6 +131,8 @@ class RunRepository:
                 status=RunStatus.FAILED.value,
                 finished_at=to_naive_utc(finished_at),
                 failure_reason=reason,
+                failure_kind=kind,
+                failure_field=field,
             )
         )
 
@@ -136,13 +159,19 @@ class RunRepository:
         return None if row is None else _run(row, self.segments(run_id))
 
     def newest(
-        self, method: SegmentationMethod | None, limit: int, before: int | None
+        self,
+        method: SegmentationMethod | None,
+        limit: int,
+        before: int | None,
+        statuses: Sequence[RunStatus] | None = None,
     ) -> list[SegmentationRun]:
         """Runs newest first, of one method or all, with ids below ``before``.
 
         Two queries whatever the limit: the runs, then the segments of them all.
         """
         query = select(RunRow).order_by(RunRow.run_id.desc()).limit(limit)
+        if statuses is not None:
+            query = query.where(RunRow.status.in_([status.value for status in statuses]))
         if method is not None:
             query = query.where(RunRow.method == method.value)
         if before is not None:
@@ -212,6 +241,9 @@ def _run(row: RunRow, segments: Sequence[Segment]) -> SegmentationRun:
         segments=tuple(segments),
         failure_reason=row.failure_reason,
         started_by=row.started_by,
+        progress=row.progress,
+        phase=row.phase,
+        queued_at=to_utc(row.queued_at),
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any, cast
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     Float,
@@ -91,7 +92,10 @@ class NeedResponseRow(Base):
 
 class RunRow(Base):
     __tablename__ = "segmentation_runs"
-    __table_args__ = (Index("ix_runs_method_status", "method", "status", "run_id"),)
+    __table_args__ = (
+        Index("ix_runs_method_status", "method", "status", "run_id"),
+        Index("ux_runs_idempotency", "started_by", "idempotency_key", unique=True),
+    )
 
     run_id: Mapped[int] = mapped_column(RunIdType, primary_key=True, autoincrement=True)
     method: Mapped[str] = mapped_column(String(16))
@@ -113,6 +117,37 @@ class RunRow(Base):
     # whose process died is found by its stale heartbeat and marked Failed.
     runner: Mapped[str | None] = mapped_column(String(128))
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Background execution (0004): the request a worker executes, when it was
+    # queued, how far it is, how often a worker claimed it, whether a cancel was
+    # asked for, the caller's idempotency key, and what kind of failure ended it
+    # ("request": the caller's to act on, failure_field names the field;
+    # "internal": a bug, by reference; "interrupted": its worker died).
+    request: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    queued_at: Mapped[datetime | None] = mapped_column(DateTime)
+    progress: Mapped[float | None] = mapped_column(Float)
+    phase: Mapped[str | None] = mapped_column(String(32))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
+    failure_kind: Mapped[str | None] = mapped_column(String(16))
+    failure_field: Mapped[str | None] = mapped_column(String(200))
+
+
+class ScheduleRow(Base):
+    __tablename__ = "segmentation_schedules"
+
+    schedule_id: Mapped[int] = mapped_column(RunIdType, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    cron: Mapped[str] = mapped_column(String(100))
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    created_by: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    # The next due time not yet submitted: a worker submits it by moving this on
+    # in a conditional UPDATE, so each due time is submitted once however many
+    # workers look.
+    next_run_at: Mapped[datetime] = mapped_column(DateTime)
+    last_run_id: Mapped[int | None] = mapped_column(RunIdType)
 
 
 class SegmentRow(Base):

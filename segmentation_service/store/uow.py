@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from segmentation_service.domain.errors import StoreUnavailable
 from segmentation_service.store.errors import is_unavailability
+from segmentation_service.store.run_states import RunStateRepository
 from segmentation_service.store.runs import RunRepository
+from segmentation_service.store.schedules import ScheduleRepository
 from segmentation_service.store.users import NonceRepository, UserRepository
 
 if TYPE_CHECKING:
@@ -35,6 +37,8 @@ class UnitOfWork:
     """
 
     runs: RunRepository
+    run_states: RunStateRepository
+    schedules: ScheduleRepository
     users: UserRepository
     nonces: NonceRepository
 
@@ -47,6 +51,8 @@ class UnitOfWork:
         session = self._session = self._sessions()
         self._data = {}
         self.runs = RunRepository(session)
+        self.run_states = RunStateRepository(session)
+        self.schedules = ScheduleRepository(session)
         self.users = UserRepository(session)
         self.nonces = NonceRepository(session)
         return self

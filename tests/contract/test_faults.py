@@ -705,7 +705,8 @@ def test_an_engine_bug_is_a_server_fault_by_reference_not_the_callers_invalid_re
     method: str,
     bug: type[Exception],
 ) -> None:
-    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    store_url = f"sqlite:///{tmp_path / 'store.db'}"
+    store = Store(store_url)
     store.create_schema()
     factories.load_demo(store, 60)
 
@@ -713,7 +714,9 @@ def test_an_engine_bug_is_a_server_fault_by_reference_not_the_callers_invalid_re
         raise bug("secret engine internals")
 
     monkeypatch.setattr(engine, "fit", broken)
-    app = create_app(Settings(auth=False), store)
+    # The run executes in this process (huey's immediate mode), where the bug is patched in.
+    settings = Settings(auth=False, database_url=store_url, queue_url="immediate")
+    app = create_app(settings, store)
     body = f"<t:SegmentCustomers><t:method>{method}</t:method></t:SegmentCustomers>"
     with caplog.at_level(logging.ERROR):
         status, headers, content = wsgi_call(app, body, "engine-bug-7")
@@ -730,8 +733,10 @@ def test_an_engine_bug_is_a_server_fault_by_reference_not_the_callers_invalid_re
     # The run is Failed under the same reference, without the engine's words.
     assert run.status is RunStatus.FAILED
     assert run.failure_reason == "internal error (reference engine-bug-7)"
-    # The operator finds the traceback under the reference.
+    # The operator finds the call under the reference, and the run's traceback under it too.
     (error,) = [r for r in caplog.records if r.name.endswith("soap.app") and r.exc_info]
     assert error.getMessage() == "unhandled error in SegmentCustomers (reference engine-bug-7)"
-    assert error.exc_info is not None and isinstance(error.exc_info[1], bug)
-    assert "secret engine internals" in logging.Formatter().formatException(error.exc_info)
+    (failed,) = [r for r in caplog.records if r.name.endswith("segmentation") and r.exc_info]
+    assert "(reference engine-bug-7)" in failed.getMessage()
+    assert failed.exc_info is not None and isinstance(failed.exc_info[1], bug)
+    assert "secret engine internals" in logging.Formatter().formatException(failed.exc_info)

@@ -3,7 +3,10 @@
 Each stack runs its driver (clients/php/scenario.php, clients/node/scenario.js,
 clients/java/Scenario.java on a client plain wsimport generated) once:
 it calls every operation, pages through a segment with nextPageToken, provokes the
-declared faults, and prints what it decoded as JSON, asserted on here. The examples
+declared faults, and prints what it decoded as JSON, asserted on here. Since contract 1.3
+each driver also follows the async pattern: SubmitSegmentation (twice, one idempotency
+key), GetSegmentationRun polled with a back-off until Completed, CancelSegmentationRun of
+the finished run (a fault), and a schedule created, listed and deleted. The examples
 beside the drivers run too. CI installs the stacks (`.ci/run`: php-cli php-soap, and
 `npm ci` in clients/node); a missing stack fails these tests rather than skipping them.
 """
@@ -188,15 +191,61 @@ def test_declared_faults_arrive_with_their_typed_details(scenario: dict[str, Any
             "Client.AccessDenied",
             {"operation": "SegmentCustomers", "role": VIEWER.role},
         ),
+        "CancelFinishedRun": (  # CancelSegmentationRun of the completed background run
+            "Client.InvalidRequest",
+            {"field": "runId", "reason": faults["CancelFinishedRun"]["detail"]["reason"]},
+        ),
     }
+    elements = {"CancelFinishedRun": "InvalidRequestFault"}  # the other keys name their element
     assert set(faults) == set(expected)
     for name, (code, detail) in expected.items():
         fault = faults[name]
         assert local(fault["faultcode"]) == code, name
         assert fault["faultstring"], name
-        assert (fault["element"], fault["detail"]) == (name, detail)
+        assert (fault["element"], fault["detail"]) == (elements.get(name, name), detail)
     assert faults["InvalidRequestFault"]["detail"]["reason"]
     assert faults["AuthenticationFault"]["detail"]["reason"]
+
+
+def test_a_submitted_run_is_polled_to_completion_and_a_schedule_comes_and_goes(
+    scenario: dict[str, Any], soap: Any
+) -> None:
+    background = scenario["background"]
+    first, again = background["submitted"]
+    assert again["runId"] == first["runId"]  # the same idempotency key: the same run
+    assert first["status"] in {"Queued", "Running", "Completed"}  # answered at once: Queued
+    polled = background["polledStatuses"]
+    assert polled and polled[-1] == "Completed", polled
+    assert set(polled) <= {"Queued", "Running", "Completed"}, polled
+
+    run = background["run"]
+    assert (run["runId"], run["method"], run["status"], run["startedBy"]) == (
+        first["runId"],
+        "APriori",
+        "Completed",
+        ANALYST.username,
+    )
+    assert [s["code"] for s in run["segments"]] == ["B2B", "B2C"]  # grouped by customerType
+    assert run["assignedCount"] == run["customerCount"] == sum(s["size"] for s in run["segments"])
+    assert background["progress"] is None or float(background["progress"]) == 1.0
+    assert soap.GetSegmentationRun(runId=first["runId"]).status == "Completed"
+
+    cancelled = scenario["faults"]["CancelFinishedRun"]
+    assert local(cancelled["faultcode"]) == "Client.InvalidRequest"
+    assert (cancelled["element"], cancelled["detail"]["field"]) == ("InvalidRequestFault", "runId")
+
+    schedule, name = background["schedule"], f"nightly-{scenario['stack']}"
+    assert (schedule["name"], schedule["cron"], schedule["requestMethod"]) == (
+        name,
+        "0 2 * * *",
+        "APriori",
+    )
+    assert schedule["enabled"] is True  # enabled unless told otherwise
+    assert name in background["listedSchedules"]
+    assert background["deletedScheduleId"] == schedule["scheduleId"]
+    remaining = soap.ListSegmentationSchedules() or []  # zeep: the schedules, None when none
+    assert schedule["scheduleId"] not in [s.scheduleId for s in remaining]
+    assert name not in [s.name for s in remaining]
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -63,7 +63,7 @@ class SchemaSet:
         facets = tuple(
             sorted(
                 (etree.QName(f).localname, f.get("value"))
-                for f in restriction
+                for f in restriction.iterchildren(etree.Element)  # not comments
                 if etree.QName(f).localname in FACETS
             )
         )

@@ -130,11 +130,20 @@ READS = {
     "GetSegmentationRun",
     "ListSegmentationRuns",
     "CompareSegmentationRuns",
+    "ListSegmentationSchedules",
+}
+RUNS = {
+    "SegmentCustomers",
+    "SetSegmentOwner",
+    "SubmitSegmentation",
+    "CancelSegmentationRun",
+    "CreateSegmentationSchedule",
+    "DeleteSegmentationSchedule",
 }
 MAY_CALL = {
     VIEWER: READS,
-    ANALYST: READS | {"SegmentCustomers", "SetSegmentOwner"},
-    ADMIN: READS | {"SegmentCustomers", "SetSegmentOwner", "ImportCustomers"},
+    ANALYST: READS | RUNS,
+    ADMIN: READS | RUNS | {"ImportCustomers"},
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import io
 import json
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
@@ -13,7 +14,8 @@ import pytest
 import requests
 import zeep
 from lxml import etree
-from segmentation_client import cli
+from rich.console import Console
+from segmentation_client import cli, polling, progress
 from segmentation_client.arguments import parse_arguments
 from segmentation_client.connection import FALLBACK_WSDL_URL, Connection, build_client, connect
 from segmentation_client.faults import parse_fault
@@ -173,6 +175,47 @@ def a_members_page(client: Any, ids: list[str], next_token: str | None = None) -
     )
 
 
+def a_queued_run(client: Any, **overrides: Any) -> Any:
+    """A run as SubmitSegmentation answers it: Queued, nothing counted yet."""
+    submitted = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
+    values: dict[str, Any] = {
+        "status": "Queued",
+        "finishedAt": None,
+        "customerCount": 0,
+        "assignedCount": 0,
+        "unassignedCount": 0,
+        "metrics": None,
+        "segments": None,
+        "startedAt": submitted,
+        "queuedAt": submitted,
+        "progress": 0.0,
+        "phase": "Queued",
+        "startedBy": "ana",
+    }
+    values.update(overrides)
+    return a_run(client, **values)
+
+
+def a_running_run(client: Any, **overrides: Any) -> Any:
+    return a_queued_run(
+        client, **{"status": "Running", "progress": 0.4, "phase": "Fitting"} | overrides
+    )
+
+
+def a_schedule(client: Any, **overrides: Any) -> Any:
+    values: dict[str, Any] = {
+        "scheduleId": 3,
+        "name": "nightly value tiers",
+        "cron": "0 2 * * *",
+        "nextRunAt": datetime(2024, 5, 2, 2, 0, tzinfo=UTC),
+        "enabled": True,
+        "request": {"method": "ValueBased", "valueBased": {"tierCount": 3}},
+        "createdBy": "ana",
+    }
+    values.update(overrides)
+    return new(client, "SegmentationSchedule", **values)
+
+
 # --------------------------------------------------------- request building
 
 REQUEST_CASES = [
@@ -283,6 +326,43 @@ REQUEST_CASES = [
         ["runId", "segmentCode", "owner"],
         id="owner",
     ),
+    pytest.param(
+        ["runs", "--status", "Queued", "--status", "Cancelled"],
+        "ListSegmentationRuns",
+        ["statuses"],
+        id="runs-with-statuses",
+    ),
+    pytest.param(["submit", "--method", "APriori"], "SubmitSegmentation", ["method"], id="submit"),
+    pytest.param(
+        ["submit", "--method", "ValueBased", "--tier-count", "3", "--idempotency-key", "k-1"],
+        "SubmitSegmentation",
+        ["method", "valueBased", "idempotencyKey"],
+        id="submit-with-idempotency-key",
+    ),
+    pytest.param(
+        ["submit", "--method", "NeedsBased", "--label", "Q3", "--customer-id", "C1,C2"],
+        "SubmitSegmentation",
+        ["method", "label", "customerIds"],
+        id="submit-label-and-customers",
+    ),
+    pytest.param(["cancel", "5"], "CancelSegmentationRun", ["runId"], id="cancel"),
+    pytest.param(
+        ["schedule", "add", "--name", "nightly", "--cron", "0 2 * * *", "--method", "APriori"],
+        "CreateSegmentationSchedule",
+        ["name", "cron", "request"],
+        id="schedule-add",
+    ),
+    pytest.param(
+        ["schedule", "add", "--name", "n", "--cron", "*/5 * * * *", "--method", "APriori"]
+        + ["--disabled"],
+        "CreateSegmentationSchedule",
+        ["name", "cron", "request", "enabled"],
+        id="schedule-add-disabled",
+    ),
+    pytest.param(["schedule", "list"], "ListSegmentationSchedules", [], id="schedule-list"),
+    pytest.param(
+        ["schedule", "remove", "3"], "DeleteSegmentationSchedule", ["scheduleId"], id="schedule-rm"
+    ),
 ]
 
 
@@ -297,6 +377,11 @@ def sent_request(client: Any, argv: list[str], operation: str) -> dict[str, Any]
         "ListSegmentationRuns": None,
         "CompareSegmentationRuns": a_comparison(client),
         "SetSegmentOwner": a_run(client).segments.segment[0],
+        "SubmitSegmentation": a_queued_run(client),
+        "CancelSegmentationRun": a_running_run(client),
+        "CreateSegmentationSchedule": a_schedule(client),
+        "ListSegmentationSchedules": None,
+        "DeleteSegmentationSchedule": a_schedule(client),
     }[operation]
     service = FakeService(**{operation: [canned]})
     assert run_cli(["--json", *argv], service) == 0
@@ -388,6 +473,25 @@ def test_needs_based_request_leaves_out_the_parameter_that_was_not_given(
         ["report", "--out", "x.html"],
         ["report", "--run", "1"],
         ["report", "--run", "1", "--compare", "1", "--out", "x.html"],
+        ["runs", "--status", "Paused"],
+        ["submit"],
+        ["submit", "--method", "APriori", "--segment-count", "3"],
+        ["submit", "--method", "APriori", "--idempotency-key", ""],
+        ["submit", "--method", "APriori", "--idempotency-key", "k" * 101],
+        ["submit", "--method", "APriori", "--wait", "--poll-seconds", "0"],
+        ["wait"],
+        ["wait", "five"],
+        ["wait", "5", "--max-wait", "-1"],
+        ["cancel"],
+        ["schedule"],
+        ["schedule", "pause", "3"],
+        ["schedule", "add", "--cron", "0 2 * * *", "--method", "APriori"],
+        ["schedule", "add", "--name", "n", "--method", "APriori"],
+        ["schedule", "add", "--name", "n", "--cron", "0 2 * *", "--method", "APriori"],
+        ["schedule", "add", "--name", "n", "--cron", "0 2 * * *"],
+        ["schedule", "add", "--name", "n", "--cron", "0 2 * * *", "--method", "NeedsBased"]
+        + ["--tier-count", "3"],
+        ["schedule", "remove"],
     ],
 )
 def test_options_that_do_not_fit_the_request_are_usage_errors_with_status_2(
@@ -1340,3 +1444,387 @@ def test_score_shows_probability_alive_expected_purchases_and_acquisition_cost(
     header, row = (line.split() for line in out.splitlines()[2:5:2])
     assert header[-3:] == ["probabilityAlive", "expectedPurchases", "acquisitionCost"]
     assert row[-3:] == ["0.9018", "14.4982", "1,234.50"]
+
+
+# ------------------------------------------------- background runs (1.3)
+
+
+def test_runs_sends_each_status_once_in_the_order_given(
+    client: Any, schema: etree.XMLSchema
+) -> None:
+    argv = ["runs", "--status", "Queued", "--status", "Running", "--status", "Queued"]
+    body = body_of_request(
+        client, "ListSegmentationRuns", sent_request(client, argv, "ListSegmentationRuns")
+    )
+    schema.assertValid(body)
+    assert texts(body, "t:statuses/t:status") == ["Queued", "Running"]
+
+
+def test_submit_sends_the_segment_request_then_the_idempotency_key(
+    client: Any, schema: etree.XMLSchema
+) -> None:
+    argv = ["submit", "--method", "APriori", "--group-by", "region", "--idempotency-key", "nightly"]
+    kwargs = sent_request(client, argv, "SubmitSegmentation")
+    segment_kwargs = sent_request(client, ["segment", *argv[1:5]], "SegmentCustomers")
+    assert kwargs == {**segment_kwargs, "idempotencyKey": "nightly"}
+    body = body_of_request(client, "SubmitSegmentation", kwargs)
+    schema.assertValid(body)
+    assert texts(body, "t:aPriori/t:groupBy/t:attribute") == ["region"]
+    assert child_names(body)[-1] == "idempotencyKey"
+
+
+def test_schedule_add_nests_the_segment_request_and_sends_enabled_only_when_disabled(
+    client: Any, schema: etree.XMLSchema
+) -> None:
+    argv = ["schedule", "add", "--name", "nightly", "--cron", " 0  2 * * 1-5 "]
+    argv += ["--method", "ValueBased", "--tier-count", "3", "--customer-id", "C1,C2", "--disabled"]
+    body = body_of_request(
+        client,
+        "CreateSegmentationSchedule",
+        sent_request(client, argv, "CreateSegmentationSchedule"),
+    )
+    schema.assertValid(body)
+    assert texts(body, "t:name") == ["nightly"]
+    assert texts(body, "t:cron") == ["0 2 * * 1-5"]
+    assert child_names(body.find(f"{{{TNS}}}request")) == ["method", "customerIds", "valueBased"]
+    assert texts(body, "t:request/t:valueBased/t:tierCount") == ["3"]
+    assert texts(body, "t:request/t:customerIds/t:customerId") == ["C1", "C2"]
+    assert texts(body, "t:enabled") == ["false"]
+
+
+def test_nested_schedule_commands_are_named_with_their_action() -> None:
+    assert parse_arguments(["schedule", "list"]).command == "schedule list"
+    assert parse_arguments(["schedule", "remove", "4", "--json"]).json is True
+    added = parse_arguments(
+        ["schedule", "add", "--name", "n", "--cron", "0 2 * * *"]
+        + ["--method", "APriori", "--group-by", "region,industry"]
+    )
+    assert (added.command, added.group_by, added.disabled) == (
+        "schedule add",
+        ["region", "industry"],
+        False,
+    )
+
+
+def test_wait_polls_every_0_5_s_doubling_to_5_s_without_a_limit_by_default() -> None:
+    args = parse_arguments(["wait", "7"])
+    assert (args.run_id, args.poll_seconds, args.max_wait) == (7, 5.0, None)
+    delays = polling.poll_delays()
+    assert [next(delays) for _ in range(7)] == [0.5, 1.0, 2.0, 4.0, 5.0, 5.0, 5.0]
+    capped = polling.poll_delays(maximum=0.2)
+    assert [next(capped) for _ in range(3)] == [0.2, 0.2, 0.2]
+    submit = parse_arguments(["submit", "--method", "APriori", "--wait", "--max-wait", "90"])
+    assert (submit.wait, submit.max_wait, submit.idempotency_key) == (True, 90.0, None)
+
+
+class FakeClock:
+    """time.monotonic and time.sleep for polling tests: sleeping advances the clock."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def runs_answering(*statuses: str) -> Callable[[], dict[str, Any]]:
+    answers = iter([{"runId": 1, "status": status} for status in statuses])
+    return lambda: next(answers)
+
+
+def test_wait_for_run_backs_off_until_the_run_has_ended() -> None:
+    clock = FakeClock()
+    seen: list[str] = []
+    outcome = polling.wait_for_run(
+        runs_answering("Queued", "Running", "Running", "Running", "Completed"),
+        on_poll=lambda run: seen.append(run["status"]),
+        sleep=clock.sleep,
+        clock=clock,
+    )
+    assert outcome.finished and outcome.run["status"] == "Completed"
+    assert clock.slept == [0.5, 1.0, 2.0, 4.0]
+    assert outcome.waited_seconds == 7.5
+    assert seen == ["Queued", "Running", "Running", "Running", "Completed"]
+    assert polling.exit_status(outcome) == 0
+
+
+def test_wait_for_run_starts_from_the_run_given_and_polls_after_the_first_delay() -> None:
+    clock = FakeClock()
+    outcome = polling.wait_for_run(
+        runs_answering("Failed"),
+        current={"runId": 1, "status": "Queued"},
+        sleep=clock.sleep,
+        clock=clock,
+    )
+    assert clock.slept == [0.5]
+    assert polling.exit_status(outcome) == polling.EXIT_RUN_FAILED
+
+
+def test_wait_for_run_gives_up_at_max_wait_with_the_run_as_last_seen() -> None:
+    clock = FakeClock()
+    outcome = polling.wait_for_run(
+        runs_answering(*["Running"] * 10), max_wait=2.0, sleep=clock.sleep, clock=clock
+    )
+    assert clock.slept == [0.5, 1.0, 0.5]  # the last delay shortened to the time left
+    assert not outcome.finished and outcome.run["status"] == "Running"
+    assert polling.exit_status(outcome) == polling.EXIT_STILL_RUNNING == 3
+
+
+def test_submit_prints_the_queued_run_and_how_to_follow_it(
+    client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    service = FakeService(SubmitSegmentation=[a_queued_run(client)])
+    assert run_cli(["submit", "--method", "APriori"], service) == 0
+    out = capsys.readouterr().out
+    fields = {line.split()[0]: " ".join(line.split()[1:]) for line in out.splitlines()}
+    assert fields["runId"] == "42"
+    assert fields["status"] == "Queued"
+    assert fields["queuedAt"] == "2024-05-01T10:00:00+00:00"
+    assert "follow it: segmentation-client wait 42" in out
+
+    service = FakeService(SubmitSegmentation=[a_queued_run(client)])
+    assert run_cli(["--json", "submit", "--method", "APriori"], service) == 0
+    printed = json.loads(capsys.readouterr().out)["run"]
+    assert (printed["runId"], printed["status"], printed["phase"]) == (42, "Queued", "Queued")
+    assert printed["segments"] == {"segment": []}
+
+
+def test_submit_wait_polls_the_submitted_run_and_prints_it_as_segment_does(
+    client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    service = FakeService(
+        SubmitSegmentation=[a_queued_run(client)],
+        GetSegmentationRun=[a_running_run(client), a_run(client)],
+    )
+    argv = ["submit", "--method", "APriori", "--wait", "--poll-seconds", "0.01"]
+    assert run_cli(argv, service) == 0
+    assert [call[0] for call in service.calls] == [
+        "SubmitSegmentation",
+        "GetSegmentationRun",
+        "GetSegmentationRun",
+    ]
+    assert service.calls[1][1] == {"runId": 42}
+    captured = capsys.readouterr()
+    assert "Completed" in captured.out and "B2B-NORTH" in captured.out
+    assert "follow it" not in captured.out
+    assert captured.err == ""
+
+
+@pytest.mark.parametrize(
+    ("status", "reason", "expected_error"),
+    [
+        (
+            "Failed",
+            "BG/NBD could not be fitted",
+            "error: run 42 Failed: BG/NBD could not be fitted",
+        ),
+        ("Cancelled", None, "error: run 42 Cancelled"),
+    ],
+)
+def test_wait_for_a_run_that_failed_or_was_cancelled_exits_1_naming_the_reason(
+    client: Any,
+    capsys: pytest.CaptureFixture[str],
+    status: str,
+    reason: str | None,
+    expected_error: str,
+) -> None:
+    ended = a_queued_run(client, status=status, failureReason=reason, progress=None, phase=None)
+    service = FakeService(GetSegmentationRun=[ended])
+    assert run_cli(["wait", "42"], service) == polling.EXIT_RUN_FAILED == 1
+    captured = capsys.readouterr()
+    assert captured.err == expected_error + "\n"
+    assert status in captured.out
+
+    service = FakeService(GetSegmentationRun=[ended])
+    assert run_cli(["--json", "wait", "42"], service) == 1
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["run"]["status"] == status
+    assert captured.err == ""
+
+
+def test_wait_that_runs_out_of_time_exits_3_and_prints_the_run_as_it_stands(
+    client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    service = FakeService(GetSegmentationRun=[a_running_run(client)] * 50)
+    argv = ["wait", "42", "--poll-seconds", "0.01", "--max-wait", "0.05"]
+    assert run_cli(argv, service) == 3
+    captured = capsys.readouterr()
+    fields = {line.split()[0]: " ".join(line.split()[1:]) for line in captured.out.splitlines()}
+    assert (fields["status"], fields["phase"], fields["progress"]) == (
+        "Running",
+        "Fitting",
+        "40.0%",
+    )
+    assert captured.err.startswith("error: run 42 is still Running (phase Fitting, 40% done)")
+    assert "segmentation-client wait 42" in captured.err
+
+
+def test_wait_on_a_terminal_shows_a_bar_with_the_phase_and_percentage(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    screen = io.StringIO()
+    monkeypatch.setattr(progress, "is_interactive", lambda: True)
+    monkeypatch.setattr(
+        progress,
+        "progress_console",
+        lambda: Console(file=screen, force_terminal=True, width=120, color_system=None),
+    )
+    service = FakeService(GetSegmentationRun=[a_running_run(client), a_run(client)])
+    # rich redraws 10 times a second: poll slowly enough for the Running state to be drawn.
+    assert run_cli(["wait", "42", "--poll-seconds", "0.3"], service) == 0
+    shown = screen.getvalue()
+    assert "Run 42 (APriori): Fitting" in shown
+    assert "40%" in shown
+
+    screen.truncate(0)
+    service = FakeService(GetSegmentationRun=[a_running_run(client), a_run(client)])
+    assert run_cli(["wait", "42", "--quiet", "--poll-seconds", "0.01"], service) == 0
+    assert screen.getvalue() == ""
+
+
+def test_wait_for_an_unknown_run_is_the_typed_fault_with_status_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    detail = typed_detail("RunNotFoundFault", runId="99")
+    fault = Fault("Run 99 not found", code="soap:Client", detail=detail)
+    assert run_cli(["wait", "99"], FakeService(GetSegmentationRun=[fault])) == 2
+    assert "  runId: 99" in capsys.readouterr().err.splitlines()
+
+
+def test_cancel_prints_the_run_as_it_stands_and_a_finished_run_is_a_client_fault(
+    client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        run_cli(["cancel", "42"], FakeService(CancelSegmentationRun=[a_running_run(client)])) == 0
+    )
+    out = capsys.readouterr().out
+    fields = {line.split()[0]: " ".join(line.split()[1:]) for line in out.splitlines()}
+    assert (fields["runId"], fields["status"], fields["phase"]) == ("42", "Running", "Fitting")
+
+    detail = typed_detail("InvalidRequestFault", field="runId", reason="run 42 has already ended")
+    fault = Fault("run 42 is Completed", code="soap:Client.InvalidRequest", detail=detail)
+    assert run_cli(["cancel", "42"], FakeService(CancelSegmentationRun=[fault])) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "  fault: InvalidRequestFault (soap:Client.InvalidRequest)" in captured.err
+    assert "  field: runId" in captured.err
+
+
+def test_completed_run_shows_queued_at_but_no_phase_or_progress(
+    client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    done = a_queued_run(client, status="Completed", progress=1.0, phase="Done", customerCount=4)
+    assert run_cli(["run", "42"], FakeService(GetSegmentationRun=[done])) == 0
+    names = [line.split()[0] for line in capsys.readouterr().out.splitlines() if line.strip()]
+    assert "queuedAt" in names
+    assert "phase" not in names and "progress" not in names
+
+
+def test_schedule_add_and_remove_print_the_schedule(
+    client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["schedule", "add", "--name", "nightly value tiers", "--cron", "0 2 * * *"]
+    argv += ["--method", "ValueBased", "--tier-count", "3"]
+    assert run_cli(argv, FakeService(CreateSegmentationSchedule=[a_schedule(client)])) == 0
+    out = capsys.readouterr().out
+    fields = {line.split()[0]: " ".join(line.split()[1:]) for line in out.splitlines()}
+    assert fields["scheduleId"] == "3"
+    assert fields["cron"] == "0 2 * * *"
+    assert fields["nextRunAt"] == "2024-05-02T02:00:00+00:00"
+    assert fields["enabled"] == "true"
+    assert fields["request"] == "ValueBased tierCount=3"
+
+    removed = a_schedule(client, lastRunId=17)
+    assert (
+        run_cli(
+            ["--json", "schedule", "remove", "3"], FakeService(DeleteSegmentationSchedule=[removed])
+        )
+        == 0
+    )
+    printed = json.loads(capsys.readouterr().out)["schedule"]
+    assert (printed["scheduleId"], printed["lastRunId"]) == (3, 17)
+    assert printed["request"]["customerIds"] == {"customerId": []}
+
+
+def schedules_response(*schedules: str) -> str:
+    return (
+        f'<ListSegmentationSchedulesResponse xmlns="{TNS}"><schedules>{"".join(schedules)}'
+        "</schedules></ListSegmentationSchedulesResponse>"
+    )
+
+
+SCHEDULE_XML = (
+    "<schedule><scheduleId>{id}</scheduleId><name>{name}</name><cron>0 2 * * *</cron>"
+    "<nextRunAt>2024-05-02T02:00:00Z</nextRunAt>{last}<enabled>{enabled}</enabled>"
+    "<request><method>APriori</method><customerIds><customerId>C1</customerId></customerIds>"
+    "<aPriori><groupBy><attribute>region</attribute><attribute>industry</attribute></groupBy>"
+    "</aPriori></request></schedule>"
+)
+
+
+def test_schedule_list_over_the_wire_handles_none_one_and_several_schedules(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert (
+        run_cli_over_http(
+            ["schedule", "list"], CannedTransport(soap_envelope(schedules_response()))
+        )
+        == 0
+    )
+    assert capsys.readouterr().out == "No schedules.\n"
+
+    one = SCHEDULE_XML.format(id=1, name="nightly", last="<lastRunId>9</lastRunId>", enabled="true")
+    transport = CannedTransport(soap_envelope(schedules_response(one)))
+    assert run_cli_over_http(["--json", "schedule", "list"], transport) == 0
+    (schedule,) = json.loads(capsys.readouterr().out)["schedules"]["schedule"]
+    assert (schedule["name"], schedule["lastRunId"], schedule["enabled"]) == ("nightly", 9, True)
+    assert schedule["request"]["customerIds"] == {"customerId": ["C1"]}
+
+    other = SCHEDULE_XML.format(id=2, name="weekly", last="", enabled="false")
+    transport = CannedTransport(soap_envelope(schedules_response(one, other)))
+    assert run_cli_over_http(["schedule", "list"], transport) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    weekly = next(row for row in rows if row[:2] == ["2", "weekly"])
+    assert weekly[7:10] == ["false", "2024-05-02T02:00:00+00:00", "-"]
+    assert " ".join(weekly[-4:]) == "APriori groupBy=region,industry; 1 customers"
+
+
+def test_submit_and_cancel_over_the_wire_read_the_unwrapped_run(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    run = (
+        "<run><runId>8</runId><method>NeedsBased</method><status>Queued</status>"
+        "<startedAt>2024-05-01T10:00:00Z</startedAt><customerCount>0</customerCount>"
+        "<assignedCount>0</assignedCount><unassignedCount>0</unassignedCount><metrics/>"
+        "<segments/><progress>0</progress><phase>Queued</phase>"
+        "<queuedAt>2024-05-01T10:00:00Z</queuedAt></run>"
+    )
+    for operation, argv in (
+        ("SubmitSegmentation", ["submit", "--method", "NeedsBased", "--idempotency-key", "k"]),
+        ("CancelSegmentationRun", ["cancel", "8"]),
+    ):
+        answer = f'<{operation}Response xmlns="{TNS}">{run}</{operation}Response>'
+        transport = CannedTransport(soap_envelope(answer))
+        assert run_cli_over_http(["--json", *argv], transport) == 0
+        printed = json.loads(capsys.readouterr().out)["run"]
+        assert (printed["runId"], printed["status"], printed["phase"]) == (8, "Queued", "Queued")
+        assert printed["metrics"] == {"metric": []}
+    assert b"<ns0:runId>8</ns0:runId>" in transport.posted[0]
+
+
+@pytest.mark.parametrize("command", [["wait"], ["submit"]])
+def test_wait_help_documents_the_exit_statuses(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        parse_arguments([*command, "--help"])
+    assert exit_info.value.code == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "0 the run Completed" in help_text
+    assert "1 the run Failed or was Cancelled" in help_text
+    assert "3 --max-wait ran out first; the run goes on" in help_text

@@ -62,7 +62,19 @@ def context_options() -> dict[str, Any]:
     ALTERs it lacks, elsewhere they are plain ALTERs; so a revision written
     against either database runs on both.
     """
-    return {"target_metadata": Base.metadata, "render_as_batch": True}
+    return {
+        "target_metadata": Base.metadata,
+        "render_as_batch": True,
+        "include_name": _ours,
+    }
+
+
+# The job queue (huey) keeps its own tables in the same PostgreSQL database.
+QUEUE_TABLE_PREFIX = "huey_"
+
+
+def _ours(name: str | None, kind: str, _parent: Any) -> bool:
+    return not (kind == "table" and (name or "").startswith(QUEUE_TABLE_PREFIX))
 
 
 @functools.cache
