@@ -18,7 +18,7 @@ NODE_MODULES := clients/node/node_modules/.package-lock.json
 $(STAMP): pyproject.toml clients/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]' -e ./clients
+	$(BIN)/python -m pip install --quiet -e '.[dev,dask]' -e ./clients
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -67,6 +67,23 @@ def log_format(text: str) -> str:
     return value
 
 
+EXECUTORS = ("local", "dask")
+
+
+def executor_kind(text: str) -> str:
+    value = text.strip().lower()
+    if value not in EXECUTORS:
+        raise ValueError(f"expected one of {', '.join(EXECUTORS)}, got {text!r}")
+    return value
+
+
+def dask_address(text: str) -> str:
+    value = text.strip()
+    if not re.fullmatch(r"(tcp|tls|inproc|ucx|ws|wss)://\S+", value):
+        raise ValueError(f"expected a Dask scheduler address such as tcp://HOST:8786, got {text!r}")
+    return value
+
+
 def non_empty(text: str) -> str:
     if not text.strip():
         raise ValueError("must not be empty")
@@ -88,6 +105,9 @@ PARSERS: dict[str, tuple[Callable[[str], Any], type]] = {
     "auth_window_seconds": (positive_int, int),
     "queue_url": (non_empty, str),
     "run_worker": (on_off, bool),
+    "partition_size": (positive_int, int),
+    "executor": (executor_kind, str),
+    "dask_scheduler": (dask_address, str),
 }
 
 
@@ -108,6 +128,11 @@ class Settings:
     ``queue_url`` is where queued runs wait (default: beside the store; ``immediate``
     runs each in the submitting process); ``serve`` starts one run worker beside
     its SOAP workers unless ``run_worker`` is off.
+
+    A run reads, assigns and writes its customers in partitions of ``partition_size``
+    (by customer_id), on the ``executor``: ``local`` (a process pool in the run
+    worker, sized to its cores) or ``dask`` (tasks on the Dask cluster whose
+    scheduler is ``dask_scheduler``).
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -123,6 +148,9 @@ class Settings:
     log_format: str = "text"
     queue_url: str | None = None
     run_worker: bool = True
+    partition_size: int = 50_000
+    executor: str = "local"
+    dask_scheduler: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -15,12 +15,12 @@ import segmentation_service.soap  # noqa: F401  (applies the spyne shim on Pytho
 from segmentation_service.store.database import Store
 from tests.postgres import PostgresServer, running_postgres
 
-NETWORK_MARKERS = ("contract", "postgres")
+NETWORK_MARKERS = ("contract", "postgres", "dask")
 
 
 @pytest.fixture(autouse=True)
 def _no_network_outside_marked_tests(request: pytest.FixtureRequest, monkeypatch: Any) -> None:
-    """Unit and SQLite tests must not reach the network; contract and postgres tests may."""
+    """Unit and SQLite tests must not reach the network; contract, postgres and dask tests may."""
     if any(request.node.get_closest_marker(marker) for marker in NETWORK_MARKERS):
         return
     real_connect = socket.socket.connect

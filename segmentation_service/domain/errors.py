@@ -27,6 +27,20 @@ from __future__ import annotations
 class SegmentationError(Exception):
     """Base class of every error a caller can be told about."""
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickled as it is (message and attributes), not by calling __init__ again with the
+        # message: a run's partitions raise these in other processes and on other machines.
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+def _rebuild(
+    kind: type[SegmentationError], args: tuple[object, ...], attributes: dict[str, object]
+) -> SegmentationError:
+    error = kind.__new__(kind)
+    error.args = args
+    error.__dict__.update(attributes)
+    return error
+
 
 class CustomerNotFound(SegmentationError):
     def __init__(self, customer_id: str) -> None:

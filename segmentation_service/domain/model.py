@@ -331,3 +331,18 @@ class Schedule:
     enabled: bool
     request: SegmentationRequest
     created_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Partition:
+    """One slice of a run's customers: a customer_id range, or an explicit list of ids.
+
+    A range holds the ids above ``after`` (exclusive; None: from the first) up to
+    ``through`` (inclusive; None: to the last). A run over given customer ids is cut
+    into lists instead (``ids``), each sorted.
+    """
+
+    index: int
+    after: str | None = None
+    through: str | None = None
+    ids: tuple[str, ...] | None = None

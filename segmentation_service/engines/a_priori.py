@@ -9,6 +9,7 @@ from datetime import date
 from numbers import Integral
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from sklearn.base import BaseEstimator, ClusterMixin
 
@@ -119,13 +120,77 @@ class APrioriSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
         self.min_segment_size = min_segment_size
 
     def fit(self, X: pd.DataFrame, y: None = None) -> APrioriSegmenter:
-        bands = _bands(self.company_size_bands, self.age_bands)
         if self.rules:
-            parsed = parse_rules(tuple(self.rules), self.default_segment_code, bands)
+            parsed, bands = self.parse()
             return self._fit_rules(X, parsed, bands)
-        return self._fit_groups(X, bands)
+        return self._fit_groups(X, _bands(self.company_size_bands, self.age_bands))
 
     def _fit_groups(self, X: pd.DataFrame, bands: Mapping[str, Sequence[Band]]) -> APrioriSegmenter:
+        group_ids, keys = self.group_keys(X, bands)
+        counts = np.bincount(group_ids, minlength=len(keys))
+        self.settle_groups(dict(zip(keys, (int(c) for c in counts), strict=True)), len(X))
+        self.label_groups(group_ids, keys)
+        return self
+
+    def group_keys(
+        self, X: pd.DataFrame, bands: Mapping[str, Sequence[Band]] | None = None
+    ) -> tuple[npt.NDArray[np.intp], list[tuple[str, ...]]]:
+        """Each customer's group (an index into the keys) and the distinct group keys."""
+        group_by = self._check_group_parameters()
+        bands = _bands(self.company_size_bands, self.age_bands) if bands is None else bands
+        values = attribute_values(X, group_by, self._reference_date(), bands)
+        attributes = values.astype(object).fillna(UNKNOWN)
+        if attributes.empty:
+            return np.zeros(0, dtype=np.intp), []
+        group_ids, uniques = pd.MultiIndex.from_frame(attributes).factorize()
+        return np.asarray(group_ids, dtype=np.intp), [tuple(key) for key in uniques]
+
+    def settle_groups(self, counts: Mapping[tuple[str, ...], int], customers: int) -> None:
+        """Which groups are kept, their codes and segments, given every group's size."""
+        group_by = self._check_group_parameters()
+        minimum = self.min_segment_size
+        share_minimum = math.ceil(self.min_segment_share * customers)
+        self.min_segment_size_ = max(1, share_minimum if minimum is None else int(minimum))
+        kept = sorted(key for key, count in counts.items() if count >= self.min_segment_size_)
+        self.group_codes_ = _unique_codes(kept)
+        self.segments_ = [
+            SegmentDefinition(
+                code=self.group_codes_[key],
+                name=" / ".join(key),
+                description=_describe(group_by, key),
+                profile=tuple(zip(group_by, key, strict=True)),
+            )
+            for key in kept
+        ]
+        merged = len(counts) - len(kept)
+        if merged:
+            self.segments_.append(
+                SegmentDefinition(
+                    code=OTHER_CODE,
+                    name="Other",
+                    description=f"Customers in groups of fewer than {self.min_segment_size_}",
+                    profile=tuple((name, "mixed") for name in group_by),
+                )
+            )
+        self.metrics_ = {
+            "apriori.groups": float(len(counts)),
+            "apriori.mergedGroups": float(merged),
+            "apriori.minimumSegmentSize": float(self.min_segment_size_),
+        }
+
+    def label_groups(
+        self, group_ids: npt.NDArray[np.intp], keys: Sequence[tuple[str, ...]]
+    ) -> None:
+        """labels_, reasons_ and scores_ of customers by group, once the groups are settled."""
+        group_by = list(self.group_by)
+        # One label and reason per group, spread to its customers.
+        group_labels = [self.group_codes_.get(key, OTHER_CODE) for key in keys]
+        group_reasons = [self._reason(group_by, key) for key in keys]
+        self.labels_ = np.array(group_labels, dtype=object)[group_ids]
+        self.reasons_ = np.array(group_reasons, dtype=object)[group_ids]
+        self.scores_ = np.full(len(group_ids), np.nan)
+
+    def _check_group_parameters(self) -> list[str]:
         group_by = list(self.group_by)
         unknown = [name for name in group_by if name not in GROUPABLE_ATTRIBUTES]
         if not group_by or unknown or len(set(group_by)) != len(group_by):
@@ -137,59 +202,27 @@ class APrioriSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
             isinstance(minimum, bool) or not isinstance(minimum, Integral) or minimum < 1
         ):
             raise ValueError("min_segment_size must be a whole number of customers >= 1, or None")
-        values = attribute_values(X, group_by, self._reference_date(), bands)
-        attributes = values.astype(object).fillna(UNKNOWN)
-        group_ids, uniques = pd.MultiIndex.from_frame(attributes).factorize()
-        keys: list[tuple[str, ...]] = [tuple(key) for key in uniques]
-        counts = np.bincount(group_ids, minlength=len(keys))
-        share_minimum = math.ceil(self.min_segment_share * len(X))
-        self.min_segment_size_ = max(1, share_minimum if minimum is None else int(minimum))
-        kept = sorted(
-            key for key, count in zip(keys, counts, strict=True) if count >= self.min_segment_size_
-        )
-        self.group_codes_ = _unique_codes(kept)
-        self.segments_ = [
-            SegmentDefinition(
-                code=self.group_codes_[key],
-                name=" / ".join(key),
-                description=_describe(group_by, key),
-                profile=tuple(zip(group_by, key, strict=True)),
-            )
-            for key in kept
-        ]
-        merged = len(keys) - len(kept)
-        if merged:
-            self.segments_.append(
-                SegmentDefinition(
-                    code=OTHER_CODE,
-                    name="Other",
-                    description=f"Customers in groups of fewer than {self.min_segment_size_}",
-                    profile=tuple((name, "mixed") for name in group_by),
-                )
-            )
-        # One label and reason per group, spread to its customers.
-        group_labels = [self.group_codes_.get(key, OTHER_CODE) for key in keys]
-        group_reasons = [self._reason(group_by, key) for key in keys]
-        self.labels_ = np.array(group_labels, dtype=object)[group_ids]
-        self.reasons_ = np.array(group_reasons, dtype=object)[group_ids]
-        self.scores_ = np.full(len(X), np.nan)
-        self.metrics_ = {
-            "apriori.groups": float(len(keys)),
-            "apriori.mergedGroups": float(merged),
-            "apriori.minimumSegmentSize": float(self.min_segment_size_),
-        }
-        return self
+        return group_by
 
     def _fit_rules(
         self, X: pd.DataFrame, rules: tuple[ParsedRule, ...], bands: Mapping[str, Sequence[Band]]
     ) -> APrioriSegmenter:
-        needed = list(dict.fromkeys(c.attribute for rule in rules for c in rule.conditions))
-        values = attribute_values(X, needed, self._reference_date(), bands)
-        matched = first_matches(rules, values)
+        self.settle_rules(rules)
+        self.label_rules(X, bands)
+        return self
+
+    def parse(self) -> tuple[tuple[ParsedRule, ...], dict[str, tuple[Band, ...]]]:
+        """The parsed rules (InvalidRuleError naming the bad one) and the bands."""
+        bands = _bands(self.company_size_bands, self.age_bands)
+        return parse_rules(tuple(self.rules), self.default_segment_code, bands), bands
+
+    def settle_rules(self, rules: tuple[ParsedRule, ...]) -> None:
+        """The segments of the rules (and of the default), which no customer changes."""
         default = self.default_segment_code
         segments: dict[str, list[ParsedRule]] = {}
         for rule in rules:
             segments.setdefault(rule.code, []).append(rule)
+        self.parsed_rules_ = rules
         self.segments_ = [_rule_segment(code, members) for code, members in segments.items()]
         if default in segments:  # with the same name: parse_rules checked it
             at = list(segments).index(default)
@@ -204,6 +237,13 @@ class APrioriSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
                     profile=(("rule", "none matched"),),
                 )
             )
+
+    def label_rules(self, X: pd.DataFrame, bands: Mapping[str, Sequence[Band]]) -> None:
+        """labels_, reasons_, scores_ and metrics_ of customers by the settled rules."""
+        rules, default = self.parsed_rules_, self.default_segment_code
+        needed = list(dict.fromkeys(c.attribute for rule in rules for c in rule.conditions))
+        values = attribute_values(X, needed, self._reference_date(), bands)
+        matched = first_matches(rules, values)
         # One entry per rule, then the default; matched == -1 picks the default.
         choice = np.where(matched < 0, len(rules), matched)
         codes = np.array([rule.code for rule in rules] + [default], dtype=object)
@@ -218,7 +258,6 @@ class APrioriSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
             "apriori.matched": float(len(X) - defaulted),
             "apriori.defaulted": float(defaulted),
         }
-        return self
 
     def _reference_date(self) -> date:
         return self.reference_date or date.today()

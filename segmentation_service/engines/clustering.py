@@ -12,7 +12,7 @@ import warnings
 from contextlib import AbstractContextManager, nullcontext
 from functools import cache
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -68,13 +68,23 @@ def impute(data: Matrix, means: Matrix) -> Matrix:
     return filled
 
 
+def group_sums(data: Matrix, clusters: Labels, k: int) -> Matrix:
+    """k × columns matrix: the sum of each cluster's member rows."""
+    sums: Matrix = np.column_stack(
+        [np.bincount(clusters, weights=col, minlength=k) for col in data.T]
+    )
+    return sums
+
+
 def group_means(data: Matrix, clusters: Labels, k: int) -> Matrix:
     """k × columns matrix: the mean row of each cluster's members (0 for an empty cluster)."""
-    counts = np.bincount(clusters, minlength=k).astype(np.float64)
-    sums = np.column_stack([np.bincount(clusters, weights=col, minlength=k) for col in data.T])
-    means: Matrix = np.divide(
-        sums, counts[:, None], out=np.zeros_like(sums), where=counts[:, None] > 0
-    )
+    return sums_to_means(group_sums(data, clusters, k), np.bincount(clusters, minlength=k))
+
+
+def sums_to_means(sums: Matrix, counts: npt.NDArray[np.intp]) -> Matrix:
+    """Each row of ``sums`` divided by its count (0 where the count is 0)."""
+    sizes = counts.astype(np.float64)[:, None]
+    means: Matrix = np.divide(sums, sizes, out=np.zeros_like(sums), where=sizes > 0)
     return means
 
 
@@ -98,16 +108,25 @@ def distance_reasons(
     return reasons
 
 
+class SegmentDescription(NamedTuple):
+    """Per k-means cluster its segment code and drivers; the definitions in code order."""
+
+    codes: npt.NDArray[np.object_]
+    segments: list[SegmentDefinition]
+    drivers: list[str]
+
+
 def describe_segments(
-    needs: list[str], raw: Matrix, z: Matrix, clusters: Labels
-) -> tuple[npt.NDArray[np.object_], list[SegmentDefinition], list[str]]:
+    needs: list[str], raw: Matrix, z: Matrix, sizes: npt.NDArray[np.intp]
+) -> SegmentDescription:
     """Each cluster's code, the segment definitions in code order and each cluster's drivers.
 
-    Codes run N1..Nk by decreasing size. ``raw`` and ``z`` hold the members' mean
-    raw scores and z-scores, a row per cluster; a segment is named after its one or
-    two highest z-scores (the positive ones, or the highest when none is).
+    Codes run N1..Nk by decreasing ``sizes`` (members per cluster). ``raw`` and ``z``
+    hold the members' mean raw scores and z-scores, a row per cluster; a segment is
+    named after its one or two highest z-scores (the positive ones, or the highest
+    when none is).
     """
-    order = np.argsort(-np.bincount(clusters, minlength=len(z)), kind="stable")
+    order = np.argsort(-sizes, kind="stable")
     codes = np.empty(len(order), dtype=object)
     segments, drivers = [], [""] * len(order)
     used_names: set[str] = set()
@@ -135,7 +154,7 @@ def describe_segments(
                 profile=tuple(profile),
             )
         )
-    return codes, segments, drivers
+    return SegmentDescription(codes, segments, drivers)
 
 
 def fit_kmeans(
@@ -167,6 +186,30 @@ def calinski_harabasz(data: Matrix, labels: Labels) -> float:
     if found < 2 or found >= len(data):
         return 0.0
     score = float(calinski_harabasz_score(data, labels))
+    return score if np.isfinite(score) else 0.0
+
+
+def calinski_harabasz_of_sums(
+    centres: Matrix, counts: npt.NDArray[np.intp], offsets: Matrix, squares: Matrix
+) -> float:
+    """``calinski_harabasz`` from per-cluster sums, which add up over partitions.
+
+    Per cluster: ``counts`` members, ``offsets`` the sum of their offsets from the
+    cluster's row of ``centres`` and ``squares`` the sum of those offsets' squared
+    norms. Offsets from a centre near the members' mean keep the difference
+    ``squares - |offsets|² / count`` (the cluster's dispersion) accurate.
+    """
+    found = counts > 0
+    n, n_labels = int(counts.sum()), int(found.sum())
+    if n_labels < 2 or n_labels >= n:
+        return 0.0
+    sizes = counts[found].astype(np.float64)
+    means = centres[found] + offsets[found] / sizes[:, None]
+    overall = (sizes[:, None] * means).sum(axis=0) / n
+    extra = float((sizes * ((means - overall) ** 2).sum(axis=1)).sum())
+    dispersion = squares[found] - (offsets[found] ** 2).sum(axis=1) / sizes
+    intra = float(np.where(dispersion > squares[found] * 1e-12, dispersion, 0.0).sum())
+    score = 1.0 if intra == 0.0 else extra * (n - n_labels) / (intra * (n_labels - 1.0))
     return score if np.isfinite(score) else 0.0
 
 

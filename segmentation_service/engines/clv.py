@@ -192,8 +192,8 @@ def bgnbd_log_likelihood(
     return _bgnbd(r, alpha, a, b, *_check_rfm(frequency, recency, T))[0]
 
 
-def _enough(x: FloatArray, min_repeat_buyers: int, model: str) -> int:
-    repeaters, needed = int(np.count_nonzero(x)), max(int(min_repeat_buyers), 1)
+def _enough(repeaters: int, min_repeat_buyers: int, model: str) -> int:
+    needed = max(int(min_repeat_buyers), 1)
     if repeaters < needed:
         raise InsufficientData(
             f"only {repeaters} customers bought more than once; the {model} model needs "
@@ -227,21 +227,37 @@ def fit_bgnbd(
         Too few repeat buyers, or the optimizer did not converge.
     """
     x, tx, T_ = _check_rfm(frequency, recency, T)
-    _enough(x, min_repeat_buyers, "purchase")
-    rows, _, w = _distinct(x, tx, T_)
-    cols = (rows[:, 0], rows[:, 1], rows[:, 2])
+    rows, _, counts = _distinct(x, tx, T_)
+    return fit_bgnbd_counts(rows, counts, min_repeat_buyers=min_repeat_buyers)
+
+
+def fit_bgnbd_counts(
+    rows: ArrayLike, counts: ArrayLike, *, min_repeat_buyers: int = 20
+) -> BetaGeoParams:
+    """``fit_bgnbd`` on distinct (x, t_x, T) rows, each weighted by how many customers have it.
+
+    What a run in partitions fits on: each partition's distinct rows, merged with their
+    counts added, are the distinct rows of every customer.
+    """
+    table = np.asarray(rows, dtype=np.float64).reshape(-1, 3)
+    w = np.asarray(counts, dtype=np.float64)
+    x, tx, T_ = _check_rfm(table[:, 0], table[:, 1], table[:, 2])
+    _enough(int(w[x > 0].sum()), min_repeat_buyers, "purchase")
+    cols = (x, tx, T_)
 
     def objective(z: FloatArray) -> tuple[float, FloatArray]:
         r, alpha, a, b = np.exp(z)
         ll, grad = _bgnbd(r, alpha, a, b, *cols, w=w)
         return float(-(ll @ w) / w.sum()), -np.asarray(grad) / w.sum()
 
-    scale = float(T_.sum() / x.sum())  # 1 / mean purchase rate: the scale of alpha / r
+    # 1 / mean purchase rate: the scale of alpha / r (summed exactly: the same whatever
+    # order the rows were merged in)
+    scale = math.fsum(T_ * w) / math.fsum(x * w)
     starts = [np.log([r, r * scale, a, b]) for r in (0.3, 2) for a in (0.5, 2) for b in (1, 5)]
     upper = [_LOG_BOUND, _LOG_BOUND, _LOG_BOUND_DROPOUT, _LOG_BOUND_DROPOUT]
     r, alpha, a, b = (float(v) for v in np.exp(_minimize(objective, starts, upper)))
     ll = float(_bgnbd(r, alpha, a, b, *cols)[0] @ w)
-    return BetaGeoParams(r, alpha, a, b, log_likelihood=ll, customers=int(x.size))
+    return BetaGeoParams(r, alpha, a, b, log_likelihood=ll, customers=int(w.sum()))
 
 
 def _alive_purchases(params: BetaGeoParams, x: FloatArray, T: FloatArray, t: FloatArray) -> Any:
@@ -442,14 +458,28 @@ def fit_gamma_gamma(
         Too few repeat buyers, no convergence, or q <= 1 (expected spend undefined).
     """
     x, m = _check_spend(frequency, monetary)
-    repeaters = _enough(x, min_repeat_buyers, "spend")
-    rows, _, w = _distinct(x[x > 0], m[x > 0])
-    mean = float(np.average(rows[:, 1], weights=w))
+    rows, _, counts = _distinct(x[x > 0], m[x > 0])
+    return fit_gamma_gamma_counts(rows, counts, min_repeat_buyers=min_repeat_buyers)
+
+
+def fit_gamma_gamma_counts(
+    rows: ArrayLike, counts: ArrayLike, *, min_repeat_buyers: int = 20
+) -> GammaGammaParams:
+    """``fit_gamma_gamma`` on distinct (x, m_x) rows, each weighted by its customers.
+
+    Rows with x == 0 are left out, as ``fit_gamma_gamma`` leaves those customers out.
+    """
+    table = np.asarray(rows, dtype=np.float64).reshape(-1, 2)
+    w = np.asarray(counts, dtype=np.float64)
+    x, m = _check_spend(table[:, 0], table[:, 1])
+    repeaters = _enough(int(w[x > 0].sum()), min_repeat_buyers, "spend")
+    x, m, w = x[x > 0], m[x > 0], w[x > 0]
+    mean = float(np.average(m, weights=w))
     starts = [np.log([p, q, (q - 1) * mean / p]) for p in (1, 5) for q in (2, 5)]
 
     def objective(z: FloatArray) -> tuple[float, FloatArray]:
         p, q, v = np.exp(z)
-        return _gamma_gamma(p, q, v, rows[:, 0], rows[:, 1], w)
+        return _gamma_gamma(p, q, v, x, m, w)
 
     p, q, v = (float(c) for c in np.exp(_minimize(objective, starts)))
     if q <= 1.0:

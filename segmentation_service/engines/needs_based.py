@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -19,6 +20,7 @@ from segmentation_service.engines.clustering import (
     SEED_BOUND,
     Labels,
     Matrix,
+    SegmentDescription,
     answered_means,
     bootstrap_stability,
     calinski_harabasz,
@@ -35,6 +37,24 @@ from segmentation_service.engines.clustering import (
 )
 
 AUTO_K_RANGE = (2, 10)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a fitted segmenter puts the rows of a needs matrix (``NeedsBasedSegmenter.place``).
+
+    ``answered`` and ``eligible`` have a row per customer; the other arrays a row per
+    eligible customer: answers with imputed gaps (``raw``), standardised needs
+    (``scaled``), clustering space (``space``), k-means cluster and distance to its centre.
+    """
+
+    answered: npt.NDArray[np.intp]
+    eligible: npt.NDArray[np.bool_]
+    raw: Matrix
+    scaled: Matrix
+    space: Matrix
+    clusters: Labels
+    distances: Matrix
 
 
 def needs_matrix(responses: pd.DataFrame, customer_ids: pd.Index) -> pd.DataFrame:
@@ -87,6 +107,10 @@ class NeedsBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
     their own answers, the learnt imputation means, scaler and PCA). A given
     ``random_state`` makes labels, metrics and profiles reproducible.
 
+    ``place`` and ``assign`` apply the fitted model, eligibility included, to
+    other rows: a partitioned run fits on a sample and assigns partition by
+    partition (``needs_partitions``); ``check_counts`` raises fit's errors from counts.
+
     Parameters
     ----------
     n_segments : int or None, default=None
@@ -118,6 +142,8 @@ class NeedsBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
         and, with PCA, ``needs.pcaExplainedVariance``
         (cumulative explained variance ratio of the kept components).
     needs_ : list of str
+    cluster_codes_ : ndarray of str, per k-means cluster
+    drivers_ : list of str, per k-means cluster ("segment N1 is driven by ...")
     imputation_means_ : ndarray, per need
     scaler_ : StandardScaler
     pca_ : PCA or None
@@ -147,12 +173,8 @@ class NeedsBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
     def fit(self, X: pd.DataFrame, y: None = None) -> NeedsBasedSegmenter:
         data = self._validate_for_fit(X)
         answered = (~np.isnan(data)).sum(axis=1)
-        required = max(1, math.ceil(self.min_answered_share * len(self.needs_)))
-        eligible = answered >= required
-        self._check_enough_respondents(
-            int(eligible.sum()),
-            f"customers answered at least {required} of {len(self.needs_)} needs",
-        )
+        eligible = answered >= self.required_answers(len(self.needs_))
+        self._check_eligible(int(eligible.sum()), len(self.needs_))
         respondents = data[eligible]
         raw, scaled, space = self._preprocess(respondents, fit=True)
         rng = np.random.default_rng(self.random_state)
@@ -160,20 +182,14 @@ class NeedsBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
         clusters = self._cluster(space, sample, rng)
         k = int(self.kmeans_.n_clusters)
         distances = np.linalg.norm(space - self.kmeans_.cluster_centers_[clusters], axis=1)
-        self.cluster_codes_, self.segments_, drivers = describe_segments(
-            self.needs_, group_means(raw, clusters, k), group_means(scaled, clusters, k), clusters
+        self.cluster_codes_, self.segments_, self.drivers_ = describe_segments(
+            self.needs_,
+            group_means(raw, clusters, k),
+            group_means(scaled, clusters, k),
+            np.bincount(clusters, minlength=k),
         )
-
-        self.labels_ = np.full(len(data), None, dtype=object)
-        self.labels_[eligible] = self.cluster_codes_[clusters]
-        self.scores_ = np.full(len(data), np.nan)
-        self.scores_[eligible] = distances
-        unassigned = [
-            f"answered {count} of {len(self.needs_)} needs; at least {required} are required"
-            for count in range(len(self.needs_) + 1)
-        ]
-        self.reasons_ = np.array(unassigned, dtype=object)[answered]
-        self.reasons_[eligible] = distance_reasons(drivers, clusters, distances)
+        placement = Placement(answered, eligible, raw, scaled, space, clusters, distances)
+        self.labels_, self.scores_, self.reasons_ = self._rows(placement, self.description())
         with thread_limit(len(sample)):
             silhouette_on_sample = silhouette(space[sample], clusters[sample])
             stability = self._stability(space[sample], clusters[sample], k, rng)
@@ -197,15 +213,66 @@ class NeedsBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
     def predict(self, X: pd.DataFrame) -> npt.NDArray[np.object_]:
         """Segment codes of new respondents (all treated as eligible), preprocessed as in fit."""
         check_is_fitted(self)
-        if isinstance(X, pd.DataFrame) and hasattr(self, "feature_names_in_"):
-            missing = [need for need in self.needs_ if need not in X.columns]
-            if missing:
-                raise ValueError(f"X lacks the need columns {missing}")
-            X = X[self.needs_]
-        data = validate_data(self, X, reset=False, dtype=np.float64, ensure_all_finite="allow-nan")
+        data = self._validate_for_predict(X)
         with thread_limit(len(data)):
             clusters = self.kmeans_.predict(self._preprocess(data)[2])
         return np.asarray(self.cluster_codes_[clusters], dtype=object)
+
+    def place(self, X: pd.DataFrame) -> Placement:
+        """Eligibility, preprocessing, k-means cluster and distance of each row of ``X``.
+
+        As ``fit`` computes them for its own rows, with the learnt imputation means,
+        scaler, PCA and centres (the cluster is k-means' ``predict``). ``X`` may be empty.
+        """
+        check_is_fitted(self)
+        if isinstance(X, pd.DataFrame) and len(X) == 0:
+            data: Matrix = np.empty((0, len(self.needs_)))
+        else:
+            data = self._validate_for_predict(X)
+        answered = (~np.isnan(data)).sum(axis=1)
+        eligible = answered >= self.required_answers(len(self.needs_))
+        if not eligible.any():  # the scaler and k-means refuse no rows
+            needs, dims = np.empty((0, len(self.needs_))), self.kmeans_.cluster_centers_.shape[1]
+            clusters = np.empty(0, dtype=np.intp)
+            return Placement(
+                answered, eligible, needs, needs, np.empty((0, dims)), clusters, np.empty(0)
+            )
+        raw, scaled, space = self._preprocess(data[eligible])
+        with thread_limit(len(space)):
+            clusters = self.kmeans_.predict(space)
+        distances = np.linalg.norm(space - self.kmeans_.cluster_centers_[clusters], axis=1)
+        return Placement(answered, eligible, raw, scaled, space, clusters, distances)
+
+    def assign(
+        self, X: pd.DataFrame, description: SegmentDescription | None = None
+    ) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.float64], npt.NDArray[np.object_]]:
+        """Label, score and reason of each row of ``X``, as ``fit`` gives them for its rows.
+
+        Eligibility applies (an unassigned row gets label None, score NaN and the
+        answered-needs reason). ``description`` replaces the codes and drivers learnt
+        in fit: a partitioned run describes its segments over every partition.
+        """
+        return self._rows(self.place(X), description or self.description())
+
+    def description(self) -> SegmentDescription:
+        """The segment codes and drivers per k-means cluster and the definitions, from fit."""
+        check_is_fitted(self)
+        return SegmentDescription(self.cluster_codes_, self.segments_, self.drivers_)
+
+    def required_answers(self, n_needs: int) -> int:
+        """Needs a customer must have answered, out of ``n_needs``, to be segmented."""
+        return max(1, math.ceil(self.min_answered_share * n_needs))
+
+    def check_counts(self, n_customers: int, n_needs: int, n_eligible: int) -> None:
+        """Raise what ``fit`` raises on ``n_customers`` rows of ``n_needs`` needs, ``n_eligible``
+        of them eligible (ValueError for a parameter, else InsufficientData), in fit's order.
+
+        A partitioned run checks its merged counts with it before fitting on a sample.
+        """
+        check_parameters(self.get_params())
+        self._check_shape(n_customers, n_needs)
+        self._check_needs(n_needs)
+        self._check_eligible(n_eligible, n_needs)
 
     def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()
@@ -215,25 +282,49 @@ class NeedsBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
     def _validate_for_fit(self, X: pd.DataFrame) -> Matrix:
         """The float matrix of ``X`` after checking the parameters against it; sets needs_."""
         check_parameters(self.get_params())
-        if isinstance(X, pd.DataFrame) and X.shape[1] == 0:
-            raise InsufficientData("no needs were answered: nobody has answered the needs survey")
-        if isinstance(X, pd.DataFrame) and len(X) < 2:  # before validate_data refuses it
-            self._check_enough_respondents(len(X), "customers to segment")
+        if isinstance(X, pd.DataFrame):  # before validate_data refuses it
+            self._check_shape(len(X), X.shape[1])
         data: Matrix = validate_data(
             self, X, dtype=np.float64, ensure_all_finite="allow-nan", ensure_min_samples=2
         )
         names = getattr(self, "feature_names_in_", None)
         self.needs_ = [f"x{i}" for i in range(data.shape[1])] if names is None else list(names)
-        if self.pca_components is not None and self.pca_components > len(self.needs_):
+        self._check_needs(len(self.needs_))
+        return data
+
+    def _validate_for_predict(self, X: pd.DataFrame) -> Matrix:
+        """The float matrix of ``X``'s need columns, in fit's order."""
+        if isinstance(X, pd.DataFrame) and hasattr(self, "feature_names_in_"):
+            missing = [need for need in self.needs_ if need not in X.columns]
+            if missing:
+                raise ValueError(f"X lacks the need columns {missing}")
+            X = X[self.needs_]
+        data: Matrix = validate_data(
+            self, X, reset=False, dtype=np.float64, ensure_all_finite="allow-nan"
+        )
+        return data
+
+    def _check_shape(self, n_customers: int, n_needs: int) -> None:
+        if n_needs == 0:
+            raise InsufficientData("no needs were answered: nobody has answered the needs survey")
+        if n_customers < 2:
+            self._check_enough_respondents(n_customers, "customers to segment")
+
+    def _check_needs(self, n_needs: int) -> None:
+        if self.pca_components is not None and self.pca_components > n_needs:
             raise InsufficientData(
                 f"pca_components={self.pca_components} exceeds the number of needs "
-                f"(n_features={len(self.needs_)}): ask for at most {len(self.needs_)}"
+                f"(n_features={n_needs}): ask for at most {n_needs}"
             )
-        if self.centre_respondents and len(self.needs_) < 2:
+        if self.centre_respondents and n_needs < 2:
             raise InsufficientData(
                 "centre_respondents needs at least 2 needs (n_features=1): centring one leaves 0"
             )
-        return data
+
+    def _check_eligible(self, n_eligible: int, n_needs: int) -> None:
+        required = self.required_answers(n_needs)
+        who = f"customers answered at least {required} of {n_needs} needs"
+        self._check_enough_respondents(n_eligible, who)
 
     def _check_enough_respondents(self, n_eligible: int, who: str) -> None:
         """InsufficientData unless ``n_eligible`` (described by ``who``) can form the segments."""
@@ -248,6 +339,26 @@ class NeedsBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
                 f"{n_eligible} {who}; {self.pca_components} principal components need at "
                 f"least {self.pca_components}"
             )
+
+    def _rows(
+        self, placement: Placement, description: SegmentDescription
+    ) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.float64], npt.NDArray[np.object_]]:
+        """Labels, scores and reasons of the placed rows (None, NaN and why when unassigned)."""
+        n_needs, eligible = len(self.needs_), placement.eligible
+        labels = np.full(len(eligible), None, dtype=object)
+        labels[eligible] = description.codes[placement.clusters]
+        scores = np.full(len(eligible), np.nan)
+        scores[eligible] = placement.distances
+        required = self.required_answers(n_needs)
+        unassigned = [
+            f"answered {count} of {n_needs} needs; at least {required} are required"
+            for count in range(n_needs + 1)
+        ]
+        reasons: npt.NDArray[np.object_] = np.array(unassigned, dtype=object)[placement.answered]
+        reasons[eligible] = distance_reasons(
+            description.drivers, placement.clusters, placement.distances
+        )
+        return labels, scores, reasons
 
     def _cluster(self, space: Matrix, sample: Labels, rng: np.random.Generator) -> Labels:
         """Fit kmeans_ on every row of ``space``, choosing k on the sample rows when not given."""

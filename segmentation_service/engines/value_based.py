@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
@@ -222,12 +223,12 @@ class ValueBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
             tier_names=names,
             tier_floors=floors,
             rfm_thresholds=thresholds,
-            bgnbd=None if bgnbd is None else _params(bgnbd),
-            gamma_gamma=None if gamma_gamma is None else _params(gamma_gamma),
+            bgnbd=None if bgnbd is None else fitted_params(bgnbd),
+            gamma_gamma=None if gamma_gamma is None else fitted_params(gamma_gamma),
             horizon_months=self.horizon_months,
             annual_discount_rate=self.annual_discount_rate,
         )
-        self._label(X, buyers.index, values, tiers, metric)
+        self._label(X, buyers.index, values, tiers)
         self.metrics_["value.total"] = float(values.sum())
         return self
 
@@ -265,26 +266,7 @@ class ValueBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
                 self.horizon_months,
                 self.annual_discount_rate,
             )
-        self.metrics_.update(
-            {
-                "clv.available": 1.0,
-                "bgnbd.r": bgnbd.r,
-                "bgnbd.alpha": bgnbd.alpha,
-                "bgnbd.a": bgnbd.a,
-                "bgnbd.b": bgnbd.b,
-                "bgnbd.logLikelihood": bgnbd.log_likelihood,
-                "bgnbd.customers": float(bgnbd.customers),
-                "clv.spendModel": 0.0 if gamma_gamma is None else 1.0,
-            }
-        )
-        if gamma_gamma is not None:
-            self.metrics_.update(
-                {
-                    "gammagamma.p": gamma_gamma.p,
-                    "gammagamma.q": gamma_gamma.q,
-                    "gammagamma.v": gamma_gamma.v,
-                }
-            )
+        self.metrics_.update(clv_metrics(bgnbd, gamma_gamma))
         return bgnbd, gamma_gamma, frame
 
     def _label(
@@ -293,10 +275,8 @@ class ValueBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
         buyers: pd.Index,
         values: npt.NDArray[np.float64],
         tiers: npt.NDArray[np.int64],
-        metric: str,
     ) -> None:
         model = self.model_
-        word = METRIC_WORDS[metric]
         position = X.index.get_indexer(buyers)
         self.labels_ = np.full(len(X), None, dtype=object)
         self.labels_[position] = np.asarray(model.tier_codes, dtype=object)[tiers]
@@ -304,40 +284,107 @@ class ValueBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
         self.scores_[position] = pd.Series(values).rank(pct=True).to_numpy()
         self.values_ = np.full(len(X), np.nan)
         self.values_[position] = values
-        self.reasons_ = np.full(len(X), f"no purchases on or before {model.as_of}", dtype=object)
-        self.segments_ = []
-        for tier, (code, name) in enumerate(zip(model.tier_codes, model.tier_names, strict=True)):
-            members = values[tiers == tier]
-            low, high = (members.min(), members.max()) if members.size else (np.nan, np.nan)
-            bounds = f"{word} from {format_number(low)} to {format_number(high)}"
-            self.segments_.append(
-                SegmentDefinition(
-                    code=code,
-                    name=name,
-                    description=f"{name} tier: {bounds}",
-                    profile=(
-                        ("valueMetric", metric),
-                        ("minimum", f"{low:.2f}"),
-                        ("maximum", f"{high:.2f}"),
-                    ),
-                )
-            )
-            in_tier = position[tiers == tier]
-            self.reasons_[in_tier] = [
-                f"{name} tier ({bounds}); this customer's {word} is {format_number(v)}"
-                for v in members
-            ]
+        self.reasons_ = np.full(len(X), no_purchases_reason(model.as_of), dtype=object)
+        bounds = tier_bounds(values, tiers, len(model.tier_codes))
+        self.segments_ = tier_definitions(model, bounds)
+        self.reasons_[position] = tier_reasons(model, bounds, values, tiers)
 
 
 def _tier_floors(values: npt.NDArray[np.float64], ids: pd.Index, count: int) -> list[float]:
     """The lowest value of each of ``count`` equal-count tiers, best first (ties by id)."""
     order = np.lexsort((ids.to_numpy(), -values))
     ranked = values[order]
-    bounds = [int(np.ceil((k + 1) * len(ranked) / count)) - 1 for k in range(count)]
-    return [float(ranked[b]) for b in bounds]
+    return [float(ranked[b]) for b in tier_positions(len(ranked), count)]
 
 
-def _params(params: Any) -> dict[str, float]:
+def tier_positions(n: int, count: int) -> list[int]:
+    """Where each of ``count`` equal-count tiers of ``n`` ranked values ends, best first."""
+    return [int(np.ceil((k + 1) * n / count)) - 1 for k in range(count)]
+
+
+def tier_bounds(
+    values: npt.NDArray[np.float64], tiers: npt.NDArray[np.int64], count: int
+) -> list[tuple[float, float]]:
+    """The lowest and highest value in each tier; NaN for an empty tier."""
+    bounds = []
+    for tier in range(count):
+        members = values[tiers == tier]
+        empty = not members.size
+        bounds.append((np.nan, np.nan) if empty else (float(members.min()), float(members.max())))
+    return bounds
+
+
+def _bounds_text(word: str, low: float, high: float) -> str:
+    return f"{word} from {format_number(low)} to {format_number(high)}"
+
+
+def tier_definitions(
+    model: ValueModel, bounds: Sequence[tuple[float, float]]
+) -> list[SegmentDefinition]:
+    """One definition per tier, its value range (``tier_bounds``) in description and profile."""
+    word = METRIC_WORDS[model.metric]
+    return [
+        SegmentDefinition(
+            code=code,
+            name=name,
+            description=f"{name} tier: {_bounds_text(word, low, high)}",
+            profile=(
+                ("valueMetric", model.metric),
+                ("minimum", f"{low:.2f}"),
+                ("maximum", f"{high:.2f}"),
+            ),
+        )
+        for code, name, (low, high) in zip(model.tier_codes, model.tier_names, bounds, strict=True)
+    ]
+
+
+def tier_reasons(
+    model: ValueModel,
+    bounds: Sequence[tuple[float, float]],
+    values: npt.NDArray[np.float64],
+    tiers: npt.NDArray[np.int64],
+) -> npt.NDArray[np.object_]:
+    """Each buyer's reason: its tier, the tier's value range and its own value."""
+    word = METRIC_WORDS[model.metric]
+    heads = [
+        f"{name} tier ({_bounds_text(word, low, high)}); this customer's {word} is "
+        for name, (low, high) in zip(model.tier_names, bounds, strict=True)
+    ]
+    reasons = np.empty(len(values), dtype=object)
+    reasons[:] = [heads[tier] + format_number(v) for tier, v in zip(tiers, values, strict=True)]
+    return reasons
+
+
+def no_purchases_reason(as_of: date) -> str:
+    return f"no purchases on or before {as_of}"
+
+
+def clv_metrics(
+    bgnbd: clv.BetaGeoParams, gamma_gamma: clv.GammaGammaParams | None
+) -> dict[str, float]:
+    """The run metrics of a BG/NBD fit and, when spend could be modelled, its Gamma–Gamma fit."""
+    metrics = {
+        "clv.available": 1.0,
+        "bgnbd.r": bgnbd.r,
+        "bgnbd.alpha": bgnbd.alpha,
+        "bgnbd.a": bgnbd.a,
+        "bgnbd.b": bgnbd.b,
+        "bgnbd.logLikelihood": bgnbd.log_likelihood,
+        "bgnbd.customers": float(bgnbd.customers),
+        "clv.spendModel": 0.0 if gamma_gamma is None else 1.0,
+    }
+    if gamma_gamma is not None:
+        metrics.update(
+            {
+                "gammagamma.p": gamma_gamma.p,
+                "gammagamma.q": gamma_gamma.q,
+                "gammagamma.v": gamma_gamma.v,
+            }
+        )
+    return metrics
+
+
+def fitted_params(params: Any) -> dict[str, float]:
     return {key: float(value) for key, value in asdict(params).items()}
 
 

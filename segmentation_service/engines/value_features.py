@@ -16,6 +16,11 @@ import pandas as pd
 DAYS_PER_MONTH = 365.25 / 12
 # A customer whose first purchase falls on the as-of date is observed for one day.
 MIN_OBSERVATION_WEEKS = 1 / 7
+# Sums of money are rounded to this many decimals. A database adds a customer's amounts
+# in the order its plan reads them, and a float sum's last bits depend on that order:
+# unrounded, two customers with the same revenue could differ in the 12th digit in one
+# run and not in the next (or in a run cut into other partitions), and rank differently.
+MONEY_DECIMALS = 6
 
 FEATURE_COLUMNS = (
     "transaction_count",
@@ -45,7 +50,7 @@ def value_features(aggregates: pd.DataFrame, population: pd.Index, as_of: date) 
     counts = ["transaction_count", "purchase_count", "purchase_days"]
     sums = ["revenue", "gross_revenue", "cost", "repeat_spend"]
     frame[counts] = frame[counts].fillna(0).astype(np.int64)
-    frame[sums] = frame[sums].fillna(0.0).astype(float)
+    frame[sums] = frame[sums].fillna(0.0).astype(float).round(MONEY_DECIMALS)
     features = pd.DataFrame(index=population)
     features["transaction_count"] = frame["transaction_count"]
     features["purchase_count"] = frame["purchase_count"]
@@ -92,8 +97,10 @@ def money_features(totals: pd.DataFrame, population: pd.Index) -> pd.DataFrame:
     """
     frame = totals.reindex(population)
     features = pd.DataFrame(index=population)
-    features["revenue"] = frame["revenue"].astype(float).fillna(0.0)
-    features["margin"] = features["revenue"] - frame["cost"].astype(float).fillna(0.0)
+    features["revenue"] = frame["revenue"].astype(float).fillna(0.0).round(MONEY_DECIMALS)
+    features["margin"] = features["revenue"] - frame["cost"].astype(float).fillna(0.0).round(
+        MONEY_DECIMALS
+    )
     first = pd.to_datetime(frame["first_purchase"]).dt.normalize()
     features["first_purchase_date"] = first.dt.date.where(first.notna(), None)
     return features

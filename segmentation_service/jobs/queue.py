@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -26,15 +25,18 @@ from sqlalchemy.engine import make_url
 
 from segmentation_service.config import Settings
 from segmentation_service.domain.errors import SegmentationError
+from segmentation_service.jobs.executors import run_layout
 from segmentation_service.services.clock import Clock, utc_now
+from segmentation_service.services.executors import RunLayout
 from segmentation_service.services.liveness import recover_interrupted_runs
 from segmentation_service.services.schedules import submit_due_schedules
 from segmentation_service.services.segmentation import execute_run
-from segmentation_service.store.database import Store
+from segmentation_service.store.database import Store, process_store
 
 logger = logging.getLogger(__name__)
 
 QUEUE_NAME = "segmentation-runs"
+INLINE = RunLayout()  # partitions execute in the process executing the run
 IMMEDIATE = "immediate"
 # A Queued run older than this while the queue holds nothing is queued again (a lost message).
 LOST_AFTER = timedelta(minutes=2)
@@ -52,7 +54,9 @@ class SettingsRunQueue:
 
     def enqueue(self, run_id: int) -> None:
         location = queue_location(self.settings)
-        create_queue(location, self.settings.database_url).enqueue(run_id)
+        create_queue(location, self.settings.database_url, run_layout(self.settings)).enqueue(
+            run_id
+        )
 
 
 @dataclass(frozen=True)
@@ -85,22 +89,25 @@ def run_queue(settings: Settings) -> SettingsRunQueue:
 
 
 @functools.cache
-def create_queue(location: str, database_url: str) -> HueyRunQueue:
-    """The huey instance for a queue location with the run tasks registered (once per process)."""
+def create_queue(location: str, database_url: str, layout: RunLayout = INLINE) -> HueyRunQueue:
+    """The huey instance for a queue location with the run tasks registered (once per process).
+
+    ``layout``: how the runs this process executes are partitioned, and where.
+    """
     if location == IMMEDIATE:
         huey: Huey = MemoryHuey(QUEUE_NAME, immediate=True, results=False)
     elif location.startswith("sqlite:///"):
         huey = SqliteHuey(QUEUE_NAME, filename=location.removeprefix("sqlite:///"), results=False)
     else:
         huey = PostgresHuey(QUEUE_NAME, dsn=location, results=False)
-    return _register(huey, database_url)
+    return _register(huey, database_url, layout)
 
 
-def _register(huey: Huey, database_url: str) -> HueyRunQueue:
+def _register(huey: Huey, database_url: str, layout: RunLayout) -> HueyRunQueue:
     def execute(run_id: int) -> None:
         store = _store(database_url)
         try:
-            execute_run(run_id, store.unit_of_work())
+            execute_run(run_id, store.unit_of_work(), layout=layout)
         except SegmentationError as error:  # recorded on the run: the caller's to act on
             logger.info("segmentation run %s failed: %s", run_id, error)
         except Exception:  # recorded on the run, traceback logged under its reference
@@ -131,12 +138,5 @@ def _requeue_lost(store: Store, queue: HueyRunQueue, now: Clock = utc_now) -> No
         queue.enqueue(run_id)
 
 
-_STORES: dict[tuple[int, str], Store] = {}
-
-
 def _store(database_url: str) -> Store:
-    """One store per worker process (connections do not cross a fork)."""
-    key = (os.getpid(), database_url)
-    if key not in _STORES:
-        _STORES[key] = Store(database_url)
-    return _STORES[key]
+    return process_store(database_url)

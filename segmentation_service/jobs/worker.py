@@ -17,9 +17,10 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from huey.consumer import Consumer, Scheduler
+from huey.consumer import Consumer, ProcessEnvironment, Scheduler
 
 from segmentation_service.config import Settings
+from segmentation_service.jobs.executors import run_layout
 from segmentation_service.jobs.queue import IMMEDIATE, create_queue, queue_location
 
 logger = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ def run_worker(settings: Settings, concurrency: int, niceness: int = 10) -> int:
             file=sys.stderr,
         )
         return 1
-    queue = create_queue(location, settings.database_url)
+    queue = create_queue(location, settings.database_url, run_layout(settings))
     if niceness:
         os.nice(niceness)  # inherited by the worker processes huey forks
     consumer = _MinuteConsumer(
@@ -51,7 +52,10 @@ def run_worker(settings: Settings, concurrency: int, niceness: int = 10) -> int:
         periodic=True,
         check_worker_health=True,
         health_check_interval=5,
-        max_delay=1.0,  # a SQLite queue is polled: start a run within a second
+        # The queue is polled (SQLite and PostgreSQL alike): an idle consumer backs off
+        # to one cheap indexed query per worker every max_delay, so a run submitted
+        # to an idle worker starts within a quarter of a second.
+        max_delay=0.25,
     )
     logger.info("run worker: %d process(es) on queue %s", concurrency, _safe(location))
     consumer.run()
@@ -72,8 +76,23 @@ class _MinuteScheduler(Scheduler):  # type: ignore[misc]
         self._next_periodic = time.monotonic() + (60 - into_minute) + 1
 
 
+class _ParentProcessEnvironment(ProcessEnvironment):  # type: ignore[misc]
+    """huey's worker processes, not daemonic: each may start the process pool its runs'
+    partitions execute on (a daemonic process may have no children)."""
+
+    def create_process(self, runnable: Any, name: str) -> Any:
+        process = super().create_process(runnable, name)
+        process.daemon = False
+        return process
+
+
 class _MinuteConsumer(Consumer):  # type: ignore[misc]
     scheduler_class = _MinuteScheduler
+
+    def get_environment(self, worker_type: str) -> Any:
+        if worker_type == "process":
+            return _ParentProcessEnvironment(self._graceful_sig, self._interrupt_sig)
+        return super().get_environment(worker_type)
 
 
 def start_run_worker(settings: Settings, argv_prefix: Sequence[str]) -> subprocess.Popen[bytes]:

@@ -67,7 +67,10 @@ def fail_interrupted_runs(uow: UnitOfWork, now: Clock = utc_now) -> list[int]:
 def recover_interrupted_runs(
     uow: UnitOfWork, queue: RunQueue | None, now: Clock = utc_now
 ) -> tuple[list[int], list[int]]:
-    """(requeued, failed): orphans queued again (with a queue, while tries remain) or Failed."""
+    """(requeued, failed): orphans queued again (with a queue, while tries remain) or Failed.
+
+    Either way the assignment rows the orphan's partitions committed are deleted.
+    """
     moment = now()
     host = socket.gethostname()
     requeued: list[int] = []
@@ -76,6 +79,8 @@ def recover_interrupted_runs(
         for run_id, runner, beat_at in uow.runs.running():
             if not _is_orphan(runner, beat_at, moment, host):
                 continue
+            # Partitions it committed stay invisible (the run never completed); remove them.
+            uow.assignments.discard(run_id)
             if queue is not None and uow.run_states.attempts(run_id) < MAX_ATTEMPTS:
                 uow.run_states.requeue(run_id)
                 requeued.append(run_id)

@@ -1,14 +1,13 @@
-"""SegmentCustomers: run one engine over the store and keep the run."""
+"""Executing a run: one method over the store's customers, in partitions, kept as a run."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-
-import numpy as np
-import pandas as pd
 
 from segmentation_service.domain.errors import (
     InsufficientData,
@@ -16,6 +15,7 @@ from segmentation_service.domain.errors import (
     SegmentationError,
 )
 from segmentation_service.domain.model import (
+    Partition,
     RunPhase,
     SegmentationMethod,
     SegmentationRequest,
@@ -23,34 +23,30 @@ from segmentation_service.domain.model import (
 )
 from segmentation_service.domain.request_codec import decode
 from segmentation_service.engines.a_priori import OTHER_CODE, APrioriSegmenter
-from segmentation_service.engines.base import FittedSegmentation, summarise_segments
-from segmentation_service.engines.needs_based import NeedsBasedSegmenter, needs_matrix
-from segmentation_service.engines.profitability import customer_profitability
+from segmentation_service.engines.partitions import PartitionPlan, Stage
 from segmentation_service.engines.rules import InvalidRuleError
-from segmentation_service.engines.value_based import ValueBasedSegmenter
-from segmentation_service.engines.value_features import money_features, value_features
 from segmentation_service.observability.logs import incident_reference
 from segmentation_service.services.clock import Clock, utc_now
+from segmentation_service.services.executors import InlineExecutor, PartitionExecutor, RunLayout
 from segmentation_service.services.liveness import heartbeat, this_runner
+from segmentation_service.services.partition_tasks import PartitionTask
 from segmentation_service.services.requests import OPTION_BLOCKS, EffectiveOptions, check_request
 from segmentation_service.store.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass
-class _Inputs:
-    customers: pd.DataFrame
-    features: pd.DataFrame
-    responses: pd.DataFrame | None
-    profitability: pd.DataFrame
+# Summaries are folded into one whenever this many are held (see PartitionPlan.combine).
+FOLD_SUMMARIES = 8
 
 
 class RunCancelled(Exception):
     """A cancel was asked for: the run stops at this checkpoint and writes nothing."""
 
 
-def execute_run(run_id: int, uow: UnitOfWork, now: Clock = utc_now) -> SegmentationRun | None:
+def execute_run(
+    run_id: int, uow: UnitOfWork, now: Clock = utc_now, layout: RunLayout | None = None
+) -> SegmentationRun | None:
     """Claim a Queued run and execute it here; None when it is not ours to run.
 
     Another worker may have claimed it (a duplicated queue message), or it was
@@ -67,11 +63,15 @@ def execute_run(run_id: int, uow: UnitOfWork, now: Clock = utc_now) -> Segmentat
         uow.commit()
     if encoded is None:
         return None
+    with uow:  # what an interrupted earlier attempt of this run may have left
+        uow.assignments.discard(run_id)
+        uow.commit()
     try:
         with heartbeat(uow.another(), run_id, now):
-            _execute(uow, run_id, decode(encoded), now)
+            _execute(uow, run_id, decode(encoded), now, layout or RunLayout())
     except RunCancelled:
         with uow:
+            uow.assignments.discard(run_id)
             uow.run_states.cancelled(run_id, now())
             uow.commit()
         logger.info("segmentation run %s was cancelled", run_id)
@@ -82,7 +82,15 @@ def execute_run(run_id: int, uow: UnitOfWork, now: Clock = utc_now) -> Segmentat
         return uow.runs.get(run_id)
 
 
-def _execute(uow: UnitOfWork, run_id: int, request: SegmentationRequest, now: Clock) -> None:
+def _execute(
+    uow: UnitOfWork, run_id: int, request: SegmentationRequest, now: Clock, layout: RunLayout
+) -> None:
+    """The run, partition by partition (``engines.partitions``): summaries, fit, assignments.
+
+    Each partition's assignments are committed as it finishes; the run's segments,
+    metrics and Completed status in one transaction at the end, which is what
+    makes the rows visible (readers see completed runs only).
+    """
     today = now().date()
     options = check_request(request, today)
     # A value-based run may end its observation earlier (a back-test).
@@ -91,121 +99,137 @@ def _execute(uow: UnitOfWork, run_id: int, request: SegmentationRequest, now: Cl
         as_of = today
     ids = None if request.customer_ids is None else tuple(dict.fromkeys(request.customer_ids))
     with uow:
-        inputs = _load(uow, request.method, ids, as_of)
-    _checkpoint(uow, run_id, RunPhase.FITTING)
-    segmenter = _fit(request.method, options, inputs, as_of)
-    _checkpoint(uow, run_id, RunPhase.ASSIGNING)
-    _store(uow, run_id, segmenter, inputs, now)
-
-
-def _checkpoint(uow: UnitOfWork, run_id: int, phase: RunPhase) -> None:
+        partitions = uow.customers.partitions(layout.partition_size, ids)
+    if not partitions:
+        raise InsufficientData("there are no customers to segment", "customerIds")
+    plan = _plan(request.method, options, as_of)
+    task = PartitionTask(uow.database_url, run_id, request.method, as_of, plan)
+    executor = InlineExecutor(uow) if len(partitions) == 1 else layout.executor(uow)
+    stages = _Stages(uow, run_id, executor, task, partitions)
+    with _data_conditions(request.method):
+        summaries = stages.run(Stage.SUMMARISE, RunPhase.READING, (0.05, 0.4))
+        _checkpoint(uow, run_id, RunPhase.FITTING)
+        model = plan.fit(summaries)
+        if plan.refines(model):
+            refinements = stages.run(Stage.REFINE, RunPhase.FITTING, (0.4, 0.55), model)
+            model = plan.settle(model, refinements)
+        assigned = stages.run(Stage.ASSIGN, RunPhase.ASSIGNING, (0.55, 0.95), model)
+        outcome = plan.finish(model, [part.partial for part in assigned])
+    _checkpoint(uow, run_id, RunPhase.WRITING, 0.95)
     with uow:
-        going_on = uow.run_states.advance(run_id, phase)
+        completed = uow.runs.complete(
+            run_id,
+            finished_at=now(),
+            customer_count=sum(part.customers for part in assigned),
+            assigned_count=sum(part.assigned for part in assigned),
+            metrics=outcome.metrics,
+            model=outcome.model,
+            segments=outcome.segments,
+        )
+        if not completed:  # cancelled while finishing
+            raise RunCancelled()
+        uow.commit()
+
+
+@dataclass
+class _Stages:
+    """Runs one stage over every partition, recording progress and heeding a cancel."""
+
+    uow: UnitOfWork
+    run_id: int
+    executor: PartitionExecutor
+    task: PartitionTask
+    partitions: list[Partition]
+
+    @property
+    def plan(self) -> PartitionPlan:
+        return self.task.plan
+
+    def run(
+        self, stage: Stage, phase: RunPhase, span: tuple[float, float], model: Any = None
+    ) -> list[Any]:
+        _checkpoint(self.uow, self.run_id, phase, span[0])
+        tasks = [self.task.at(stage, partition, model) for partition in self.partitions]
+        results: list[Any] = []
+        finished = self.executor.map(tasks)
+        done_count = 0
+        try:
+            for result in finished:
+                results.append(result)
+                done_count += 1
+                if stage is Stage.SUMMARISE and len(results) >= FOLD_SUMMARIES:
+                    results = [self.plan.combine(results)]  # held: a few, not one per partition
+                done = done_count / len(tasks)
+                _checkpoint(self.uow, self.run_id, phase, span[0] + done * (span[1] - span[0]))
+        finally:
+            close = getattr(finished, "close", None)
+            if close is not None:
+                close()  # a cancel or a failure: drop the partitions not started
+        return results
+
+
+@contextmanager
+def _data_conditions(method: SegmentationMethod) -> Iterator[None]:
+    """An engine's data conditions as the request's faults; any other exception is a bug."""
+    try:
+        yield
+    except InvalidRuleError as exc:
+        raise InvalidRequest(f"aPriori.{exc.field}", exc.reason) from exc
+    except InsufficientData as exc:  # the engines' words; the request block it concerns
+        raise InsufficientData(exc.reason, exc.field or OPTION_BLOCKS[method]) from exc
+
+
+def _checkpoint(
+    uow: UnitOfWork, run_id: int, phase: RunPhase, progress: float | None = None
+) -> None:
+    with uow:
+        going_on = uow.run_states.advance(run_id, phase, progress)
         uow.commit()
     if not going_on:
         raise RunCancelled()
 
 
-def _load(
-    uow: UnitOfWork, method: SegmentationMethod, ids: tuple[str, ...] | None, as_of: date
-) -> _Inputs:
-    customers = uow.customers.frame(ids)
-    if customers.empty:
-        raise InsufficientData("there are no customers to segment", "customerIds")
-    if method is SegmentationMethod.VALUE_BASED:
-        aggregates = uow.transactions.aggregates(as_of, ids)
-        features = value_features(aggregates, customers.index, as_of)
-        features["annual_cost_to_serve"] = customers["annual_cost_to_serve"].astype(float)
-    else:  # segment value and profit need only the money, not RFM and CLV inputs
-        features = money_features(uow.transactions.totals(as_of, ids), customers.index)
-    responses = uow.needs.responses(ids) if method is SegmentationMethod.NEEDS_BASED else None
-    profitability = customer_profitability(features, customers, as_of)
-    return _Inputs(customers, features, responses, profitability)
-
-
-def _fit(
-    method: SegmentationMethod, options: EffectiveOptions, inputs: _Inputs, as_of: date
-) -> FittedSegmentation:
-    segmenter, data = _segmenter(method, options, inputs, as_of)
-    try:
-        segmenter.fit(data)
-    except InvalidRuleError as exc:
-        raise InvalidRequest(f"aPriori.{exc.field}", exc.reason) from exc
-    except InsufficientData as exc:  # a data condition; any other exception is an engine bug
-        raise InsufficientData(exc.reason, exc.field or OPTION_BLOCKS[method]) from exc
-    fitted: FittedSegmentation = segmenter
-    return fitted
-
-
-def _segmenter(
-    method: SegmentationMethod, options: EffectiveOptions, inputs: _Inputs, as_of: date
-) -> tuple[Any, pd.DataFrame]:
-    """The configured engine and the frame it fits on."""
+def _plan(method: SegmentationMethod, options: EffectiveOptions, as_of: date) -> PartitionPlan:
+    """The configured method, as a partition plan."""
     if method is SegmentationMethod.A_PRIORI:
+        from segmentation_service.engines.a_priori_partitions import APrioriPartitionPlan
+
         a = options.a_priori
-        segmenter = APrioriSegmenter(
-            a.group_by,
-            reference_date=as_of,
-            rules=a.rules,
-            default_segment_code=a.default_segment_code or OTHER_CODE,
-            company_size_bands=a.company_size_bands,
-            age_bands=a.age_bands,
-            min_segment_size=a.minimum_segment_size,
+        return APrioriPartitionPlan(
+            APrioriSegmenter(
+                a.group_by,
+                reference_date=as_of,
+                rules=a.rules,
+                default_segment_code=a.default_segment_code or OTHER_CODE,
+                company_size_bands=a.company_size_bands,
+                age_bands=a.age_bands,
+                min_segment_size=a.minimum_segment_size,
+            )
         )
-        return segmenter, inputs.customers
     if method is SegmentationMethod.NEEDS_BASED:
-        assert inputs.responses is not None
+        from segmentation_service.engines.needs_partitions import NeedsBasedPartitionPlan
+
         n = options.needs_based
         assert n.min_answered_share is not None
-        return NeedsBasedSegmenter(
+        return NeedsBasedPartitionPlan(
             n.segment_count,
             min_answered_share=n.min_answered_share,
             centre_respondents=bool(n.centre_respondents),
             pca_components=n.pca_components,
             random_state=n.random_seed,
-        ), needs_matrix(inputs.responses, inputs.customers.index)
+        )
+    from segmentation_service.engines.value_partitions import ValueBasedPartitionPlan
+
     v = options.value_based
     assert v.value_metric is not None and v.tier_count is not None
     assert v.horizon_months is not None and v.annual_discount_rate is not None
-    return ValueBasedSegmenter(
+    return ValueBasedPartitionPlan(
         v.value_metric.value,
         v.tier_count,
         as_of,
         horizon_months=v.horizon_months,
         annual_discount_rate=v.annual_discount_rate,
-    ), inputs.features
-
-
-def _store(uow: UnitOfWork, run_id: int, segmenter: Any, inputs: _Inputs, now: Clock) -> None:
-    values = getattr(segmenter, "values_", inputs.features["margin"].to_numpy(dtype=float))
-    assignments = pd.DataFrame(
-        {
-            "customer_id": inputs.customers.index,
-            "segment_code": segmenter.labels_,
-            "score": segmenter.scores_,
-            "value": values,
-            "reason": segmenter.reasons_,
-        }
     )
-    segments = summarise_segments(
-        segmenter.segments_, segmenter.labels_, np.asarray(values), inputs.profitability
-    )
-    model = segmenter.model_.to_dict() if hasattr(segmenter, "model_") else None
-    _checkpoint(uow, run_id, RunPhase.WRITING)
-    with uow:
-        uow.assignments.add(run_id, assignments)
-        completed = uow.runs.complete(
-            run_id,
-            finished_at=now(),
-            customer_count=len(assignments),
-            assigned_count=int(assignments["segment_code"].notna().sum()),
-            metrics=segmenter.metrics_,
-            model=model,
-            segments=segments,
-        )
-        if not completed:  # cancelled while writing: roll the rows back
-            raise RunCancelled()
-        uow.commit()
 
 
 def _record_failure(uow: UnitOfWork, run_id: int, exc: BaseException, now: Clock) -> None:
@@ -233,6 +257,7 @@ def _record_failure(uow: UnitOfWork, run_id: int, exc: BaseException, now: Clock
         )
     try:
         with uow:
+            uow.assignments.discard(run_id)
             uow.runs.fail(run_id, reason, now(), kind, field)
             uow.commit()
     except Exception:

@@ -23,6 +23,7 @@ from segmentation_service.domain.model import (
 )
 from segmentation_service.domain.request_codec import encode
 from segmentation_service.services.clock import Clock, utc_now
+from segmentation_service.services.executors import RunLayout
 from segmentation_service.services.queue import RunQueue
 from segmentation_service.services.requests import check_request
 from segmentation_service.services.segmentation import execute_run
@@ -55,10 +56,14 @@ def segment_customers(
     uow: UnitOfWork,
     now: Clock = utc_now,
     started_by: str | None = None,
+    layout: RunLayout | None = None,
 ) -> SegmentationRun:
-    """Record the run and execute it in this process (no queue); raises what the run raised."""
+    """Record the run and execute it from this process (no queue); raises what the run raised.
+
+    Its partitions execute as ``layout`` says (default: inline, in this process).
+    """
     run_id, _ = record_run(request, uow, now, started_by)
-    run = execute_run(run_id, uow, now)
+    run = execute_run(run_id, uow, now, layout)
     return run if run is not None else _get(uow, run_id)
 
 

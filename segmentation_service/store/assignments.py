@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
 from segmentation_service.domain.model import (
@@ -38,6 +38,14 @@ class AssignmentRepository:
             for customer, code, score, value, reason in frame.itertuples(index=False, name=None)
         ]
         insert_rows(self._session, table(AssignmentRow), ("run_id", *ASSIGNMENT_COLUMNS), rows)
+
+    def discard(self, run_id: int) -> int:
+        """Delete every row of a run that never completed (its partitions may have committed)."""
+        a = table(AssignmentRow)
+        result: CursorResult[Any] = self._session.execute(  # type: ignore[assignment]
+            delete(a).where(a.c.run_id == run_id)
+        )
+        return int(result.rowcount or 0)
 
     def latest(
         self, customer_id: str, method: SegmentationMethod, run_id: int | None = None

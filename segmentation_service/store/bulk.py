@@ -6,8 +6,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, Table
+from sqlalchemy import ColumnElement, Select, Table
 from sqlalchemy.orm import Session
+
+from segmentation_service.domain.model import Partition
 
 # SQLite allows 32,766 bound variables per statement; stay well below it.
 IN_CLAUSE_CHUNK = 5_000
@@ -18,21 +20,49 @@ def chunks(items: Sequence[Any], size: int = IN_CLAUSE_CHUNK) -> Iterator[Sequen
         yield items[start : start + size]
 
 
+# Which customers a read covers: all (None), given ids, or one partition of a run.
+Scope = Partition | Sequence[str] | None
+# The conditions that restrict a query to a part of the scope, given its customer_id column.
+Restriction = Callable[[ColumnElement[Any]], list[ColumnElement[bool]]]
+
+
+def restrictions(scope: Scope) -> Iterator[Restriction]:
+    """One restriction per query to run: ids go in chunks, a range or everyone in one."""
+    if isinstance(scope, Partition) and scope.ids is None:
+        after, through = scope.after, scope.through
+
+        def in_range(column: ColumnElement[Any]) -> list[ColumnElement[bool]]:
+            return [
+                *([] if after is None else [column > after]),
+                *([] if through is None else [column <= through]),
+            ]
+
+        yield in_range
+        return
+    if scope is None:
+        yield lambda column: []
+        return
+    ids = scope.ids if isinstance(scope, Partition) else scope
+    assert ids is not None
+    for part in chunks(list(dict.fromkeys(ids))):
+        yield lambda column, part=part: [column.in_(part)]  # type: ignore[misc]
+
+
 def read_frame(
     session: Session,
-    query_for: Callable[[Sequence[str] | None], Select[Any]],
-    customer_ids: Sequence[str] | None,
+    query_for: Callable[[Restriction], Select[Any]],
+    scope: Scope,
     columns: Sequence[str],
 ) -> pd.DataFrame:
-    """One frame from a query over all customers (None) or the given ids, in chunks.
+    """One frame from a query over the customers of ``scope``, in as few queries as it takes.
 
-    ``query_for(None)`` selects every customer; ``query_for(part)`` one chunk
-    of ids. An empty result still has ``columns``.
+    ``query_for(restriction)`` builds the query, applying ``restriction`` to the
+    customer_id column(s) it reads. An empty result still has ``columns``.
     """
-    parts: list[Sequence[str] | None]
-    parts = [None] if customer_ids is None else list(chunks(list(dict.fromkeys(customer_ids))))
     connection = session.connection()
-    frames = [pd.read_sql(query_for(part), connection) for part in parts]
+    frames = [
+        pd.read_sql(query_for(restriction), connection) for restriction in restrictions(scope)
+    ]
     frames = [frame for frame in frames if not frame.empty]
     if not frames:
         return pd.DataFrame({column: pd.Series(dtype=object) for column in columns})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from typing import Any
@@ -49,10 +50,11 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     _switch_to_wal(cursor)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    # Aggregates scan millions of rows: a larger page cache (64 MiB) and memory-mapped
-    # reads (up to 1 GiB) keep SQLite from re-reading the file page by page.
+    # A run's partitions each read a range of customers through the indexes: a larger
+    # page cache (64 MiB) helps; memory-mapped reads do not, and would count the
+    # file's pages in every partition process's resident memory.
     cursor.execute("PRAGMA cache_size=-65536")
-    cursor.execute("PRAGMA mmap_size=1073741824")
+    cursor.execute("PRAGMA mmap_size=0")
     cursor.close()
 
 
@@ -119,3 +121,14 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+_PROCESS_STORES: dict[tuple[int, str], Store] = {}
+
+
+def process_store(url: str) -> Store:
+    """This process's one Store of ``url`` (connections do not cross a fork)."""
+    key = (os.getpid(), url)
+    if key not in _PROCESS_STORES:
+        _PROCESS_STORES[key] = Store(url)
+    return _PROCESS_STORES[key]

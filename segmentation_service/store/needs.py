@@ -9,7 +9,7 @@ import pandas as pd
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from segmentation_service.store.bulk import read_frame, upsert_rows
+from segmentation_service.store.bulk import Restriction, Scope, read_frame, upsert_rows
 from segmentation_service.store.tables import NeedResponseRow, table
 
 RESPONSE_COLUMNS = ("customer_id", "need", "score")
@@ -19,15 +19,14 @@ class NeedRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def responses(self, customer_ids: Sequence[str] | None = None) -> pd.DataFrame:
-        """Answers as rows of (customer_id, need, score)."""
+    def responses(self, scope: Scope = None) -> pd.DataFrame:
+        """Answers as rows of (customer_id, need, score) of the customers in ``scope``."""
         t = table(NeedResponseRow).c
 
-        def query(part: Sequence[str] | None) -> Select[Any]:
-            selected = select(t.customer_id, t.need, t.score)
-            return selected if part is None else selected.where(t.customer_id.in_(part))
+        def query(restrict: Restriction) -> Select[Any]:
+            return select(t.customer_id, t.need, t.score).where(*restrict(t.customer_id))
 
-        frame = read_frame(self._session, query, customer_ids, RESPONSE_COLUMNS)
+        frame = read_frame(self._session, query, scope, RESPONSE_COLUMNS)
         return frame.astype({"customer_id": object, "need": object, "score": float})
 
     def upsert(self, rows: Sequence[Mapping[str, Any]]) -> None:

@@ -101,12 +101,15 @@ class RunStateRepository:
         )
         return request
 
-    def advance(self, run_id: int, phase: RunPhase) -> bool:
-        """Record the phase a Running run enters; False when a cancel was asked for."""
+    def advance(self, run_id: int, phase: RunPhase, progress: float | None = None) -> bool:
+        """Record a Running run's phase and progress (default: where the phase begins).
+
+        False when a cancel was asked for.
+        """
         self._session.execute(
             update(RunRow)
             .where(RunRow.run_id == run_id, RunRow.status == RunStatus.RUNNING.value)
-            .values(phase=phase.value, progress=phase.progress)
+            .values(phase=phase.value, progress=phase.progress if progress is None else progress)
         )
         cancelled: bool | None = self._session.scalar(
             select(RunRow.cancel_requested).where(RunRow.run_id == run_id)

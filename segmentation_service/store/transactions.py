@@ -1,4 +1,9 @@
-"""Transactions: per-customer aggregates computed by the database, and upserts."""
+"""Transactions: per-customer aggregates computed by the database, and upserts.
+
+A run's partitions each aggregate their own customers' transactions: one
+``GROUP BY`` restricted to a customer_id range, read through the covering index
+``(customer_id, occurred_at, amount, cost)``.
+"""
 
 from __future__ import annotations
 
@@ -7,34 +12,40 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import ColumnElement, Select, String, and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
-from segmentation_service.store.bulk import read_frame, upsert_rows
+from segmentation_service.store.bulk import Restriction, Scope, read_frame, upsert_rows
 from segmentation_service.store.tables import TransactionRow, table
 
-AGGREGATE_COLUMNS: tuple[str, ...] = (
-    "customer_id",
-    "transaction_count",
-    "purchase_count",
-    "revenue",
-    "gross_revenue",
-    "cost",
-    "first_purchase",
-    "last_purchase",
-    "purchase_days",
-    "repeat_spend",
-)
+# The value columns and their dtypes, whichever engine computed the frame (an
+# empty one too); the frames are indexed by customer_id.
+AGGREGATE_DTYPES: dict[str, str] = {
+    "transaction_count": "int64",
+    "purchase_count": "int64",
+    "revenue": "float64",
+    "gross_revenue": "float64",
+    "cost": "float64",
+    "first_purchase": "datetime64[us]",
+    "last_purchase": "datetime64[us]",
+    "purchase_days": "int64",
+    "repeat_spend": "float64",
+}
+AGGREGATE_COLUMNS: tuple[str, ...] = ("customer_id", *AGGREGATE_DTYPES)
 
-
-TOTAL_COLUMNS: tuple[str, ...] = ("customer_id", "revenue", "cost", "first_purchase")
+TOTAL_DTYPES: dict[str, str] = {
+    "revenue": "float64",
+    "cost": "float64",
+    "first_purchase": "datetime64[us]",
+}
+TOTAL_COLUMNS: tuple[str, ...] = ("customer_id", *TOTAL_DTYPES)
 
 
 class TransactionRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def aggregates(self, as_of: date, customer_ids: Sequence[str] | None = None) -> pd.DataFrame:
+    def aggregates(self, as_of: date, scope: Scope = None) -> pd.DataFrame:
         """One row per customer with transactions dated on or before ``as_of``.
 
         A purchase is a transaction with an amount of zero or more: a free item
@@ -45,49 +56,58 @@ class TransactionRepository:
         purchases were all free). Missing costs count as zero. Columns:
         ``AGGREGATE_COLUMNS``.
         """
-        end = datetime.combine(as_of + timedelta(days=1), time.min)
+        dated = self._dated_up_to(as_of)
 
-        def query(part: Sequence[str] | None) -> Select[Any]:
-            return self._aggregate_query(end, part)
+        def query(restrict: Restriction) -> Select[Any]:
+            return self._aggregate_query(dated, restrict)
 
-        frame = read_frame(self._session, query, customer_ids, AGGREGATE_COLUMNS)
-        for column in ("first_purchase", "last_purchase"):
-            frame[column] = pd.to_datetime(frame[column])
-        return frame.set_index("customer_id").sort_index()
+        frame = read_frame(self._session, query, scope, AGGREGATE_COLUMNS)
+        return _typed(frame, AGGREGATE_DTYPES)
 
-    def totals(self, as_of: date, customer_ids: Sequence[str] | None = None) -> pd.DataFrame:
+    def totals(self, as_of: date, scope: Scope = None) -> pd.DataFrame:
         """Revenue, cost and first purchase per customer: one light pass over transactions.
 
         What runs that do not rank by value need (segment value and profit);
         ``aggregates`` computes everything value-based runs need.
         Columns ``TOTAL_COLUMNS``, indexed by customer_id.
         """
-        end = datetime.combine(as_of + timedelta(days=1), time.min)
+        dated = self._dated_up_to(as_of)
         t = table(TransactionRow).c
 
-        def query(part: Sequence[str] | None) -> Select[Any]:
-            selected = (
+        def query(restrict: Restriction) -> Select[Any]:
+            return (
                 select(
                     t.customer_id,
                     func.sum(t.amount).label("revenue"),
                     func.coalesce(func.sum(t.cost), 0.0).label("cost"),
                     func.min(case((t.amount >= 0, t.occurred_at))).label("first_purchase"),
                 )
-                .where(t.occurred_at < end)
+                .where(dated, *restrict(t.customer_id))
                 .group_by(t.customer_id)
             )
-            return selected if part is None else selected.where(t.customer_id.in_(part))
 
-        frame = read_frame(self._session, query, customer_ids, TOTAL_COLUMNS)
-        frame["first_purchase"] = pd.to_datetime(frame["first_purchase"])
-        return frame.set_index("customer_id").sort_index()
+        frame = read_frame(self._session, query, scope, TOTAL_COLUMNS)
+        return _typed(frame, TOTAL_DTYPES)
+
+    def _dated_up_to(self, as_of: date) -> ColumnElement[bool]:
+        """Transactions dated on or before ``as_of``.
+
+        SQLite keeps DATETIME values as text, 'YYYY-MM-DD HH:MM:SS[.ffffff]', and
+        compares them as text: the bound is the next day's date alone, which sorts
+        after every time of ``as_of`` and before every time of the next day, with
+        or without fractional seconds (a bound of '... 00:00:00.000000' would let
+        the next midnight in when it is stored without them).
+        """
+        next_day = as_of + timedelta(days=1)
+        occurred_at = table(TransactionRow).c.occurred_at
+        if self._session.get_bind().dialect.name == "sqlite":
+            return occurred_at < literal(next_day.isoformat(), String)
+        return occurred_at < datetime.combine(next_day, time.min)
 
     @staticmethod
-    def _aggregate_query(end: datetime, customer_ids: Sequence[str] | None) -> Select[Any]:
+    def _aggregate_query(dated: ColumnElement[bool], restrict: Restriction) -> Select[Any]:
         t = table(TransactionRow).c
-        in_scope = t.occurred_at < end
-        if customer_ids is not None:
-            in_scope = and_(in_scope, t.customer_id.in_(customer_ids))
+        in_scope = and_(dated, *restrict(t.customer_id))
         purchase = t.amount >= 0  # zero is a purchase (a free item); only returns are not
         day = func.date(t.occurred_at)
         first_days = (
@@ -122,3 +142,14 @@ class TransactionRepository:
 
     def upsert(self, rows: Sequence[Mapping[str, Any]]) -> None:
         upsert_rows(self._session, table(TransactionRow), rows, key=("transaction_id",))
+
+
+def _typed(frame: pd.DataFrame, dtypes: Mapping[str, str]) -> pd.DataFrame:
+    """A frame read by SQL with the columns' dtypes, indexed and sorted by customer_id.
+
+    Timestamps come as text from SQLite, with or without fractional seconds.
+    """
+    for column, dtype in dtypes.items():
+        if dtype.startswith("datetime64"):
+            frame[column] = pd.to_datetime(frame[column], format="ISO8601")
+    return frame.astype(dict(dtypes)).set_index("customer_id").sort_index()

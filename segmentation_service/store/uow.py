@@ -108,6 +108,12 @@ class UnitOfWork:
         if exc is not None and is_unavailability(exc):
             raise StoreUnavailable() from exc
 
+    @property
+    def database_url(self) -> str:
+        """The store's URL, password included: what another process opens the store with."""
+        bind = self._sessions.kw["bind"]
+        return str(bind.url.render_as_string(hide_password=False))
+
     def another(self) -> UnitOfWork:
         """A separate unit of work on the same store (e.g. for another thread)."""
         return UnitOfWork(self._sessions)

@@ -25,7 +25,7 @@ from zeep.exceptions import Fault
 from segmentation_service import services
 from segmentation_service.config import Settings
 from segmentation_service.domain.model import RunStatus
-from segmentation_service.engines.a_priori import APrioriSegmenter
+from segmentation_service.engines.a_priori_partitions import APrioriPartitionPlan
 from segmentation_service.engines.needs_based import NeedsBasedSegmenter
 from segmentation_service.soap.app import create_app
 from segmentation_service.store.database import Store
@@ -695,7 +695,7 @@ def test_list_segment_members_by_method_without_a_completed_run_names_method(
 
 @pytest.mark.parametrize(
     ("engine", "method", "bug"),
-    [(APrioriSegmenter, "APriori", ValueError), (NeedsBasedSegmenter, "NeedsBased", KeyError)],
+    [(APrioriPartitionPlan, "APriori", ValueError), (NeedsBasedSegmenter, "NeedsBased", KeyError)],
 )
 def test_an_engine_bug_is_a_server_fault_by_reference_not_the_callers_invalid_request(
     tmp_path: Path,

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 import sqlalchemy as sa
 from zeep.exceptions import Fault
@@ -33,6 +34,8 @@ from tests.contract.conftest import (
 )
 
 CUSTOMERS = 400
+# The workers cut runs into 4 partitions, executed on their local process pools.
+PARTITION_SIZE = str(CUSTOMERS // 4)
 NEEDS = {"method": "NeedsBased", "needsBased": {"segmentCount": 4, "randomSeed": 1}}
 
 
@@ -60,7 +63,11 @@ def start_worker(server: LiveServer, log: Path, concurrency: int = 1) -> subproc
             command,
             stdout=output,
             stderr=subprocess.STDOUT,
-            env={**env, "SEGMENTATION_LOG_LEVEL": "INFO"},
+            env={
+                **env,
+                "SEGMENTATION_LOG_LEVEL": "INFO",
+                "SEGMENTATION_PARTITION_SIZE": PARTITION_SIZE,
+            },
             cwd=log.parent,
             start_new_session=True,
         )
@@ -192,11 +199,19 @@ def test_a_run_whose_worker_is_killed_is_retried_and_leaves_no_partial_rows(
     worker = start_worker(server_without_worker, tmp_path / "worker.log")
     try:
         submitted = soap.SubmitSegmentation(**NEEDS)
-        until(lambda: run_row(url, submitted.runId).status == "Running", 120, 0.01)
+        # Killed once some of its partitions have committed their rows.
+        until(lambda: assignment_rows(url, submitted.runId) > 0, 120, 0.01)
+        assert run_row(url, submitted.runId).status == "Running"
         runner = int(run_row(url, submitted.runId).runner.rpartition(":")[2])
         # Run processes yield the CPU to SOAP workers on the same machine (worker --nice 10).
         assert os.getpriority(os.PRIO_PROCESS, runner) == min(19, os.nice(0) + 10)
+        # Its partitions execute on its local pool: a fork server and a process per core.
+        pool = psutil.Process(runner).children(recursive=True)
+        assert pool, "the run's partitions executed in the run worker's own process"
         os.kill(runner, signal.SIGKILL)  # the process executing it
+        # The kernel takes its pool down with it: nothing is left running the dead run.
+        gone, alive = psutil.wait_procs(pool, timeout=10)
+        assert not alive
 
         # The consumer replaces its dead process; the minutely maintenance finds the
         # orphan (its process is gone) and queues it again: a second attempt completes it.

@@ -29,7 +29,8 @@ from segmentation_service.domain.model import (
     SegmentationRequest,
     ValueBasedOptions,
 )
-from segmentation_service.services import liveness, segmentation
+from segmentation_service.engines.a_priori_partitions import APrioriPartitionPlan
+from segmentation_service.services import liveness
 from segmentation_service.services.schedules import next_due, submit_due_schedules
 from segmentation_service.services.segmentation import execute_run
 from segmentation_service.store.database import Store
@@ -135,14 +136,14 @@ def test_a_running_run_stops_at_its_next_checkpoint_and_writes_nothing(
     queue = ListQueue()
     queued = submit(store, queue)
     fitting, release = threading.Event(), threading.Event()
-    real_fit = segmentation._fit
+    real_fit = APrioriPartitionPlan.fit
 
     def slow_fit(*args: Any) -> Any:
         fitting.set()
         assert release.wait(30)
         return real_fit(*args)
 
-    monkeypatch.setattr(segmentation, "_fit", slow_fit)
+    monkeypatch.setattr(APrioriPartitionPlan, "fit", slow_fit)
     outcome: dict[str, Any] = {}
     worker = threading.Thread(
         target=lambda: outcome.update(run=execute_run(queued.run_id, store.unit_of_work()))

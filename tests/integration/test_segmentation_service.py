@@ -28,9 +28,9 @@ from segmentation_service.domain.model import (
     ValueBasedOptions,
     ValueMetric,
 )
-from segmentation_service.engines.a_priori import APrioriSegmenter
+from segmentation_service.engines.a_priori_partitions import APrioriPartitionPlan
 from segmentation_service.engines.needs_based import NeedsBasedSegmenter
-from segmentation_service.engines.value_based import ValueBasedSegmenter
+from segmentation_service.engines.value_partitions import ValueBasedPartitionPlan
 from segmentation_service.observability.logs import bind_request_id, unbind_request_id
 from segmentation_service.store.database import Store
 from tests import factories
@@ -189,15 +189,24 @@ def request_id() -> Iterator[str]:
     unbind_request_id(token)
 
 
+# A bug in each method's fit (the stage that runs in the run's own process) and in its
+# assignment of a partition (the stage that may run in another process).
 ENGINE_BUGS = [
-    (APrioriSegmenter, SegmentationRequest(SegmentationMethod.A_PRIORI), ValueError),
-    (NeedsBasedSegmenter, SegmentationRequest(SegmentationMethod.NEEDS_BASED), KeyError),
-    (ValueBasedSegmenter, SegmentationRequest(SegmentationMethod.VALUE_BASED), ZeroDivisionError),
+    (APrioriPartitionPlan, "fit", SegmentationRequest(SegmentationMethod.A_PRIORI), ValueError),
+    (NeedsBasedSegmenter, "fit", SegmentationRequest(SegmentationMethod.NEEDS_BASED), KeyError),
+    (
+        ValueBasedPartitionPlan,
+        "assign",
+        SegmentationRequest(SegmentationMethod.VALUE_BASED),
+        ZeroDivisionError,
+    ),
 ]
 
 
 @pytest.mark.parametrize(
-    ("engine", "request_", "bug"), ENGINE_BUGS, ids=[bug.__name__ for *_, bug in ENGINE_BUGS]
+    ("engine", "stage", "request_", "bug"),
+    ENGINE_BUGS,
+    ids=[bug.__name__ for *_, bug in ENGINE_BUGS],
 )
 def test_an_engine_bug_is_not_blamed_on_the_caller_and_fails_the_run_by_reference(
     store: Store,
@@ -205,6 +214,7 @@ def test_an_engine_bug_is_not_blamed_on_the_caller_and_fails_the_run_by_referenc
     caplog: pytest.LogCaptureFixture,
     request_id: str,
     engine: type,
+    stage: str,
     request_: SegmentationRequest,
     bug: type[Exception],
 ) -> None:
@@ -213,7 +223,7 @@ def test_an_engine_bug_is_not_blamed_on_the_caller_and_fails_the_run_by_referenc
     def broken(self: Any, *_args: Any) -> Any:
         raise bug("secret engine internals")
 
-    monkeypatch.setattr(engine, "fit", broken)
+    monkeypatch.setattr(engine, stage, broken)
     with caplog.at_level(logging.ERROR), pytest.raises(bug) as raised:
         run(store, request_)
 

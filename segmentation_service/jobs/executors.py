@@ -1,0 +1,127 @@
+"""The executors a run worker hands a run's partitions to: a local process pool, or Dask.
+
+``local`` keeps one pool of processes per run worker process, sized to the
+machine's cores, for the worker's life: processes come from a fork server that
+has imported the partition code once, so a run pays no start-up. ``dask`` sends
+the partitions as tasks to an existing ``distributed`` cluster (an optional
+dependency: ``pip install segmentation-service[dask]``); its workers read and
+write their partitions in the store themselves.
+"""
+
+from __future__ import annotations
+
+import functools
+import multiprocessing
+import os
+import signal
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+from segmentation_service.config import Settings
+from segmentation_service.services.executors import InlineExecutor, PartitionExecutor, RunLayout
+from segmentation_service.services.partition_tasks import PartitionTask, perform_here
+from segmentation_service.store.uow import UnitOfWork
+
+# Imported once by the fork server: the partition code, and its lifeline.
+_PRELOAD = ["segmentation_service.jobs.pool_process"]
+
+
+def run_layout(settings: Settings) -> RunLayout:
+    """The partition size and executor of the settings (inline for an in-memory store)."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and (url.database or ":memory:") == ":memory:":
+        return RunLayout(settings.partition_size)  # no other process can open it
+    if settings.executor == "dask":
+        if not settings.dask_scheduler:
+            raise ValueError("executor 'dask' needs dask_scheduler (SEGMENTATION_DASK_SCHEDULER)")
+        return RunLayout(settings.partition_size, _dask_factory(settings.dask_scheduler))
+    return RunLayout(settings.partition_size, local_executor)
+
+
+def local_executor(uow: UnitOfWork) -> PartitionExecutor:
+    return LocalProcessExecutor(_pool())
+
+
+class LocalProcessExecutor:
+    """Partitions on this machine's process pool, results in partition order."""
+
+    def __init__(self, pool: ProcessPoolExecutor) -> None:
+        self._pool = pool
+
+    def map(self, tasks: Sequence[PartitionTask]) -> Iterator[Any]:
+        try:
+            futures = [self._pool.submit(perform_here, task) for task in tasks]
+        except BrokenProcessPool:  # a pool process died (killed, out of memory): a new pool
+            _pool.cache_clear()
+            self._pool = _pool()
+            futures = [self._pool.submit(perform_here, task) for task in tasks]
+        try:
+            for future in futures:
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()  # not started yet: never will be
+
+
+@functools.cache
+def _pool() -> ProcessPoolExecutor:
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(_PRELOAD)
+    return ProcessPoolExecutor(
+        max_workers=max(os.cpu_count() or 1, 1),
+        mp_context=context,
+        initializer=_start_partition_process,
+    )
+
+
+def _start_partition_process() -> None:
+    """In each pool process: die with the fork server, one BLAS thread, no ^C traceback."""
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
+    from segmentation_service.jobs.pool_process import die_with_parent
+
+    die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the run worker stops its pool itself
+    threadpool_limits(1)  # as many processes as cores already
+
+
+class DaskExecutor:
+    """Partitions as tasks on a Dask ``distributed`` cluster, results in partition order."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def map(self, tasks: Sequence[PartitionTask]) -> Iterator[Any]:
+        futures = self._client.map(perform_here, list(tasks), pure=False)
+        try:
+            for future in futures:
+                yield future.result()
+        finally:
+            self._client.cancel(futures)
+
+
+@functools.cache
+def _dask_factory(address: str) -> Any:
+    def make(uow: UnitOfWork) -> PartitionExecutor:
+        return DaskExecutor(dask_client(address))
+
+    return make
+
+
+@functools.cache
+def dask_client(address: str) -> Any:
+    """This process's client of the cluster at ``address`` (connected on first use)."""
+    try:
+        from distributed import Client
+    except ImportError as exc:  # the optional extra is not installed
+        raise RuntimeError(
+            "executor 'dask' needs Dask: pip install 'segmentation-service[dask]'"
+        ) from exc
+    return Client(address, set_as_default=False, timeout="30s")  # type: ignore[no-untyped-call]
+
+
+__all__ = ["DaskExecutor", "InlineExecutor", "LocalProcessExecutor", "run_layout"]

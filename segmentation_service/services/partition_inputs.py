@@ -1,0 +1,72 @@
+"""What one partition task reads from the store: ``PartitionInput``."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from segmentation_service.domain.errors import InsufficientData
+from segmentation_service.domain.model import Partition, SegmentationMethod
+from segmentation_service.engines.partitions import PartitionInput, Stage
+from segmentation_service.engines.profitability import customer_profitability
+from segmentation_service.engines.value_features import money_features, value_features
+from segmentation_service.store.uow import UnitOfWork
+
+
+def load_partition(
+    uow: UnitOfWork,
+    method: SegmentationMethod,
+    as_of: date,
+    partition: Partition,
+    stage: Stage = Stage.ASSIGN,
+) -> PartitionInput:
+    """The partition's customers, features, needs answers (needs-based) and profitability.
+
+    Transactions are aggregated by the database, only for this partition's customers.
+    Before ``ASSIGN``, only what the method's summaries need is read (see
+    ``PartitionInput``). Opens and closes ``uow``.
+    """
+    if stage is not Stage.ASSIGN:
+        return _load_for_summaries(uow, method, as_of, partition)
+    with uow:
+        customers = uow.customers.frame(partition)
+        if method is SegmentationMethod.VALUE_BASED:
+            aggregates = uow.transactions.aggregates(as_of, partition)
+            features = value_features(aggregates, customers.index, as_of)
+            features["annual_cost_to_serve"] = customers["annual_cost_to_serve"].astype(float)
+        else:  # segment value and profit need only the money, not RFM and CLV inputs
+            features = money_features(uow.transactions.totals(as_of, partition), customers.index)
+        responses = (
+            uow.needs.responses(partition) if method is SegmentationMethod.NEEDS_BASED else None
+        )
+    profitability = customer_profitability(features, customers, as_of)
+    return PartitionInput(customers, features, responses, profitability)
+
+
+def _load_for_summaries(
+    uow: UnitOfWork, method: SegmentationMethod, as_of: date, partition: Partition
+) -> PartitionInput:
+    responses = None
+    with uow:
+        if method is SegmentationMethod.A_PRIORI:
+            customers = uow.customers.frame(partition)
+            features = pd.DataFrame(index=customers.index)
+        elif method is SegmentationMethod.NEEDS_BASED:
+            customers = uow.customers.frame(partition, columns=())
+            features = pd.DataFrame(index=customers.index)
+            responses = uow.needs.responses(partition)
+        else:
+            customers = uow.customers.frame(partition, columns=("annual_cost_to_serve",))
+            aggregates = uow.transactions.aggregates(as_of, partition)
+            features = value_features(aggregates, customers.index, as_of)
+            features["annual_cost_to_serve"] = customers["annual_cost_to_serve"].astype(float)
+    return PartitionInput(customers, features, responses, pd.DataFrame(index=customers.index))
+
+
+def load_everyone(uow: UnitOfWork, method: SegmentationMethod, as_of: date) -> PartitionInput:
+    """Every customer as one partition; InsufficientData when the store has none."""
+    data = load_partition(uow, method, as_of, Partition(0))
+    if data.customers.empty:
+        raise InsufficientData("there are no customers to segment", "customerIds")
+    return data
