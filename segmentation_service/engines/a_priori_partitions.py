@@ -73,7 +73,7 @@ class APrioriPartitionPlan:
         return False
 
     def refine(self, data: PartitionInput, model: APrioriSegmenter) -> None:
-        raise NotImplementedError("a priori runs need no second pass")
+        return None  # never asked for: a priori runs need no second pass (refines is False)
 
     def settle(self, model: APrioriSegmenter, refinements: Sequence[None]) -> APrioriSegmenter:
         return model

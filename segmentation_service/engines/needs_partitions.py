@@ -176,19 +176,8 @@ class NeedsBasedPartitionPlan:
     def combine(self, summaries: Sequence[NeedsSummary]) -> NeedsSummary:
         """The summaries as one: counts added, candidates cut by the same rule over all of
         them (with more needs the threshold can only rise: no sample row is lost)."""
-        needs = _needs(summaries)
-        histogram = np.zeros(len(needs) + 1, dtype=np.int64)
-        for summary in summaries:
-            histogram[: len(summary.answered_histogram)] += summary.answered_histogram
-        frames = [summary.candidates for summary in summaries if len(summary.candidates)]
-        merged = pd.concat(frames).sort_index() if frames else pd.DataFrame()
-        merged = merged.reindex(columns=needs).astype(float)
-        return NeedsSummary(
-            sum(summary.customers for summary in summaries),
-            tuple(int(count) for count in histogram),
-            tuple(needs),
-            self._candidates(merged),
-        )
+        merged = _merge(summaries)
+        return replace(merged, candidates=self._candidates(merged.candidates))
 
     def _candidates(self, matrix: pd.DataFrame) -> pd.DataFrame:
         """The rows that may belong to the fit sample: kept where fewer than
@@ -212,15 +201,12 @@ class NeedsBasedPartitionPlan:
         segmenter: NeedsBasedSegmenter = clone(self.segmenter)
         check_parameters(segmenter.get_params())
         size = self._checked_sample_size()
-        needs = _needs(summaries)
-        histogram = np.zeros(len(needs) + 1, dtype=np.int64)
-        for summary in summaries:
-            histogram[: len(summary.answered_histogram)] += summary.answered_histogram
+        merged = _merge(summaries)
+        needs, histogram = merged.needs, np.asarray(merged.answered_histogram)
         required = segmenter.required_answers(len(needs))
         eligible = int(histogram[required:].sum())
-        customers = sum(summary.customers for summary in summaries)
-        segmenter.check_counts(customers, len(needs), eligible)
-        segmenter.fit(self.sample(summaries))
+        segmenter.check_counts(merged.customers, len(needs), eligible)
+        segmenter.fit(self._sample_of(merged))
         for name in ("labels_", "scores_", "reasons_"):  # per sample row: travels to every task
             delattr(segmenter, name)
         unanswered = np.arange(len(needs), -1, -1)[required:]
@@ -234,15 +220,15 @@ class NeedsBasedPartitionPlan:
     def sample(self, summaries: Sequence[NeedsSummary]) -> pd.DataFrame:
         """The fit sample: the eligible candidates with the ``fit_sample_size`` smallest keys,
         in customer_id order, a column per need of any partition (sorted)."""
-        needs = _needs(summaries)
-        required = self.segmenter.required_answers(len(needs))
-        frames = [summary.candidates for summary in summaries if len(summary.candidates)]
-        merged = pd.concat(frames).sort_index() if frames else pd.DataFrame()
-        merged = merged.reindex(columns=needs).astype(float)
-        merged = merged[_answered(merged) >= required]
-        keys = sample_keys(merged.index, self.segmenter.random_state)
+        return self._sample_of(_merge(summaries))
+
+    def _sample_of(self, merged: NeedsSummary) -> pd.DataFrame:
+        candidates = merged.candidates
+        required = self.segmenter.required_answers(len(merged.needs))
+        candidates = candidates[_answered(candidates) >= required]
+        keys = sample_keys(candidates.index, self.segmenter.random_state)
         chosen = np.sort(np.argsort(keys, kind="stable")[: self._checked_sample_size()])
-        sample: pd.DataFrame = merged.iloc[chosen]
+        sample: pd.DataFrame = candidates.iloc[chosen]
         return sample
 
     def refines(self, model: NeedsModel) -> bool:
@@ -288,6 +274,23 @@ class NeedsBasedPartitionPlan:
         if isinstance(size, bool) or not isinstance(size, Integral) or size < least:
             raise ValueError(f"fit_sample_size must be an integer ≥ {least}, got {size!r}")
         return int(size)
+
+
+def _merge(summaries: Sequence[NeedsSummary]) -> NeedsSummary:
+    """The summaries added up: customers, the histogram, the needs of any partition, and
+    every candidate (in customer_id order, a column per need), not yet cut."""
+    needs = _needs(summaries)
+    histogram = np.zeros(len(needs) + 1, dtype=np.int64)
+    for summary in summaries:
+        histogram[: len(summary.answered_histogram)] += summary.answered_histogram
+    frames = [summary.candidates for summary in summaries if len(summary.candidates)]
+    merged = pd.concat(frames).sort_index() if frames else pd.DataFrame()
+    return NeedsSummary(
+        sum(summary.customers for summary in summaries),
+        tuple(int(count) for count in histogram),
+        tuple(needs),
+        merged.reindex(columns=needs).astype(float),
+    )
 
 
 def _needs(summaries: Sequence[NeedsSummary]) -> list[str]:

@@ -14,7 +14,7 @@ import functools
 import multiprocessing
 import os
 import signal
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -52,7 +52,7 @@ class LocalProcessExecutor:
     def __init__(self, pool: ProcessPoolExecutor) -> None:
         self._pool = pool
 
-    def map(self, tasks: Sequence[PartitionTask]) -> Iterator[Any]:
+    def map(self, tasks: Sequence[PartitionTask]) -> Generator[Any, None, None]:
         try:
             futures = [self._pool.submit(perform_here, task) for task in tasks]
         except BrokenProcessPool:  # a pool process died (killed, out of memory): a new pool
@@ -95,7 +95,7 @@ class DaskExecutor:
     def __init__(self, client: Any) -> None:
         self._client = client
 
-    def map(self, tasks: Sequence[PartitionTask]) -> Iterator[Any]:
+    def map(self, tasks: Sequence[PartitionTask]) -> Generator[Any, None, None]:
         futures = self._client.map(perform_here, list(tasks), pure=False)
         try:
             for future in futures:

@@ -105,7 +105,7 @@ def create_queue(location: str, database_url: str, layout: RunLayout = INLINE) -
 
 def _register(huey: Huey, database_url: str, layout: RunLayout) -> HueyRunQueue:
     def execute(run_id: int) -> None:
-        store = _store(database_url)
+        store = process_store(database_url)
         try:
             execute_run(run_id, store.unit_of_work(), layout=layout)
         except SegmentationError as error:  # recorded on the run: the caller's to act on
@@ -117,7 +117,7 @@ def _register(huey: Huey, database_url: str, layout: RunLayout) -> HueyRunQueue:
 
     def maintain() -> None:
         """Every minute in every worker: orphans retried or failed, schedules, lost messages."""
-        store = _store(database_url)
+        store = process_store(database_url)
         recover_interrupted_runs(store.unit_of_work(), queue)
         submit_due_schedules(store.unit_of_work(), queue)
         _requeue_lost(store, queue)
@@ -136,7 +136,3 @@ def _requeue_lost(store: Store, queue: HueyRunQueue, now: Clock = utc_now) -> No
     for run_id in waiting:
         logger.warning("segmentation run %s was queued but never started; queued again", run_id)
         queue.enqueue(run_id)
-
-
-def _store(database_url: str) -> Store:
-    return process_store(database_url)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -11,10 +11,10 @@ from segmentation_service.store.uow import UnitOfWork
 
 
 class PartitionExecutor(Protocol):
-    def map(self, tasks: Sequence[PartitionTask]) -> Iterator[Any]:
+    def map(self, tasks: Sequence[PartitionTask]) -> Generator[Any, None, None]:
         """Each task's result, in task order, as they finish.
 
-        Closing the iterator early (a cancelled or failed run) drops the tasks not
+        Closing the generator early (a cancelled or failed run) drops the tasks not
         yet started; those running finish and their results are discarded.
         """
         ...
@@ -26,7 +26,7 @@ class InlineExecutor:
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
 
-    def map(self, tasks: Sequence[PartitionTask]) -> Iterator[Any]:
+    def map(self, tasks: Sequence[PartitionTask]) -> Generator[Any, None, None]:
         for task in tasks:
             yield perform(task, self._uow.another())
 

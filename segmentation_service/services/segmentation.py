@@ -162,9 +162,7 @@ class _Stages:
                 done = done_count / len(tasks)
                 _checkpoint(self.uow, self.run_id, phase, span[0] + done * (span[1] - span[0]))
         finally:
-            close = getattr(finished, "close", None)
-            if close is not None:
-                close()  # a cancel or a failure: drop the partitions not started
+            finished.close()  # a cancel or a failure: drop the partitions not started
         return results
 
 

@@ -9,7 +9,7 @@ model must agree. A run cancelled or failed between partitions leaves no rows.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -224,7 +224,7 @@ class CancelledBetweenPartitions:
     def __call__(self, uow: Any) -> PartitionExecutor:
         return self
 
-    def map(self, tasks: Sequence[PartitionTask]) -> Iterator[Any]:
+    def map(self, tasks: Sequence[PartitionTask]) -> Generator[Any, None, None]:
         inline = InlineExecutor(self._store.unit_of_work())
         for position, result in enumerate(inline.map(tasks)):
             if tasks[0].stage is Stage.ASSIGN and position == 0:
@@ -235,7 +235,7 @@ class CancelledBetweenPartitions:
 class LostBetweenPartitions(CancelledBetweenPartitions):
     """The inline executor, failing after the first partition is written (a lost worker)."""
 
-    def map(self, tasks: Sequence[PartitionTask]) -> Iterator[Any]:
+    def map(self, tasks: Sequence[PartitionTask]) -> Generator[Any, None, None]:
         inline = InlineExecutor(self._store.unit_of_work())
         for position, result in enumerate(inline.map(tasks)):
             if tasks[0].stage is Stage.ASSIGN and position == 1:
