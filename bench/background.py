@@ -194,19 +194,24 @@ def finish(server: servers.RunningServer, run: dict[str, Any]) -> dict[str, Any]
     return {**run, "finished_at": state["finishedAt"], "phase": state["phase"]}
 
 
-# The run in a process of its own, as a run worker's is, timed around the use case only
-# (not the interpreter's start and imports, which a worker has done before its first run).
+# The run in a process of its own, as a run worker's is, on the same executor, timed around
+# the use case only (not the interpreter's start and imports, which a worker has done before
+# its first run; the pool's processes start within the timed part, as a fresh worker's do).
 IN_PROCESS = """
 import json, sys, time
+from segmentation_service.config import load_settings
 from segmentation_service.domain.model import SegmentationMethod, SegmentationRequest
+from segmentation_service.jobs.executors import run_layout
 from segmentation_service.services.submission import segment_customers
 from segmentation_service.store.database import Store
 
 url, method, label = sys.argv[1:4]
 store = Store(url)
 request = SegmentationRequest(SegmentationMethod(method), label=label)
+# The partitions run as a run worker runs them: the settings' executor and partition size.
+layout = run_layout(load_settings(database_url=url).settings)
 started = time.perf_counter()
-run = segment_customers(request, store.unit_of_work())
+run = segment_customers(request, store.unit_of_work(), layout=layout)
 seconds = time.perf_counter() - started
 print(json.dumps({"run_id": run.run_id, "status": run.status.value, "seconds": seconds}))
 """
