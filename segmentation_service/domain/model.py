@@ -8,11 +8,21 @@ from enum import Enum
 
 
 class SegmentationMethod(str, Enum):
-    """The three kinds of segmentation; values are the XSD enumeration."""
+    """The kinds of segmentation; values are the XSD enumeration (Behavioural since 1.4)."""
 
     A_PRIORI = "APriori"
     NEEDS_BASED = "NeedsBased"
     VALUE_BASED = "ValueBased"
+    BEHAVIOURAL = "Behavioural"
+
+
+# The methods a contract-1.3 client's enumeration knows: what lists show unless asked
+# for more, so that a client generated from an older contract never meets "Behavioural".
+CONTRACT_1_3_METHODS = (
+    SegmentationMethod.A_PRIORI,
+    SegmentationMethod.NEEDS_BASED,
+    SegmentationMethod.VALUE_BASED,
+)
 
 
 class RunStatus(str, Enum):
@@ -204,6 +214,28 @@ class ValueBasedOptions:
     annual_discount_rate: float | None = None
 
 
+class BehaviourFeature(str, Enum):
+    """Feature families of a behavioural run (XSD BehaviourFeature)."""
+
+    CHANNEL_MIX = "ChannelMix"
+    CATEGORY_MIX = "CategoryMix"
+    FREQUENCY = "Frequency"
+    BASKET = "Basket"
+    RETURNS = "Returns"
+    INTERVAL = "Interval"
+    TENURE = "Tenure"
+    RECENCY = "Recency"
+
+
+@dataclass(frozen=True)
+class BehaviouralOptions:
+    features: tuple[BehaviourFeature, ...] | None = None
+    segment_count: int | None = None
+    random_seed: int | None = None
+    as_of_date: date | None = None
+    lookback_months: int | None = None
+
+
 @dataclass(frozen=True)
 class SegmentationRequest:
     """A SegmentCustomers request in service terms; at most the method's own options block."""
@@ -214,6 +246,7 @@ class SegmentationRequest:
     a_priori: APrioriOptions | None = None
     needs_based: NeedsBasedOptions | None = None
     value_based: ValueBasedOptions | None = None
+    behavioural: BehaviouralOptions | None = None
 
 
 @dataclass(frozen=True)

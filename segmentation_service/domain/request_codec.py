@@ -15,6 +15,8 @@ from typing import Any
 from segmentation_service.domain.model import (
     APrioriOptions,
     Band,
+    BehaviouralOptions,
+    BehaviourFeature,
     Condition,
     ConditionOperator,
     NeedsBasedOptions,
@@ -54,6 +56,20 @@ def decode(data: dict[str, Any]) -> SegmentationRequest:
         if data.get("needs_based") is None
         else NeedsBasedOptions(**data["needs_based"]),
         value_based=_value_based(data.get("value_based")),
+        behavioural=_behavioural(data.get("behavioural")),
+    )
+
+
+def _behavioural(data: dict[str, Any] | None) -> BehaviouralOptions | None:
+    if data is None:
+        return None
+    features, as_of = data["features"], data["as_of_date"]
+    return BehaviouralOptions(
+        features=None if features is None else tuple(BehaviourFeature(f) for f in features),
+        segment_count=data["segment_count"],
+        random_seed=data["random_seed"],
+        as_of_date=None if as_of is None else date.fromisoformat(as_of),
+        lookback_months=data["lookback_months"],
     )
 
 

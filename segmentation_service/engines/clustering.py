@@ -251,22 +251,22 @@ def bootstrap_stability(
 
 def check_parameters(params: dict[str, Any]) -> None:
     """ValueError naming the first NeedsBasedSegmenter parameter outside its range."""
-    _check_int("n_segments", params["n_segments"], 1, allow_none=True)
+    check_int("n_segments", params["n_segments"], 1, allow_none=True)
     share = params["min_answered_share"]
     if isinstance(share, bool) or not isinstance(share, Real) or not 0 <= float(share) <= 1:
         raise ValueError(f"min_answered_share must be between 0 and 1, got {share!r}")
     if not isinstance(params["centre_respondents"], (bool, np.bool_)):
         raise ValueError(f"centre_respondents must be a bool, got {params['centre_respondents']!r}")
-    _check_int("pca_components", params["pca_components"], 1, allow_none=True)
-    _check_int("sample_size", params["sample_size"], 2)
-    _check_int("n_init", params["n_init"], 1)
-    _check_int("stability_resamples", params["stability_resamples"], 0)
+    check_int("pca_components", params["pca_components"], 1, allow_none=True)
+    check_int("sample_size", params["sample_size"], 2)
+    check_int("n_init", params["n_init"], 1)
+    check_int("stability_resamples", params["stability_resamples"], 0)
     n_segments, sample_size = params["n_segments"], params["sample_size"]
     if n_segments is not None and sample_size <= n_segments:
         raise ValueError(f"sample_size={sample_size} must exceed n_segments={n_segments}")
 
 
-def _check_int(name: str, value: object, minimum: int, allow_none: bool = False) -> None:
+def check_int(name: str, value: object, minimum: int, allow_none: bool = False) -> None:
     if value is None and allow_none:
         return
     if isinstance(value, bool) or not isinstance(value, Integral) or int(value) < minimum:

@@ -30,6 +30,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from segmentation_service.domain.model import Segment, SegmentDefinition
+from segmentation_service.engines.behaviour_features import BehaviourCounts
 
 ASSIGNMENT_COLUMNS = ("customer_id", "segment_code", "score", "value", "reason")
 
@@ -52,17 +53,19 @@ class PartitionInput:
     ``responses``: long-format needs answers (customer_id, need, score) of these
     customers for needs-based runs, else None.
     ``profitability``: ``customer_profitability`` (revenue, cost); same index.
+    ``behaviour``: the behaviour counts in the run's window for behavioural runs, else None.
 
     The summarise and refine passes read only what their method needs there (a
     priori: the customers; needs-based: the answers and the customer ids;
-    value-based: the transaction features); the other frames are then empty
-    frames on the same index.
+    value-based: the transaction features; behavioural: the behaviour counts and
+    the customer ids); the other frames are then empty frames on the same index.
     """
 
     customers: pd.DataFrame
     features: pd.DataFrame
     responses: pd.DataFrame | None
     profitability: pd.DataFrame
+    behaviour: BehaviourCounts | None = None
 
 
 @dataclass(frozen=True)

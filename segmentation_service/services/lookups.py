@@ -9,6 +9,7 @@ from segmentation_service.domain.errors import (
     SegmentNotFound,
 )
 from segmentation_service.domain.model import (
+    CONTRACT_1_3_METHODS,
     CustomerSegment,
     MemberPage,
     RunStatus,
@@ -30,10 +31,11 @@ def get_customer_segment(
     """The customer's segment per method, from the newest completed run that covered it.
 
     With ``run_id``, its segment in that run only. A run that left the
-    customer unassigned contributes nothing; that is not an error.
+    customer unassigned contributes nothing; that is not an error. Without a
+    method, the methods of contract 1.3 (a behavioural segment when asked for).
     """
     with uow:
-        methods = [method] if method is not None else list(SegmentationMethod)
+        methods = [method] if method is not None else list(CONTRACT_1_3_METHODS)
         if run_id is not None:
             run_method, _status = _run(uow, run_id)
             if method is not None and method is not run_method:

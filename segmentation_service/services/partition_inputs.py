@@ -8,6 +8,11 @@ import pandas as pd
 
 from segmentation_service.domain.errors import InsufficientData
 from segmentation_service.domain.model import Partition, SegmentationMethod
+from segmentation_service.engines.behaviour_features import (
+    BehaviourCounts,
+    BehaviourWindow,
+    behaviour_counts,
+)
 from segmentation_service.engines.partitions import PartitionInput, Stage
 from segmentation_service.engines.profitability import customer_profitability
 from segmentation_service.engines.value_features import money_features, value_features
@@ -20,15 +25,18 @@ def load_partition(
     as_of: date,
     partition: Partition,
     stage: Stage = Stage.ASSIGN,
+    window: BehaviourWindow | None = None,
 ) -> PartitionInput:
-    """The partition's customers, features, needs answers (needs-based) and profitability.
+    """The partition's customers, features, needs answers (needs-based), behaviour counts
+    in ``window`` (behavioural) and profitability.
 
     Transactions are aggregated by the database, only for this partition's customers.
     Before ``ASSIGN``, only what the method's summaries need is read (see
     ``PartitionInput``). Opens and closes ``uow``.
     """
     if stage is not Stage.ASSIGN:
-        return _load_for_summaries(uow, method, as_of, partition)
+        return _load_for_summaries(uow, method, as_of, partition, window)
+    behaviour = None
     with uow:
         customers = uow.customers.frame(partition)
         if method is SegmentationMethod.VALUE_BASED:
@@ -40,14 +48,20 @@ def load_partition(
         responses = (
             uow.needs.responses(partition) if method is SegmentationMethod.NEEDS_BASED else None
         )
+        if window is not None:
+            behaviour = _behaviour(uow, window, partition, customers)
     profitability = customer_profitability(features, customers, as_of)
-    return PartitionInput(customers, features, responses, profitability)
+    return PartitionInput(customers, features, responses, profitability, behaviour)
 
 
 def _load_for_summaries(
-    uow: UnitOfWork, method: SegmentationMethod, as_of: date, partition: Partition
+    uow: UnitOfWork,
+    method: SegmentationMethod,
+    as_of: date,
+    partition: Partition,
+    window: BehaviourWindow | None,
 ) -> PartitionInput:
-    responses = None
+    responses, behaviour = None, None
     with uow:
         if method is SegmentationMethod.A_PRIORI:
             customers = uow.customers.frame(partition)
@@ -56,12 +70,25 @@ def _load_for_summaries(
             customers = uow.customers.frame(partition, columns=())
             features = pd.DataFrame(index=customers.index)
             responses = uow.needs.responses(partition)
+        elif window is not None:
+            customers = uow.customers.frame(partition, columns=("signup_date",))
+            features = pd.DataFrame(index=customers.index)
+            behaviour = _behaviour(uow, window, partition, customers)
         else:
             customers = uow.customers.frame(partition, columns=("annual_cost_to_serve",))
             aggregates = uow.transactions.aggregates(as_of, partition)
             features = value_features(aggregates, customers.index, as_of)
             features["annual_cost_to_serve"] = customers["annual_cost_to_serve"].astype(float)
-    return PartitionInput(customers, features, responses, pd.DataFrame(index=customers.index))
+    return PartitionInput(
+        customers, features, responses, pd.DataFrame(index=customers.index), behaviour
+    )
+
+
+def _behaviour(
+    uow: UnitOfWork, window: BehaviourWindow, partition: Partition, customers: pd.DataFrame
+) -> BehaviourCounts:
+    long = uow.transactions.behaviour(window.start, window.as_of, partition)
+    return behaviour_counts(long, customers["signup_date"])
 
 
 def load_everyone(uow: UnitOfWork, method: SegmentationMethod, as_of: date) -> PartitionInput:

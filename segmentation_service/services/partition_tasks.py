@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from segmentation_service.domain.model import Partition, SegmentationMethod
+from segmentation_service.engines.behaviour_features import BehaviourWindow
 from segmentation_service.engines.partitions import PartitionPlan, Stage
 from segmentation_service.services.partition_inputs import load_partition
 from segmentation_service.store.database import process_store
@@ -35,6 +36,7 @@ class PartitionTask:
     method: SegmentationMethod
     as_of: date
     plan: PartitionPlan
+    window: BehaviourWindow | None = None  # what a behavioural run reads
     stage: Stage = Stage.SUMMARISE
     partition: Partition = Partition(0)
     model: Any = None
@@ -45,7 +47,7 @@ class PartitionTask:
 
 def perform(task: PartitionTask, uow: UnitOfWork) -> Any:
     """Run the task against the store of ``uow``; the assign stage commits its rows."""
-    data = load_partition(uow, task.method, task.as_of, task.partition, task.stage)
+    data = load_partition(uow, task.method, task.as_of, task.partition, task.stage, task.window)
     if task.stage is Stage.SUMMARISE:
         return task.plan.summarise(data)
     if task.stage is Stage.REFINE:

@@ -12,6 +12,8 @@ from segmentation_service.domain.errors import InvalidRequest
 from segmentation_service.domain.model import (
     GROUPABLE_ATTRIBUTES,
     APrioriOptions,
+    BehaviouralOptions,
+    BehaviourFeature,
     NeedsBasedOptions,
     SegmentationMethod,
     SegmentationRequest,
@@ -25,6 +27,7 @@ OPTION_BLOCKS = {
     SegmentationMethod.A_PRIORI: "aPriori",
     SegmentationMethod.NEEDS_BASED: "needsBased",
     SegmentationMethod.VALUE_BASED: "valueBased",
+    SegmentationMethod.BEHAVIOURAL: "behavioural",
 }
 DEFAULT_NEEDS = NeedsBasedOptions(
     segment_count=None,
@@ -41,6 +44,14 @@ DEFAULT_VALUE = ValueBasedOptions(
     annual_discount_rate=0.10,
 )
 
+DEFAULT_BEHAVIOURAL = BehaviouralOptions(
+    features=tuple(BehaviourFeature),
+    segment_count=None,
+    random_seed=0,
+    as_of_date=None,
+    lookback_months=24,
+)
+
 
 @dataclass(frozen=True)
 class EffectiveOptions:
@@ -49,14 +60,19 @@ class EffectiveOptions:
     a_priori: APrioriOptions = field(default_factory=lambda: APrioriOptions(DEFAULT_GROUP_BY))
     needs_based: NeedsBasedOptions = DEFAULT_NEEDS
     value_based: ValueBasedOptions = DEFAULT_VALUE
+    behavioural: BehaviouralOptions = DEFAULT_BEHAVIOURAL
 
     def for_method(self, method: SegmentationMethod) -> dict[str, Any]:
         """The method's options as JSON-ready data, e.g. for the run record."""
-        options: APrioriOptions | NeedsBasedOptions | ValueBasedOptions = self.value_based
+        options: APrioriOptions | NeedsBasedOptions | ValueBasedOptions | BehaviouralOptions = (
+            self.value_based
+        )
         if method is SegmentationMethod.A_PRIORI:
             options = self.a_priori
         elif method is SegmentationMethod.NEEDS_BASED:
             options = self.needs_based
+        elif method is SegmentationMethod.BEHAVIOURAL:
+            options = self.behavioural
         plain: dict[str, Any] = _plain(asdict(options))
         return plain
 
@@ -67,6 +83,7 @@ def check_request(request: SegmentationRequest, today: date) -> EffectiveOptions
         "aPriori": request.a_priori,
         "needsBased": request.needs_based,
         "valueBased": request.value_based,
+        "behavioural": request.behavioural,
     }
     own = OPTION_BLOCKS[request.method]
     for block, block_options in given.items():
@@ -83,6 +100,8 @@ def check_request(request: SegmentationRequest, today: date) -> EffectiveOptions
         options = replace(options, needs_based=_needs(request.needs_based))
     if request.value_based is not None:
         options = replace(options, value_based=_value(request.value_based, today))
+    if request.behavioural is not None:
+        options = replace(options, behavioural=_behavioural(request.behavioural, today))
     return options
 
 
@@ -127,7 +146,21 @@ def _value(options: ValueBasedOptions, today: date) -> ValueBasedOptions:
     return _with_defaults(options, DEFAULT_VALUE)
 
 
-_Options = TypeVar("_Options", NeedsBasedOptions, ValueBasedOptions)
+def _behavioural(options: BehaviouralOptions, today: date) -> BehaviouralOptions:
+    _check_range("behavioural.segmentCount", options.segment_count, 2, 20)
+    _check_range("behavioural.randomSeed", options.random_seed, 0, 2**31 - 1)
+    _check_range("behavioural.lookbackMonths", options.lookback_months, 1, 120)
+    if options.features is not None:
+        if not options.features:
+            raise InvalidRequest("behavioural.features", "name at least one feature family")
+        if len(set(options.features)) != len(options.features):
+            raise InvalidRequest("behavioural.features", "a feature family is named twice")
+    if options.as_of_date is not None and options.as_of_date > today:
+        raise InvalidRequest("behavioural.asOfDate", f"{options.as_of_date} is in the future")
+    return _with_defaults(options, DEFAULT_BEHAVIOURAL)
+
+
+_Options = TypeVar("_Options", NeedsBasedOptions, ValueBasedOptions, BehaviouralOptions)
 
 
 def _with_defaults(options: _Options, defaults: _Options) -> _Options:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from segmentation_service.domain.errors import InvalidRequest, RunNotFound, SegmentNotFound
 from segmentation_service.domain.model import (
     CONTRACT_1_1_STATUSES,
+    CONTRACT_1_3_METHODS,
     RunComparison,
     RunStatus,
     Segment,
@@ -38,7 +39,9 @@ def list_segmentation_runs(
 ) -> list[SegmentationRun]:
     """Runs newest first; ``before`` continues a listing after its last run id.
 
-    Without ``statuses``, only the statuses of contract 1.1 (never Queued or Cancelled).
+    Without ``statuses``, only the statuses of contract 1.1 (never Queued or Cancelled);
+    without ``method``, only the methods of contract 1.3 (never Behavioural): what a
+    client generated from an older contract can read.
     """
     count = DEFAULT_RUN_LIMIT if limit is None else limit
     if not 1 <= count <= MAX_RUN_LIMIT:
@@ -47,7 +50,10 @@ def list_segmentation_runs(
         raise InvalidRequest("before", f"must be a run id (at least 1), got {before}")
     with uow:
         return uow.runs.newest(
-            method, count, before, CONTRACT_1_1_STATUSES if statuses is None else statuses
+            CONTRACT_1_3_METHODS if method is None else [method],
+            count,
+            before,
+            CONTRACT_1_1_STATUSES if statuses is None else statuses,
         )
 
 

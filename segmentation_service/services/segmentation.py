@@ -23,6 +23,7 @@ from segmentation_service.domain.model import (
 )
 from segmentation_service.domain.request_codec import decode
 from segmentation_service.engines.a_priori import OTHER_CODE, APrioriSegmenter
+from segmentation_service.engines.behaviour_features import BehaviourWindow
 from segmentation_service.engines.partitions import PartitionPlan, Stage
 from segmentation_service.engines.rules import InvalidRuleError
 from segmentation_service.observability.logs import incident_reference
@@ -93,17 +94,15 @@ def _execute(
     """
     today = now().date()
     options = check_request(request, today)
-    # A value-based run may end its observation earlier (a back-test).
-    as_of = options.value_based.as_of_date or today
-    if request.method is not SegmentationMethod.VALUE_BASED:
-        as_of = today
+    as_of = _as_of(request.method, options, today)
     ids = None if request.customer_ids is None else tuple(dict.fromkeys(request.customer_ids))
     with uow:
         partitions = uow.customers.partitions(layout.partition_size, ids)
     if not partitions:
         raise InsufficientData("there are no customers to segment", "customerIds")
-    plan = _plan(request.method, options, as_of)
-    task = PartitionTask(uow.database_url, run_id, request.method, as_of, plan)
+    window = _window(request.method, options, as_of)
+    plan = _plan(request.method, options, window or as_of)
+    task = PartitionTask(uow.database_url, run_id, request.method, as_of, plan, window)
     executor = InlineExecutor(uow) if len(partitions) == 1 else layout.executor(uow)
     stages = _Stages(uow, run_id, executor, task, partitions)
     with _data_conditions(request.method):
@@ -187,8 +186,38 @@ def _checkpoint(
         raise RunCancelled()
 
 
-def _plan(method: SegmentationMethod, options: EffectiveOptions, as_of: date) -> PartitionPlan:
-    """The configured method, as a partition plan."""
+def _as_of(method: SegmentationMethod, options: EffectiveOptions, today: date) -> date:
+    """The run's observation end: today, or earlier for a back-test (``asOfDate``)."""
+    if method is SegmentationMethod.VALUE_BASED:
+        return options.value_based.as_of_date or today
+    if method is SegmentationMethod.BEHAVIOURAL:
+        return options.behavioural.as_of_date or today
+    return today
+
+
+def _window(
+    method: SegmentationMethod, options: EffectiveOptions, as_of: date
+) -> BehaviourWindow | None:
+    """The transactions a behavioural run reads: ``lookbackMonths`` up to ``as_of``."""
+    if method is not SegmentationMethod.BEHAVIOURAL:
+        return None
+    assert options.behavioural.lookback_months is not None
+    return BehaviourWindow(as_of, options.behavioural.lookback_months)
+
+
+def _plan(
+    method: SegmentationMethod, options: EffectiveOptions, observation: date | BehaviourWindow
+) -> PartitionPlan:
+    """The configured method, as a partition plan, observing up to ``observation``."""
+    if isinstance(observation, BehaviourWindow):
+        from segmentation_service.engines.behavioural_partitions import BehaviouralPartitionPlan
+
+        b = options.behavioural
+        assert b.features is not None
+        return BehaviouralPartitionPlan(
+            observation, b.features, n_segments=b.segment_count, random_state=b.random_seed
+        )
+    as_of = observation
     if method is SegmentationMethod.A_PRIORI:
         from segmentation_service.engines.a_priori_partitions import APrioriPartitionPlan
 

@@ -22,6 +22,7 @@ def segmentation_request(
     a_priori: t.APrioriParameters | None,
     needs_based: t.NeedsBasedParameters | None,
     value_based: t.ValueBasedParameters | None,
+    behavioural: t.BehaviouralParameters | None = None,
 ) -> model.SegmentationRequest:
     return model.SegmentationRequest(
         method=model.SegmentationMethod(method),
@@ -48,13 +49,33 @@ def segmentation_request(
             horizon_months=value_based.horizonMonths,
             annual_discount_rate=value_based.annualDiscountRate,
         ),
+        behavioural=None if behavioural is None else _behavioural(behavioural),
+    )
+
+
+def _behavioural(options: t.BehaviouralParameters) -> model.BehaviouralOptions:
+    features = None
+    if options.features is not None:
+        features = tuple(model.BehaviourFeature(f) for f in _items(options.features, "feature"))
+    return model.BehaviouralOptions(
+        features=features,
+        segment_count=options.segmentCount,
+        random_seed=options.randomSeed,
+        as_of_date=options.asOfDate,
+        lookback_months=options.lookbackMonths,
     )
 
 
 def request_of(body: t.SegmentCustomers | t.SubmitSegmentation) -> model.SegmentationRequest:
     """A SegmentCustomers (or SubmitSegmentation) body as a domain request."""
     return segmentation_request(
-        body.method, body.label, body.customerIds, body.aPriori, body.needsBased, body.valueBased
+        body.method,
+        body.label,
+        body.customerIds,
+        body.aPriori,
+        body.needsBased,
+        body.valueBased,
+        body.behavioural,
     )
 
 
@@ -278,6 +299,22 @@ def segment_customers(request: model.SegmentationRequest) -> t.SegmentCustomers:
             horizonMonths=value.horizon_months,
             annualDiscountRate=value.annual_discount_rate,
         ),
+        behavioural=None if request.behavioural is None else _behavioural_parameters(request),
+    )
+
+
+def _behavioural_parameters(request: model.SegmentationRequest) -> t.BehaviouralParameters:
+    options = request.behavioural
+    assert options is not None
+    features = options.features
+    return t.BehaviouralParameters(
+        features=None
+        if features is None
+        else t.BehaviourFeatureList(feature=[f.value for f in features]),
+        segmentCount=options.segment_count,
+        randomSeed=options.random_seed,
+        asOfDate=options.as_of_date,
+        lookbackMonths=options.lookback_months,
     )
 
 

@@ -27,8 +27,16 @@ def repeated(kind: Any, min_occurs: int = 0, max_occurs: int | str = "unbounded"
 
 # ---------------------------------------------------------------- simple types
 SegmentationMethod = Unicode(
-    values=["APriori", "NeedsBased", "ValueBased"], type_name="SegmentationMethod"
+    values=["APriori", "NeedsBased", "ValueBased", "Behavioural"], type_name="SegmentationMethod"
 )
+BehaviourFeature = Unicode(
+    values=[
+        "ChannelMix", "CategoryMix", "Frequency", "Basket", "Returns", "Interval", "Tenure",
+        "Recency",
+    ],
+    type_name="BehaviourFeature",
+)  # fmt: skip
+LookbackMonths = Integer32(ge=1, le=120, type_name="LookbackMonths")
 RunStatus = Unicode(
     values=["Completed", "Failed", "Running", "Queued", "Cancelled"], type_name="RunStatus"
 )
@@ -239,6 +247,22 @@ class ValueBasedParameters(_Model):
     ]
 
 
+class BehaviourFeatureList(_Model):
+    _type_info = [("feature", repeated(BehaviourFeature, min_occurs=1, max_occurs=8))]
+
+
+class BehaviouralParameters(_Model):
+    """1.4"""
+
+    _type_info = [
+        ("features", optional(BehaviourFeatureList)),
+        ("segmentCount", optional(SegmentCount)),
+        ("randomSeed", optional(RandomSeed)),
+        ("asOfDate", optional(Date)),
+        ("lookbackMonths", optional(LookbackMonths)),
+    ]
+
+
 SEGMENTATION_REQUEST = [
     ("method", required(SegmentationMethod)),
     ("label", optional(RunLabel)),
@@ -252,7 +276,7 @@ SEGMENTATION_REQUEST = [
 class SegmentCustomers(_Model):
     """The SegmentCustomers request body, also a schedule's ``request`` (1.3)."""
 
-    _type_info = SEGMENTATION_REQUEST
+    _type_info = [*SEGMENTATION_REQUEST, ("behavioural", optional(BehaviouralParameters))]
 
 
 class SegmentCustomersResponse(_Model):
@@ -262,7 +286,11 @@ class SegmentCustomersResponse(_Model):
 class SubmitSegmentation(_Model):
     """SegmentCustomers' request and an idempotency key (1.3)."""
 
-    _type_info = [*SEGMENTATION_REQUEST, ("idempotencyKey", optional(IdempotencyKey))]
+    _type_info = [
+        *SEGMENTATION_REQUEST,
+        ("idempotencyKey", optional(IdempotencyKey)),
+        ("behavioural", optional(BehaviouralParameters)),  # 1.4
+    ]
 
 
 class SubmitSegmentationResponse(_Model):

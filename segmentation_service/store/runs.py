@@ -160,20 +160,20 @@ class RunRepository:
 
     def newest(
         self,
-        method: SegmentationMethod | None,
+        methods: Sequence[SegmentationMethod] | None,
         limit: int,
         before: int | None,
         statuses: Sequence[RunStatus] | None = None,
     ) -> list[SegmentationRun]:
-        """Runs newest first, of one method or all, with ids below ``before``.
+        """Runs newest first, of the given methods or all, with ids below ``before``.
 
         Two queries whatever the limit: the runs, then the segments of them all.
         """
         query = select(RunRow).order_by(RunRow.run_id.desc()).limit(limit)
         if statuses is not None:
             query = query.where(RunRow.status.in_([status.value for status in statuses]))
-        if method is not None:
-            query = query.where(RunRow.method == method.value)
+        if methods is not None:
+            query = query.where(RunRow.method.in_([method.value for method in methods]))
         if before is not None:
             query = query.where(RunRow.run_id < before)
         rows = list(self._session.scalars(query))

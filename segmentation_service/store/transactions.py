@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, String, and_, case, func, literal, select
+from sqlalchemy import ColumnElement, Select, String, and_, case, func, literal, not_, select
 from sqlalchemy.orm import Session
 
 from segmentation_service.store.bulk import Restriction, Scope, read_frame, upsert_rows
@@ -32,6 +32,18 @@ AGGREGATE_DTYPES: dict[str, str] = {
     "repeat_spend": "float64",
 }
 AGGREGATE_COLUMNS: tuple[str, ...] = ("customer_id", *AGGREGATE_DTYPES)
+
+# Per customer, channel and category of their transactions in a window (``behaviour``).
+BEHAVIOUR_COLUMNS: tuple[str, ...] = (
+    "customer_id",
+    "channel",
+    "category",
+    "purchases",
+    "returns",
+    "spend",
+    "first_purchase",
+    "last_purchase",
+)
 
 TOTAL_DTYPES: dict[str, str] = {
     "revenue": "float64",
@@ -88,6 +100,36 @@ class TransactionRepository:
 
         frame = read_frame(self._session, query, scope, TOTAL_COLUMNS)
         return _typed(frame, TOTAL_DTYPES)
+
+    def behaviour(self, since: date, as_of: date, scope: Scope = None) -> pd.DataFrame:
+        """Per customer, channel and category: purchases (amount ≥ 0), returns (amount < 0),
+        what the purchases came to, and the first and last purchase, over the transactions
+        dated after ``since`` up to ``as_of`` (whole days). Columns ``BEHAVIOUR_COLUMNS``,
+        not indexed; channel and category None where the transactions have none."""
+        t = table(TransactionRow).c
+        window = and_(self._dated_up_to(as_of), not_(self._dated_up_to(since)))
+        purchase = t.amount >= 0
+
+        def query(restrict: Restriction) -> Select[Any]:
+            return (
+                select(
+                    t.customer_id,
+                    t.channel,
+                    t.category,
+                    func.count(case((purchase, 1))).label("purchases"),
+                    func.count(case((t.amount < 0, 1))).label("returns"),
+                    func.coalesce(func.sum(case((purchase, t.amount))), 0.0).label("spend"),
+                    func.min(case((purchase, t.occurred_at))).label("first_purchase"),
+                    func.max(case((purchase, t.occurred_at))).label("last_purchase"),
+                )
+                .where(window, *restrict(t.customer_id))
+                .group_by(t.customer_id, t.channel, t.category)
+            )
+
+        frame = read_frame(self._session, query, scope, BEHAVIOUR_COLUMNS)
+        for column in ("first_purchase", "last_purchase"):
+            frame[column] = pd.to_datetime(frame[column], format="ISO8601")
+        return frame.astype({"purchases": "int64", "returns": "int64", "spend": "float64"})
 
     def _dated_up_to(self, as_of: date) -> ColumnElement[bool]:
         """Transactions dated on or before ``as_of``.

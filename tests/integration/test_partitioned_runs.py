@@ -21,6 +21,8 @@ from sqlalchemy import select
 from segmentation_service import services
 from segmentation_service.domain.model import (
     APrioriOptions,
+    BehaviouralOptions,
+    BehaviourFeature,
     Condition,
     ConditionOperator,
     NeedsBasedOptions,
@@ -83,6 +85,21 @@ REQUESTS = {
         )
         for metric in ValueMetric
     },
+    "behavioural-auto-k": SegmentationRequest(
+        SegmentationMethod.BEHAVIOURAL, behavioural=BehaviouralOptions(random_seed=5)
+    ),
+    "behavioural-fixed-k-some-families": SegmentationRequest(
+        SegmentationMethod.BEHAVIOURAL,
+        behavioural=BehaviouralOptions(
+            features=(
+                BehaviourFeature.CHANNEL_MIX,
+                BehaviourFeature.BASKET,
+                BehaviourFeature.RETURNS,
+            ),
+            segment_count=3,
+            lookback_months=12,
+        ),
+    ),
 }
 
 
@@ -206,7 +223,9 @@ def test_partition_bounds_cover_every_customer_once(demo_store: Store) -> None:
             assert all(len(uow.customers.frame(p)) <= size for p in partitions)
 
 
-@pytest.mark.parametrize("name", ["a-priori-groups", "needs-fixed-k", "value-clv"])
+@pytest.mark.parametrize(
+    "name", ["a-priori-groups", "needs-fixed-k", "value-clv", "behavioural-auto-k"]
+)
 def test_the_local_process_pool_gives_the_same_run(file_store: Store, name: str) -> None:
     request = REQUESTS[name]
     whole = execute(file_store, request, WHOLE)

@@ -10,6 +10,8 @@ import pytest
 from segmentation_service.domain.model import (
     APrioriOptions,
     Band,
+    BehaviouralOptions,
+    BehaviourFeature,
     Condition,
     ConditionOperator,
     NeedsBasedOptions,
@@ -53,6 +55,13 @@ REQUESTS = [
         SegmentationMethod.VALUE_BASED,
         value_based=ValueBasedOptions(ValueMetric.CLV, 5, date(2025, 6, 30), 24, 0.1),
     ),
+    SegmentationRequest(
+        SegmentationMethod.BEHAVIOURAL,
+        behavioural=BehaviouralOptions(
+            (BehaviourFeature.CHANNEL_MIX, BehaviourFeature.RECENCY), 4, 9, date(2025, 6, 30), 12
+        ),
+    ),
+    SegmentationRequest(SegmentationMethod.BEHAVIOURAL, behavioural=BehaviouralOptions()),
 ]
 
 
