@@ -46,6 +46,20 @@ def positive_int(text: str) -> int:
     return value
 
 
+def share(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise ValueError(f"must be between 0 and 1, got {value}")
+    return value
+
+
+def positive_number(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise ValueError(f"must be above 0, got {value}")
+    return value
+
+
 def port_number(text: str) -> int:
     value = int(text)
     if not 0 <= value <= 65535:
@@ -108,6 +122,14 @@ PARSERS: dict[str, tuple[Callable[[str], Any], type]] = {
     "partition_size": (positive_int, int),
     "executor": (executor_kind, str),
     "dask_scheduler": (dask_address, str),
+    "treatment_new_days": (positive_int, int),
+    "treatment_active_days": (positive_int, int),
+    "treatment_new_share": (share, float),
+    "treatment_active_share": (share, float),
+    "treatment_slipping_alive": (share, float),
+    "treatment_moved_down_share": (share, float),
+    "treatment_valuable_ratio": (positive_number, float),
+    "treatment_develop_ratio": (positive_number, float),
 }
 
 
@@ -133,6 +155,10 @@ class Settings:
     (by customer_id), on the ``executor``: ``local`` (a process pool in the run
     worker, sized to its cores) or ``dask`` (tasks on the Dask cluster whose
     scheduler is ``dask_scheduler``).
+
+    ``treatment_*`` are the thresholds of the treatment decision table
+    (``engines.treatments``): who is new and who active (days), and the shares and
+    ratios each strategy is decided by.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -151,6 +177,14 @@ class Settings:
     partition_size: int = 50_000
     executor: str = "local"
     dask_scheduler: str | None = None
+    treatment_new_days: int = 180
+    treatment_active_days: int = 180
+    treatment_new_share: float = 0.5
+    treatment_active_share: float = 0.5
+    treatment_slipping_alive: float = 0.5
+    treatment_moved_down_share: float = 0.25
+    treatment_valuable_ratio: float = 1.0
+    treatment_develop_ratio: float = 1.2
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -72,6 +72,73 @@ static class Scenario
         };
     }
 
+    /// <summary>A portfolio as CreatePortfolio, ListPortfolios and DeletePortfolio answer it (no grid).</summary>
+    static Dictionary<string, object> PortfolioSummary(Portfolio portfolio)
+    {
+        return new Dictionary<string, object>
+        {
+            ["portfolioId"] = portfolio.portfolioId,
+            ["name"] = portfolio.name,
+            ["rows"] = portfolio.rows.ToString(),
+            ["columns"] = portfolio.columns.ToString(),
+            ["owner"] = portfolio.owner,
+            ["objective"] = portfolio.objective,
+            ["createdBy"] = portfolio.createdBy,
+            ["evaluated"] = portfolio.evaluation != null,
+        };
+    }
+
+    /// <summary>One evaluation of a portfolio's grid: its runs, and the customers in each cell, row by row.</summary>
+    static Dictionary<string, object> EvaluationSummary(PortfolioEvaluation evaluation)
+    {
+        return new Dictionary<string, object>
+        {
+            ["evaluationId"] = evaluation.evaluationId,
+            ["rowsRunId"] = evaluation.rowsRunId,
+            ["columnsRunId"] = evaluation.columnsRunId,
+            ["customerEquity"] = evaluation.customerEquity,
+            ["cellCustomers"] = (evaluation.cells ?? new PortfolioCell[0]).Select(c => c.customers).ToList(),
+            ["rowTotals"] = (evaluation.rowTotals ?? new PortfolioCell[0]).Length,
+            ["columnTotals"] = (evaluation.columnTotals ?? new PortfolioCell[0]).Length,
+            ["outsideCustomers"] = evaluation.outside.customers,
+        };
+    }
+
+    /// <summary>The cell of an evaluation's grid with these segment names (its identity across runs).</summary>
+    static PortfolioCell CellNamed(PortfolioEvaluation evaluation, string row, string column)
+    {
+        return (evaluation.cells ?? new PortfolioCell[0])
+            .First(c => c.rowSegmentName == row && c.columnSegmentName == column);
+    }
+
+    /// <summary>What to do with a segment or cell: the recommendation, or an analyst's (overridden).</summary>
+    static Dictionary<string, object> TreatmentSummary(Treatment treatment)
+    {
+        return new Dictionary<string, object>
+        {
+            ["strategy"] = treatment.strategy.ToString(),
+            ["channel"] = treatment.channel,
+            ["message"] = treatment.message,
+            ["overridden"] = treatment.overridden,
+        };
+    }
+
+    static Dictionary<string, object> CellSummary(PortfolioCell cell)
+    {
+        return new Dictionary<string, object>
+        {
+            ["rowSegmentCode"] = cell.rowSegmentCode,
+            ["rowSegmentName"] = cell.rowSegmentName,
+            ["columnSegmentCode"] = cell.columnSegmentCode,
+            ["columnSegmentName"] = cell.columnSegmentName,
+            ["customers"] = cell.customers,
+            ["customerEquity"] = cell.customerEquity,
+            ["equityChange"] = cell.equityChangeSpecified ? (object)cell.equityChange : null,
+            ["owner"] = cell.owner,
+            ["treatment"] = TreatmentSummary(cell.treatment),
+        };
+    }
+
     /// <summary>The operations of the generated proxy: one method per wsdl:operation.</summary>
     static List<string> ProxyOperations()
     {
@@ -94,7 +161,7 @@ static class Scenario
         SegmentationClient client = SegmentationClient.FromEnvironment();
 
         SegmentationRun run = Call("SegmentCustomers", () =>
-            client.SegmentCustomers(SegmentationMethod.APriori, ".NET ASMX proxy", null, null, null, null));
+            client.SegmentCustomers(SegmentationMethod.APriori, ".NET ASMX proxy", null, null, null, null, null));
         string largest = run.segments
             .OrderByDescending(s => s.size).ThenBy(s => s.code, StringComparer.Ordinal)
             .First().code;
@@ -127,7 +194,7 @@ static class Scenario
             client.SetSegmentOwner(run.runId, largest, "Key accounts (.NET)"));
         var byCustomerType = new APrioriParameters { groupBy = new[] { CustomerAttribute.customerType } };
         SegmentationRun second = Call("SegmentCustomers", () =>
-            client.SegmentCustomers(SegmentationMethod.APriori, null, null, byCustomerType, null, null));
+            client.SegmentCustomers(SegmentationMethod.APriori, null, null, byCustomerType, null, null, null));
         SegmentationRun[] listedRuns = Call("ListSegmentationRuns", () =>
             client.ListSegmentationRuns(SegmentationMethod.APriori, true, 2, true, 0, false, null));
         long fromRunId = run.runId, toRunId = second.runId;
@@ -143,7 +210,7 @@ static class Scenario
         var submitted = new List<SegmentationRun>();
         for (int i = 0; i < 2; i++)
             submitted.Add(Call("SubmitSegmentation", () => client.SubmitSegmentation(SegmentationMethod.APriori,
-                ".NET ASMX proxy, submitted", null, byCustomerType, null, null, idempotencyKey)));
+                ".NET ASMX proxy, submitted", null, byCustomerType, null, null, idempotencyKey, null)));
         var polled = new List<string>();
         SegmentationRun finished = client.WaitForRun(
             submitted[0].runId, TimeSpan.FromSeconds(40), r => polled.Add(r.status.ToString()));
@@ -155,6 +222,42 @@ static class Scenario
         SegmentationSchedule[] schedules = Call("ListSegmentationSchedules", () => client.ListSegmentationSchedules());
         SegmentationSchedule deleted = Call("DeleteSegmentationSchedule", () =>
             client.DeleteSegmentationSchedule(schedule.scheduleId));
+
+        // Customer portfolios (contract 1.4): value tiers (rows) by needs segments (columns), from
+        // the latest completed run of each method, so one of each runs first. The portfolio is
+        // created, evaluated (GetPortfolio), its largest cell given an owner and a treatment and
+        // evaluated again, its history read, listed, deleted, and asked for once more
+        // (PortfolioNotFoundFault). Before that, the value run's top tier (its first segment) gets
+        // an analyst's treatment over the recommended one: with no channel given (null), the
+        // recommended channel stays.
+        var byClv = new ValueBasedParameters { valueMetric = ValueMetric.Clv, valueMetricSpecified = true };
+        SegmentationRun valueRun = Call("SegmentCustomers", () => client.SegmentCustomers(
+            SegmentationMethod.ValueBased, ".NET ASMX proxy, portfolio rows", null, null, null, byClv, null));
+        var threeSegments = new NeedsBasedParameters { segmentCount = 3, segmentCountSpecified = true };
+        SegmentationRun needsRun = Call("SegmentCustomers", () => client.SegmentCustomers(
+            SegmentationMethod.NeedsBased, ".NET ASMX proxy, portfolio columns", null, null, threeSegments, null,
+            null));
+        Segment topTier = valueRun.segments[0];
+        Segment treatedSegment = Call("SetSegmentTreatment", () => client.SetSegmentTreatment(
+            valueRun.runId, topTier.code, Strategy.Develop, null, "premium bundle dotnet"));
+        Portfolio portfolio = Call("CreatePortfolio", () => client.CreatePortfolio("value-x-needs-dotnet",
+            SegmentationMethod.ValueBased, SegmentationMethod.NeedsBased, "CRM team (.NET)",
+            "Grow customer equity where value meets needs"));
+        long portfolioId = portfolio.portfolioId;
+        PortfolioEvaluation evaluation = Call("GetPortfolio", () => client.GetPortfolio(portfolioId)).evaluation;
+        PortfolioCell cell = evaluation.cells.OrderByDescending(c => c.customers).First();  // stable: the first largest
+        PortfolioCellOwner cellOwner = Call("SetPortfolioCellOwner", () => client.SetPortfolioCellOwner(
+            portfolioId, cell.rowSegmentCode, cell.columnSegmentCode, "Retention desk (.NET)"));
+        PortfolioCellTreatment cellTreatment = Call("SetPortfolioCellTreatment", () =>
+            client.SetPortfolioCellTreatment(
+                portfolioId, cell.rowSegmentCode, cell.columnSegmentCode, Strategy.WinBack, "Phone", null));
+        PortfolioEvaluation reevaluation = Call("GetPortfolio", () => client.GetPortfolio(portfolioId)).evaluation;
+        PortfolioEvaluation[] evaluations = null;
+        Portfolio historyOf = Call("GetPortfolioHistory", () =>
+            client.GetPortfolioHistory(portfolioId, out evaluations));
+        evaluations = evaluations ?? new PortfolioEvaluation[0];
+        Portfolio[] listedPortfolios = Call("ListPortfolios", () => client.ListPortfolios()) ?? new Portfolio[0];
+        Portfolio deletedPortfolio = Call("DeletePortfolio", () => client.DeletePortfolio(portfolioId));
 
         var faults = new Dictionary<string, object>
         {
@@ -172,7 +275,8 @@ static class Scenario
                     default(SegmentationMethod), false, 0, false, null, out page, out next);
             }),
             ["InvalidRequestFault"] = FaultOf(() => client.SegmentCustomers(SegmentationMethod.APriori, null, null,
-                null, null, new ValueBasedParameters { tierCount = 3, tierCountSpecified = true })),
+                null, null, new ValueBasedParameters { tierCount = 3, tierCountSpecified = true }, null)),
+            ["PortfolioNotFoundFault"] = FaultOf(() => client.GetPortfolio(portfolioId)),
         };
         string username = Environment.GetEnvironmentVariable("SEGMENTATION_USERNAME");
         if (!string.IsNullOrEmpty(username))
@@ -186,7 +290,7 @@ static class Scenario
             var viewer = new SegmentationClient(
                 viewerName, Environment.GetEnvironmentVariable("SEGMENTATION_VIEWER_PASSWORD"));
             faults["AccessDeniedFault"] = FaultOf(() =>
-                viewer.SegmentCustomers(SegmentationMethod.APriori, null, null, null, null, null));
+                viewer.SegmentCustomers(SegmentationMethod.APriori, null, null, null, null, null, null));
         }
         faults["CancelFinishedRun"] = cancelFinished;
 
@@ -249,6 +353,51 @@ static class Scenario
                 },
                 ["listedSchedules"] = (schedules ?? new SegmentationSchedule[0]).Select(x => x.name).ToList(),
                 ["deletedScheduleId"] = deleted.scheduleId,
+            },
+            ["segmentTreatment"] = new Dictionary<string, object>
+            {
+                ["runId"] = valueRun.runId,
+                ["segmentCode"] = topTier.code,
+                ["recommended"] = TreatmentSummary(topTier.treatment),
+                ["answered"] = new Dictionary<string, object>
+                {
+                    ["code"] = treatedSegment.code, ["treatment"] = TreatmentSummary(treatedSegment.treatment),
+                },
+            },
+            ["portfolio"] = new Dictionary<string, object>
+            {
+                ["rowsRun"] = RunSummary(valueRun),
+                ["columnsRun"] = RunSummary(needsRun),
+                ["created"] = PortfolioSummary(portfolio),
+                ["evaluation"] = EvaluationSummary(evaluation),
+                ["cell"] = CellSummary(cell),
+                ["cellOwner"] = new Dictionary<string, object>
+                {
+                    ["portfolioId"] = cellOwner.portfolioId,
+                    ["rowSegmentName"] = cellOwner.rowSegmentName,
+                    ["columnSegmentName"] = cellOwner.columnSegmentName,
+                    ["owner"] = cellOwner.owner,
+                },
+                ["cellTreatment"] = new Dictionary<string, object>
+                {
+                    ["portfolioId"] = cellTreatment.portfolioId,
+                    ["rowSegmentName"] = cellTreatment.rowSegmentName,
+                    ["columnSegmentName"] = cellTreatment.columnSegmentName,
+                    ["treatment"] = TreatmentSummary(cellTreatment.treatment),
+                },
+                ["reevaluation"] = EvaluationSummary(reevaluation),
+                ["cellReevaluated"] = CellSummary(CellNamed(reevaluation, cell.rowSegmentName, cell.columnSegmentName)),
+                ["history"] = new Dictionary<string, object>
+                {
+                    ["portfolioId"] = historyOf.portfolioId,
+                    ["evaluationIds"] = evaluations.Select(e => e.evaluationId).ToList(),
+                    ["lastCell"] = CellSummary(
+                        CellNamed(evaluations.Last(), cell.rowSegmentName, cell.columnSegmentName)),
+                },
+                ["listed"] = listedPortfolios
+                    .Select(p => new Dictionary<string, object> { ["portfolioId"] = p.portfolioId, ["name"] = p.name })
+                    .ToList(),
+                ["deleted"] = PortfolioSummary(deletedPortfolio),
             },
             ["faults"] = faults,
         };

@@ -17,7 +17,8 @@ static class SegmentAndPage
         Console.OutputEncoding = new UTF8Encoding(false);
         SegmentationClient client = SegmentationClient.FromEnvironment();
 
-        SegmentationRun run = client.SegmentCustomers(SegmentationMethod.APriori, ".NET example", null, null, null, null);
+        SegmentationRun run = client.SegmentCustomers(
+            SegmentationMethod.APriori, ".NET example", null, null, null, null, null);
         Console.WriteLine("run {0}: {1}, {2} customers in {3} segments", run.runId, run.status,
             run.assignedCount, run.segments.Length);
 

@@ -32,6 +32,14 @@ import segmentation.customer.v1.CustomerSegment;
 import segmentation.customer.v1.CustomerValueScore;
 import segmentation.customer.v1.CustomerValueScoreList;
 import segmentation.customer.v1.InvalidRequestFault_Exception;
+import segmentation.customer.v1.NeedsBasedParameters;
+import segmentation.customer.v1.Portfolio;
+import segmentation.customer.v1.PortfolioCell;
+import segmentation.customer.v1.PortfolioCellOwner;
+import segmentation.customer.v1.PortfolioCellTreatment;
+import segmentation.customer.v1.PortfolioEvaluation;
+import segmentation.customer.v1.PortfolioEvaluationList;
+import segmentation.customer.v1.PortfolioNotFoundFault_Exception;
 import segmentation.customer.v1.RunNotFoundFault_Exception;
 import segmentation.customer.v1.ScheduleNotFoundFault_Exception;
 import segmentation.customer.v1.Segment;
@@ -44,9 +52,12 @@ import segmentation.customer.v1.SegmentationPortType;
 import segmentation.customer.v1.SegmentationRun;
 import segmentation.customer.v1.SegmentationSchedule;
 import segmentation.customer.v1.ServiceUnavailableFault_Exception;
+import segmentation.customer.v1.Strategy;
 import segmentation.customer.v1.TransitionList;
+import segmentation.customer.v1.Treatment;
 import segmentation.customer.v1.UnknownCustomerIdList;
 import segmentation.customer.v1.ValueBasedParameters;
+import segmentation.customer.v1.ValueMetric;
 
 /**
  * Contract-test driver: calls every operation of the served WSDL through a JAX-WS RI client
@@ -83,7 +94,7 @@ public final class Scenario {
         SegmentationPortType soap = recording(port, called);
 
         SegmentationRun run = soap.segmentCustomers(
-                SegmentationMethod.A_PRIORI, "Java JAX-WS", null, null, null, null);
+                SegmentationMethod.A_PRIORI, "Java JAX-WS", null, null, null, null, null);
         List<Segment> bySize = new ArrayList<>(run.getSegments().getSegment());
         bySize.sort(Comparator.comparingInt(Segment::getSize).reversed()
                 .thenComparing(Segment::getCode));
@@ -121,8 +132,8 @@ public final class Scenario {
         byType.setGroupBy(new CustomerAttributeList());
         // a one-element list
         byType.getGroupBy().getAttribute().add(CustomerAttribute.CUSTOMER_TYPE);
-        SegmentationRun second =
-                soap.segmentCustomers(SegmentationMethod.A_PRIORI, null, null, byType, null, null);
+        SegmentationRun second = soap.segmentCustomers(
+                SegmentationMethod.A_PRIORI, null, null, byType, null, null, null);
         List<SegmentationRun> listedRuns =
                 soap.listSegmentationRuns(SegmentationMethod.A_PRIORI, 2, null, null).getRun();
         Holder<Long> fromRunId = new Holder<>(run.getRunId());
@@ -142,7 +153,7 @@ public final class Scenario {
         List<SegmentationRun> submitted = new ArrayList<>();
         for (int i = 0; i < 2; i++) {
             submitted.add(soap.submitSegmentation(SegmentationMethod.A_PRIORI,
-                    "Java JAX-WS, submitted", null, byType, null, null, idempotencyKey));
+                    "Java JAX-WS, submitted", null, byType, null, null, idempotencyKey, null));
         }
         List<Object> polled = new ArrayList<>();
         SegmentationRun finished = SegmentationClient.waitForRun(soap,
@@ -160,6 +171,48 @@ public final class Scenario {
         }
         SegmentationSchedule deleted = soap.deleteSegmentationSchedule(schedule.getScheduleId());
 
+        // Customer portfolios (contract 1.4): value tiers (rows) by needs segments (columns),
+        // from the latest completed run of each method, so one of each runs first. The
+        // portfolio is created, evaluated (getPortfolio), its largest cell given an owner and a
+        // treatment and evaluated again, its history read, listed, deleted, and asked for once
+        // more (PortfolioNotFoundFault). Before that, the value run's top tier (its first
+        // segment) gets an analyst's treatment over the recommended one: with no channel given
+        // (null), the recommended channel stays.
+        ValueBasedParameters byClv = new ValueBasedParameters();
+        byClv.setValueMetric(ValueMetric.CLV);
+        SegmentationRun valueRun = soap.segmentCustomers(SegmentationMethod.VALUE_BASED,
+                "Java JAX-WS, portfolio rows", null, null, null, byClv, null);
+        NeedsBasedParameters threeSegments = new NeedsBasedParameters();
+        threeSegments.setSegmentCount(3);
+        SegmentationRun needsRun = soap.segmentCustomers(SegmentationMethod.NEEDS_BASED,
+                "Java JAX-WS, portfolio columns", null, null, threeSegments, null, null);
+        Segment topTier = valueRun.getSegments().getSegment().get(0);
+        Segment treatedSegment = soap.setSegmentTreatment(valueRun.getRunId(), topTier.getCode(),
+                Strategy.DEVELOP, null, "premium bundle java");
+        Portfolio portfolio = soap.createPortfolio("value-x-needs-java",
+                SegmentationMethod.VALUE_BASED, SegmentationMethod.NEEDS_BASED, "CRM team (Java)",
+                "Grow customer equity where value meets needs");
+        long portfolioId = portfolio.getPortfolioId();
+        PortfolioEvaluation evaluation = soap.getPortfolio(portfolioId).getEvaluation();
+        PortfolioCell cell = evaluation.getCells().getCell().stream()
+                .max(Comparator.comparingInt(PortfolioCell::getCustomers)) // the first largest
+                .orElseThrow();
+        PortfolioCellOwner cellOwner = soap.setPortfolioCellOwner(portfolioId,
+                cell.getRowSegmentCode(), cell.getColumnSegmentCode(), "Retention desk (Java)");
+        PortfolioCellTreatment cellTreatment = soap.setPortfolioCellTreatment(portfolioId,
+                cell.getRowSegmentCode(), cell.getColumnSegmentCode(), Strategy.WIN_BACK, "Phone",
+                null);
+        PortfolioEvaluation reevaluation = soap.getPortfolio(portfolioId).getEvaluation();
+        Holder<Portfolio> historyOf = new Holder<>();
+        Holder<PortfolioEvaluationList> history = new Holder<>();
+        soap.getPortfolioHistory(portfolioId, historyOf, history);
+        List<PortfolioEvaluation> evaluations = history.value.getEvaluation();
+        List<Object> listedPortfolios = new ArrayList<>();
+        for (Portfolio p : soap.listPortfolios().getPortfolio()) {
+            listedPortfolios.add(object("portfolioId", p.getPortfolioId(), "name", p.getName()));
+        }
+        Portfolio deletedPortfolio = soap.deletePortfolio(portfolioId);
+
         Map<String, Object> faults = new LinkedHashMap<>();
         faults.put("CustomerNotFoundFault", faultOf(port, () -> port.getCustomerSegment(
                 UNKNOWN_CUSTOMER, null, null)));
@@ -170,7 +223,8 @@ public final class Scenario {
         ValueBasedParameters tiers = new ValueBasedParameters();
         tiers.setTierCount(3);
         faults.put("InvalidRequestFault", faultOf(port, () -> port.segmentCustomers(
-                SegmentationMethod.A_PRIORI, null, null, null, null, tiers)));
+                SegmentationMethod.A_PRIORI, null, null, null, null, tiers, null)));
+        faults.put("PortfolioNotFoundFault", faultOf(port, () -> port.getPortfolio(portfolioId)));
         String username = System.getenv("SEGMENTATION_USERNAME");
         if (username != null && !username.isEmpty()) {
             SegmentationPortType wrong = client.port(username, "not-the-password");
@@ -183,7 +237,7 @@ public final class Scenario {
             SegmentationPortType viewer =
                     client.port(viewerName, viewerPassword == null ? "" : viewerPassword);
             faults.put("AccessDeniedFault", faultOf(viewer, () -> viewer.segmentCustomers(
-                    SegmentationMethod.A_PRIORI, null, null, null, null, null)));
+                    SegmentationMethod.A_PRIORI, null, null, null, null, null, null)));
         }
         faults.put("CancelFinishedRun", cancelFinished);
 
@@ -244,6 +298,42 @@ public final class Scenario {
                                 "requestMethod", schedule.getRequest().getMethod().value()),
                         "listedSchedules", listedSchedules,
                         "deletedScheduleId", deleted.getScheduleId()),
+                "segmentTreatment", object(
+                        "runId", valueRun.getRunId(),
+                        "segmentCode", topTier.getCode(),
+                        "recommended", treatmentSummary(topTier.getTreatment()),
+                        "answered", object(
+                                "code", treatedSegment.getCode(),
+                                "treatment", treatmentSummary(treatedSegment.getTreatment()))),
+                "portfolio", object(
+                        "rowsRun", runSummary(valueRun),
+                        "columnsRun", runSummary(needsRun),
+                        "created", portfolioSummary(portfolio),
+                        "evaluation", evaluationSummary(evaluation),
+                        "cell", cellSummary(cell),
+                        "cellOwner", object(
+                                "portfolioId", cellOwner.getPortfolioId(),
+                                "rowSegmentName", cellOwner.getRowSegmentName(),
+                                "columnSegmentName", cellOwner.getColumnSegmentName(),
+                                "owner", cellOwner.getOwner()),
+                        "cellTreatment", object(
+                                "portfolioId", cellTreatment.getPortfolioId(),
+                                "rowSegmentName", cellTreatment.getRowSegmentName(),
+                                "columnSegmentName", cellTreatment.getColumnSegmentName(),
+                                "treatment", treatmentSummary(cellTreatment.getTreatment())),
+                        "reevaluation", evaluationSummary(reevaluation),
+                        "cellReevaluated", cellSummary(cellNamed(reevaluation,
+                                cell.getRowSegmentName(), cell.getColumnSegmentName())),
+                        "history", object(
+                                "portfolioId", historyOf.value.getPortfolioId(),
+                                "evaluationIds", evaluations.stream()
+                                        .map(e -> (Object) e.getEvaluationId())
+                                        .toList(),
+                                "lastCell", cellSummary(cellNamed(
+                                        evaluations.get(evaluations.size() - 1),
+                                        cell.getRowSegmentName(), cell.getColumnSegmentName()))),
+                        "listed", listedPortfolios,
+                        "deleted", portfolioSummary(deletedPortfolio)),
                 "faults", faults);
         StringBuilder out = new StringBuilder();
         Json.write(out, report, "");
@@ -266,6 +356,9 @@ public final class Scenario {
             return fault(port, e, object(
                     "runId", String.valueOf(e.getFaultInfo().getRunId()),
                     "segmentCode", e.getFaultInfo().getSegmentCode()));
+        } catch (PortfolioNotFoundFault_Exception e) {
+            return fault(port, e, object(
+                    "portfolioId", String.valueOf(e.getFaultInfo().getPortfolioId())));
         } catch (ScheduleNotFoundFault_Exception e) {
             return fault(port, e, object(
                     "scheduleId", String.valueOf(e.getFaultInfo().getScheduleId())));
@@ -307,6 +400,65 @@ public final class Scenario {
                 "assignedCount", run.getAssignedCount(),
                 "startedBy", run.getStartedBy(),
                 "segments", segments);
+    }
+
+    /** A portfolio as createPortfolio, listPortfolios and deletePortfolio answer it (no grid). */
+    static Map<String, Object> portfolioSummary(Portfolio portfolio) {
+        return object(
+                "portfolioId", portfolio.getPortfolioId(),
+                "name", portfolio.getName(),
+                "rows", portfolio.getRows().value(),
+                "columns", portfolio.getColumns().value(),
+                "owner", portfolio.getOwner(),
+                "objective", portfolio.getObjective(),
+                "createdBy", portfolio.getCreatedBy(),
+                "evaluated", portfolio.getEvaluation() != null);
+    }
+
+    /** One evaluation of a portfolio's grid: its runs and the customers in each cell, by row. */
+    static Map<String, Object> evaluationSummary(PortfolioEvaluation evaluation) {
+        List<Object> cellCustomers = new ArrayList<>();
+        evaluation.getCells().getCell().forEach(c -> cellCustomers.add(c.getCustomers()));
+        return object(
+                "evaluationId", evaluation.getEvaluationId(),
+                "rowsRunId", evaluation.getRowsRunId(),
+                "columnsRunId", evaluation.getColumnsRunId(),
+                "customerEquity", evaluation.getCustomerEquity(),
+                "cellCustomers", cellCustomers,
+                "rowTotals", evaluation.getRowTotals().getCell().size(),
+                "columnTotals", evaluation.getColumnTotals().getCell().size(),
+                "outsideCustomers", evaluation.getOutside().getCustomers());
+    }
+
+    /** The cell of an evaluation's grid with these segment names (its identity across runs). */
+    static PortfolioCell cellNamed(PortfolioEvaluation evaluation, String row, String column) {
+        return evaluation.getCells().getCell().stream()
+                .filter(c -> row.equals(c.getRowSegmentName())
+                        && column.equals(c.getColumnSegmentName()))
+                .findFirst()
+                .orElseThrow(() -> new IllegalStateException("no cell " + row + " x " + column));
+    }
+
+    /** What to do with a segment or cell: the recommendation, or an analyst's (overridden). */
+    static Map<String, Object> treatmentSummary(Treatment treatment) {
+        return object(
+                "strategy", treatment.getStrategy().value(),
+                "channel", treatment.getChannel(),
+                "message", treatment.getMessage(),
+                "overridden", treatment.isOverridden());
+    }
+
+    static Map<String, Object> cellSummary(PortfolioCell cell) {
+        return object(
+                "rowSegmentCode", cell.getRowSegmentCode(),
+                "rowSegmentName", cell.getRowSegmentName(),
+                "columnSegmentCode", cell.getColumnSegmentCode(),
+                "columnSegmentName", cell.getColumnSegmentName(),
+                "customers", cell.getCustomers(),
+                "customerEquity", cell.getCustomerEquity(),
+                "equityChange", cell.getEquityChange(),
+                "owner", cell.getOwner(),
+                "treatment", treatmentSummary(cell.getTreatment()));
     }
 
     /** The port, recording the WSDL operation name of every call made through it. */

@@ -22,7 +22,7 @@ public final class SegmentAndPage {
         SegmentationPortType soap = new SegmentationClient(wsdlUrl).portFromEnvironment();
 
         SegmentationRun run = soap.segmentCustomers(
-                SegmentationMethod.A_PRIORI, "Java example", null, null, null, null);
+                SegmentationMethod.A_PRIORI, "Java example", null, null, null, null, null);
         List<Segment> segments = run.getSegments().getSegment();
         System.out.printf(Locale.ROOT, "run %d: %s, %d customers in %d segments%n", run.getRunId(),
                 run.getStatus().value(), run.getAssignedCount(), segments.size());

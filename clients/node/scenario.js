@@ -48,6 +48,67 @@ function runSummary(run) {
   };
 }
 
+/** A portfolio as CreatePortfolio, ListPortfolios and DeletePortfolio answer it (no grid). */
+function portfolioSummary(portfolio) {
+  return {
+    portfolioId: Number(portfolio.portfolioId),
+    name: portfolio.name,
+    rows: portfolio.rows,
+    columns: portfolio.columns,
+    owner: portfolio.owner ?? null,
+    objective: portfolio.objective ?? null,
+    createdBy: portfolio.createdBy ?? null,
+    evaluated: portfolio.evaluation != null,
+  };
+}
+
+/** One evaluation of a portfolio's grid: its runs, and the customers in each cell, row by row. */
+function evaluationSummary(evaluation) {
+  return {
+    evaluationId: Number(evaluation.evaluationId),
+    rowsRunId: Number(evaluation.rowsRunId),
+    columnsRunId: Number(evaluation.columnsRunId),
+    customerEquity: Number(evaluation.customerEquity),
+    cellCustomers: items(evaluation.cells, 'cell').map((cell) => Number(cell.customers)),
+    rowTotals: items(evaluation.rowTotals, 'cell').length,
+    columnTotals: items(evaluation.columnTotals, 'cell').length,
+    outsideCustomers: Number(evaluation.outside.customers),
+  };
+}
+
+/** The cell of an evaluation's grid with these segment names (a cell's identity across runs). */
+function cellNamed(evaluation, row, column) {
+  const found = items(evaluation.cells, 'cell').find(
+    (cell) => cell.rowSegmentName === row && cell.columnSegmentName === column,
+  );
+  if (!found) throw new Error(`no cell ${row} x ${column}`);
+  return found;
+}
+
+/** What to do with a segment or cell: the recommendation, or an analyst's (overridden). */
+function treatmentSummary(treatment) {
+  return {
+    strategy: treatment.strategy,
+    channel: treatment.channel ?? null,
+    message: treatment.message,
+    overridden: treatment.overridden,
+  };
+}
+
+function cellSummary(cell) {
+  return {
+    rowSegmentCode: cell.rowSegmentCode,
+    rowSegmentName: cell.rowSegmentName,
+    columnSegmentCode: cell.columnSegmentCode,
+    columnSegmentName: cell.columnSegmentName,
+    customers: Number(cell.customers),
+    customerEquity: Number(cell.customerEquity),
+    equityChange: cell.equityChange == null ? null : Number(cell.equityChange),
+    owner: cell.owner ?? null,
+    treatment: treatmentSummary(cell.treatment),
+  };
+}
+
 async function main(wsdlUrl, pageSize) {
   const client = await createClient(wsdlUrl);
   const called = new Set();
@@ -111,6 +172,66 @@ async function main(wsdlUrl, pageSize) {
   const { schedules } = await invoke('ListSegmentationSchedules', {});
   const deleted = (await invoke('DeleteSegmentationSchedule', { scheduleId: schedule.scheduleId })).schedule;
 
+  // Customer portfolios (contract 1.4): value tiers (rows) by needs segments (columns), from
+  // the latest completed run of each method, so one of each runs first. The portfolio is
+  // created, evaluated (GetPortfolio), its largest cell given an owner and a treatment and
+  // evaluated again, its history read, listed, deleted, and asked for once more
+  // (PortfolioNotFoundFault). Before that, the value run's top tier (its first segment) gets
+  // an analyst's treatment over the recommended one: the recommended channel stays.
+  const valueRun = (
+    await invoke('SegmentCustomers', {
+      method: 'ValueBased',
+      label: 'node-soap, portfolio rows',
+      valueBased: { valueMetric: 'Clv' },
+    })
+  ).run;
+  const needsRun = (
+    await invoke('SegmentCustomers', {
+      method: 'NeedsBased',
+      label: 'node-soap, portfolio columns',
+      needsBased: { segmentCount: 3 },
+    })
+  ).run;
+  const [topTier] = items(valueRun.segments, 'segment');
+  const treatedSegment = (
+    await invoke('SetSegmentTreatment', {
+      runId: valueRun.runId,
+      segmentCode: topTier.code,
+      strategy: 'Develop',
+      message: 'premium bundle node',
+    })
+  ).segment;
+  const { portfolio } = await invoke('CreatePortfolio', {
+    name: 'value-x-needs-node',
+    rows: 'ValueBased',
+    columns: 'NeedsBased',
+    owner: 'CRM team (Node)',
+    objective: 'Grow customer equity where value meets needs',
+  });
+  const { portfolioId } = portfolio;
+  const { evaluation } = (await invoke('GetPortfolio', { portfolioId })).portfolio;
+  const [cell] = items(evaluation.cells, 'cell')
+    .slice()
+    .sort((a, b) => Number(b.customers) - Number(a.customers)); // stable: the first largest
+  const { cellOwner } = await invoke('SetPortfolioCellOwner', {
+    portfolioId,
+    rowSegmentCode: cell.rowSegmentCode,
+    columnSegmentCode: cell.columnSegmentCode,
+    owner: 'Retention desk (Node)',
+  });
+  const { cellTreatment } = await invoke('SetPortfolioCellTreatment', {
+    portfolioId,
+    rowSegmentCode: cell.rowSegmentCode,
+    columnSegmentCode: cell.columnSegmentCode,
+    strategy: 'WinBack',
+    channel: 'Phone',
+  });
+  const reevaluation = (await invoke('GetPortfolio', { portfolioId })).portfolio.evaluation;
+  const history = await invoke('GetPortfolioHistory', { portfolioId });
+  const evaluations = items(history.evaluations, 'evaluation');
+  const listedPortfolios = items((await invoke('ListPortfolios', {})).portfolios, 'portfolio');
+  const deletedPortfolio = (await invoke('DeletePortfolio', { portfolioId })).portfolio;
+
   const faults = {
     CustomerNotFoundFault: await faultOf(call(client, 'GetCustomerSegment', { customerId: UNKNOWN_CUSTOMER })),
     RunNotFoundFault: await faultOf(call(client, 'GetSegmentationRun', { runId: UNKNOWN_RUN })),
@@ -120,6 +241,7 @@ async function main(wsdlUrl, pageSize) {
     InvalidRequestFault: await faultOf(
       call(client, 'SegmentCustomers', { method: 'APriori', valueBased: { tierCount: 3 } }),
     ),
+    PortfolioNotFoundFault: await faultOf(call(client, 'GetPortfolio', { portfolioId })),
   };
   const credentials = fromEnvironment();
   if (credentials) {
@@ -183,6 +305,42 @@ async function main(wsdlUrl, pageSize) {
       },
       listedSchedules: items(schedules, 'schedule').map((s) => s.name),
       deletedScheduleId: Number(deleted.scheduleId),
+    },
+    segmentTreatment: {
+      runId: Number(valueRun.runId),
+      segmentCode: topTier.code,
+      recommended: treatmentSummary(topTier.treatment),
+      answered: { code: treatedSegment.code, treatment: treatmentSummary(treatedSegment.treatment) },
+    },
+    portfolio: {
+      rowsRun: runSummary(valueRun),
+      columnsRun: runSummary(needsRun),
+      created: portfolioSummary(portfolio),
+      evaluation: evaluationSummary(evaluation),
+      cell: cellSummary(cell),
+      cellOwner: {
+        portfolioId: Number(cellOwner.portfolioId),
+        rowSegmentName: cellOwner.rowSegmentName,
+        columnSegmentName: cellOwner.columnSegmentName,
+        owner: cellOwner.owner,
+      },
+      cellTreatment: {
+        portfolioId: Number(cellTreatment.portfolioId),
+        rowSegmentName: cellTreatment.rowSegmentName,
+        columnSegmentName: cellTreatment.columnSegmentName,
+        treatment: treatmentSummary(cellTreatment.treatment),
+      },
+      reevaluation: evaluationSummary(reevaluation),
+      cellReevaluated: cellSummary(cellNamed(reevaluation, cell.rowSegmentName, cell.columnSegmentName)),
+      history: {
+        portfolioId: Number(history.portfolio.portfolioId),
+        evaluationIds: evaluations.map((e) => Number(e.evaluationId)),
+        lastCell: cellSummary(
+          cellNamed(evaluations[evaluations.length - 1], cell.rowSegmentName, cell.columnSegmentName),
+        ),
+      },
+      listed: listedPortfolios.map((p) => ({ portfolioId: Number(p.portfolioId), name: p.name })),
+      deleted: portfolioSummary(deletedPortfolio),
     },
     faults,
   };

@@ -36,6 +36,73 @@ function fault_of(callable $call): array
     throw new RuntimeException('expected a SOAP fault');
 }
 
+/** A portfolio as CreatePortfolio, ListPortfolios and DeletePortfolio answer it (no grid). */
+function portfolio_summary(object $portfolio): array
+{
+    return [
+        'portfolioId' => (int) $portfolio->portfolioId,
+        'name' => $portfolio->name,
+        'rows' => $portfolio->rows,
+        'columns' => $portfolio->columns,
+        'owner' => $portfolio->owner ?? null,
+        'objective' => $portfolio->objective ?? null,
+        'createdBy' => $portfolio->createdBy ?? null,
+        'evaluated' => isset($portfolio->evaluation),
+    ];
+}
+
+/** One evaluation of a portfolio's grid: its runs, and the customers in each cell, row by row. */
+function evaluation_summary(object $evaluation): array
+{
+    return [
+        'evaluationId' => (int) $evaluation->evaluationId,
+        'rowsRunId' => (int) $evaluation->rowsRunId,
+        'columnsRunId' => (int) $evaluation->columnsRunId,
+        'customerEquity' => (float) $evaluation->customerEquity,
+        'cellCustomers' => array_map(fn ($c) => (int) $c->customers, items($evaluation->cells, 'cell')),
+        'rowTotals' => count(items($evaluation->rowTotals, 'cell')),
+        'columnTotals' => count(items($evaluation->columnTotals, 'cell')),
+        'outsideCustomers' => (int) $evaluation->outside->customers,
+    ];
+}
+
+/** The cell of an evaluation's grid with these segment names (a cell's identity across runs). */
+function cell_named(object $evaluation, string $row, string $column): object
+{
+    foreach (items($evaluation->cells, 'cell') as $cell) {
+        if ($cell->rowSegmentName === $row && $cell->columnSegmentName === $column) {
+            return $cell;
+        }
+    }
+    throw new RuntimeException("no cell $row x $column");
+}
+
+/** What to do with a segment or cell: the recommendation, or an analyst's (overridden). */
+function treatment_summary(object $treatment): array
+{
+    return [
+        'strategy' => $treatment->strategy,
+        'channel' => $treatment->channel ?? null,
+        'message' => $treatment->message,
+        'overridden' => $treatment->overridden,
+    ];
+}
+
+function cell_summary(object $cell): array
+{
+    return [
+        'rowSegmentCode' => $cell->rowSegmentCode,
+        'rowSegmentName' => $cell->rowSegmentName,
+        'columnSegmentCode' => $cell->columnSegmentCode,
+        'columnSegmentName' => $cell->columnSegmentName,
+        'customers' => (int) $cell->customers,
+        'customerEquity' => (float) $cell->customerEquity,
+        'equityChange' => isset($cell->equityChange) ? (float) $cell->equityChange : null,
+        'owner' => $cell->owner ?? null,
+        'treatment' => treatment_summary($cell->treatment),
+    ];
+}
+
 function run_summary(object $run): array
 {
     $segments = [];
@@ -115,6 +182,46 @@ $schedule = $call('CreateSegmentationSchedule', [
 $schedules = items($call('ListSegmentationSchedules', [])->schedules, 'schedule');
 $deleted = $call('DeleteSegmentationSchedule', ['scheduleId' => $schedule->scheduleId])->schedule;
 
+// Customer portfolios (contract 1.4): value tiers (rows) by needs segments (columns), from
+// the latest completed run of each method, so one of each runs first. The portfolio is
+// created, evaluated (GetPortfolio), its largest cell given an owner and a treatment and
+// evaluated again, its history read, listed, deleted, and asked for once more
+// (PortfolioNotFoundFault). Before that, the value run's top tier (its first segment) gets
+// an analyst's treatment over the recommended one: the recommended channel stays.
+$valueRun = $call('SegmentCustomers', [
+    'method' => 'ValueBased', 'label' => 'PHP SoapClient, portfolio rows', 'valueBased' => ['valueMetric' => 'Clv'],
+])->run;
+$needsRun = $call('SegmentCustomers', [
+    'method' => 'NeedsBased', 'label' => 'PHP SoapClient, portfolio columns', 'needsBased' => ['segmentCount' => 3],
+])->run;
+$topTier = items($valueRun->segments, 'segment')[0];
+$treatedSegment = $call('SetSegmentTreatment', [
+    'runId' => $valueRun->runId, 'segmentCode' => $topTier->code, 'strategy' => 'Develop',
+    'message' => 'premium bundle php',
+])->segment;
+$portfolio = $call('CreatePortfolio', [
+    'name' => 'value-x-needs-php', 'rows' => 'ValueBased', 'columns' => 'NeedsBased',
+    'owner' => 'CRM team (PHP)', 'objective' => 'Grow customer equity where value meets needs',
+])->portfolio;
+$portfolioId = $portfolio->portfolioId;
+$evaluation = $call('GetPortfolio', ['portfolioId' => $portfolioId])->portfolio->evaluation;
+$cells = items($evaluation->cells, 'cell');
+usort($cells, fn ($a, $b) => $b->customers <=> $a->customers);  // stable: the first largest
+$cell = $cells[0];
+$cellOwner = $call('SetPortfolioCellOwner', [
+    'portfolioId' => $portfolioId, 'rowSegmentCode' => $cell->rowSegmentCode,
+    'columnSegmentCode' => $cell->columnSegmentCode, 'owner' => 'Retention desk (PHP)',
+])->cellOwner;
+$cellTreatment = $call('SetPortfolioCellTreatment', [
+    'portfolioId' => $portfolioId, 'rowSegmentCode' => $cell->rowSegmentCode,
+    'columnSegmentCode' => $cell->columnSegmentCode, 'strategy' => 'WinBack', 'channel' => 'Phone',
+])->cellTreatment;
+$reevaluation = $call('GetPortfolio', ['portfolioId' => $portfolioId])->portfolio->evaluation;
+$history = $call('GetPortfolioHistory', ['portfolioId' => $portfolioId]);
+$evaluations = items($history->evaluations, 'evaluation');
+$listedPortfolios = items($call('ListPortfolios', [])->portfolios, 'portfolio');
+$deletedPortfolio = $call('DeletePortfolio', ['portfolioId' => $portfolioId])->portfolio;
+
 $faults = [
     'CustomerNotFoundFault' => fault_of(fn () => $client->call('GetCustomerSegment', ['customerId' => UNKNOWN_CUSTOMER])),
     'RunNotFoundFault' => fault_of(fn () => $client->call('GetSegmentationRun', ['runId' => UNKNOWN_RUN])),
@@ -124,6 +231,7 @@ $faults = [
     'InvalidRequestFault' => fault_of(fn () => $client->call('SegmentCustomers', [
         'method' => 'APriori', 'valueBased' => ['tierCount' => 3],
     ])),
+    'PortfolioNotFoundFault' => fault_of(fn () => $client->call('GetPortfolio', ['portfolioId' => $portfolioId])),
 ];
 if (getenv('SEGMENTATION_USERNAME')) {
     $wrong = new SegmentationClient($wsdlUrl, (string) getenv('SEGMENTATION_USERNAME'), 'not-the-password');
@@ -185,6 +293,40 @@ echo json_encode([
         ],
         'listedSchedules' => array_map(fn ($s) => $s->name, $schedules),
         'deletedScheduleId' => (int) $deleted->scheduleId,
+    ],
+    'segmentTreatment' => [
+        'runId' => (int) $valueRun->runId,
+        'segmentCode' => $topTier->code,
+        'recommended' => treatment_summary($topTier->treatment),
+        'answered' => ['code' => $treatedSegment->code, 'treatment' => treatment_summary($treatedSegment->treatment)],
+    ],
+    'portfolio' => [
+        'rowsRun' => run_summary($valueRun),
+        'columnsRun' => run_summary($needsRun),
+        'created' => portfolio_summary($portfolio),
+        'evaluation' => evaluation_summary($evaluation),
+        'cell' => cell_summary($cell),
+        'cellOwner' => [
+            'portfolioId' => (int) $cellOwner->portfolioId,
+            'rowSegmentName' => $cellOwner->rowSegmentName,
+            'columnSegmentName' => $cellOwner->columnSegmentName,
+            'owner' => $cellOwner->owner,
+        ],
+        'cellTreatment' => [
+            'portfolioId' => (int) $cellTreatment->portfolioId,
+            'rowSegmentName' => $cellTreatment->rowSegmentName,
+            'columnSegmentName' => $cellTreatment->columnSegmentName,
+            'treatment' => treatment_summary($cellTreatment->treatment),
+        ],
+        'reevaluation' => evaluation_summary($reevaluation),
+        'cellReevaluated' => cell_summary(cell_named($reevaluation, $cell->rowSegmentName, $cell->columnSegmentName)),
+        'history' => [
+            'portfolioId' => (int) $history->portfolio->portfolioId,
+            'evaluationIds' => array_map(fn ($e) => (int) $e->evaluationId, $evaluations),
+            'lastCell' => cell_summary(cell_named(end($evaluations), $cell->rowSegmentName, $cell->columnSegmentName)),
+        ],
+        'listed' => array_map(fn ($p) => ['portfolioId' => (int) $p->portfolioId, 'name' => $p->name], $listedPortfolios),
+        'deleted' => portfolio_summary($deletedPortfolio),
     ],
     'faults' => $faults,
 ], JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR), "\n";

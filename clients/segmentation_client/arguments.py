@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .arguments_background import add_background_parsers
+from .arguments_portfolio import add_portfolio_parsers
 from .connection import (
     DEFAULT_TIMEOUT_SECONDS,
     PASSWORD_ENV_VAR,
@@ -24,6 +25,7 @@ from .options import (
     iso_date,
     positive_seconds,
 )
+from .portfolio_grid import DEFAULT_COLOURING, PORTFOLIO_COLOURINGS
 from .request_builders import (
     RULES_FILE_FORMAT,
     RUN_STATUSES,
@@ -191,15 +193,31 @@ def _add_report_parser(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser(
         "report",
         parents=[common_options()],
-        help="write an HTML report of a run, optionally compared with another",
-        description="One self-contained HTML page (charts embedded, no external resources): "
-        "the run's summary, segment sizes and value, profit or loss per segment, the needs "
-        "profile (needs-based runs) or the value tiers (value-based runs), and with --compare "
-        "the migration matrix from the older of the two runs to the newer.",
+        help="write an HTML report of a run (optionally compared with another) or a portfolio",
+        description="One self-contained HTML page (charts embedded, no external resources). "
+        "Of a run: its summary, segment sizes and value, profit or loss per segment, the needs "
+        "profile (needs-based runs), the behavioural profile (behavioural runs) or the value "
+        "tiers (value-based runs), and with --compare the migration matrix from the older of "
+        "the two runs to the newer. Of a portfolio (evaluated now): the grid as a heat map "
+        "with each cell's owner and strategy, its totals, and each cell's customer equity "
+        "over the portfolio's evaluations.",
     )
-    parser.add_argument("--run", dest="run_id", type=int, required=True, metavar="RUN_ID")
+    subject = parser.add_mutually_exclusive_group(required=True)
+    subject.add_argument("--run", dest="run_id", type=int, metavar="RUN_ID", help="a run")
+    subject.add_argument(
+        "--portfolio", dest="portfolio_id", type=int, metavar="PORTFOLIO_ID", help="or a portfolio"
+    )
     parser.add_argument(
-        "--compare", dest="compare_run_id", type=int, metavar="RUN_ID", help="a second run"
+        "--compare",
+        dest="compare_run_id",
+        type=int,
+        metavar="RUN_ID",
+        help="a second run (with --run)",
+    )
+    parser.add_argument(
+        "--colour-by",
+        choices=list(PORTFOLIO_COLOURINGS),
+        help="what colours the grid (with --portfolio; default: equity, the customer equity)",
     )
     parser.add_argument("--out", required=True, metavar="FILE", help="the HTML file to write")
 
@@ -264,6 +282,7 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argume
     _add_export_parser(subparsers)
     _add_report_parser(subparsers)
     checked = add_background_parsers(subparsers)
+    add_portfolio_parsers(subparsers)
     return parser, {"segment": segment_parser, **checked}
 
 
@@ -287,6 +306,18 @@ def _resolve_credentials(parser: argparse.ArgumentParser, args: argparse.Namespa
         args.password = getpass.getpass(f"Password for {args.username}: ")
 
 
+def _check_report_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.portfolio_id is not None:
+        if args.compare_run_id is not None:
+            parser.error("report: --compare goes with --run, not --portfolio")
+        args.colour_by = args.colour_by or DEFAULT_COLOURING
+        return
+    if args.colour_by is not None:
+        parser.error("report: --colour-by goes with --portfolio, not --run")
+    if args.compare_run_id == args.run_id:
+        parser.error("report: --compare needs a run other than --run")
+
+
 def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Parse and cross-check the command line; usage errors exit with status 2.
 
@@ -296,8 +327,12 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.command == "schedule":
         args.command = f"schedule {args.schedule_command}"
-    if args.command == "report" and args.compare_run_id == args.run_id:
-        parser.error("report: --compare needs a run other than --run")
+    elif args.command == "portfolio":
+        args.command = f"portfolio {args.portfolio_command}"
+    if args.command == "report":
+        _check_report_options(parser, args)
+    if args.command == "portfolio add" and args.rows == args.columns:
+        parser.error("portfolio add: --columns needs a method other than --rows")
     _resolve_credentials(parser, args)
     if args.command in checked:
         check_segment_request_options(checked[args.command], args)

@@ -2,41 +2,28 @@
 
 A subcommand in COMMANDS sends one request and prints its answer, as JSON with
 --json or as tables. The few that do more (page, poll, write a file) are in
-HANDLERS, which take precedence and reuse the table's entries.
+HANDLERS, which take precedence and reuse the table's entries. The entries of
+portfolios and treatments (contract 1.4) are in commands_portfolio.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console
 from rich.text import Text
 
 from . import polling, render, render_background, request_builders, responses
+from .command import Args, Command
+from .commands_portfolio import PORTFOLIO_COMMANDS
 from .export import export_members
 from .output import print_error, to_json
 from .paging import fetch_all_members
 from .progress import Bar, Feedback
 
-Args = argparse.Namespace
 Handler = Callable[[Args, Any, Console], int]
-
-
-@dataclass(frozen=True)
-class Command:
-    """One request and its answer: `build` makes the operation's keyword arguments from the
-    parsed command line, `shape` turns zeep's result into the response element's dict,
-    `show` prints that as tables. `spinner`, when set, describes the wait on a terminal."""
-
-    operation: str
-    build: Callable[[Args], dict[str, Any]]
-    shape: Callable[[Any], dict[str, Any]]
-    show: Callable[[Console, dict[str, Any], Args], None]
-    spinner: Callable[[Args], str] | None = None
 
 
 def feedback(args: Args) -> Feedback:
@@ -89,6 +76,8 @@ def segment_request(args: Args) -> dict[str, Any]:
         as_of_date=args.as_of_date,
         horizon_months=args.horizon_months,
         discount_rate=args.discount_rate,
+        features=args.features,
+        lookback_months=args.lookback_months,
     )
 
 
@@ -209,6 +198,7 @@ COMMANDS: dict[str, Command] = {
         responses.delete_segmentation_schedule_response,
         lambda console, response, args: render_background.render_schedule(console, response),
     ),
+    **PORTFOLIO_COMMANDS,
 }
 
 
@@ -312,11 +302,22 @@ def export(args: Args, service: Any, console: Console) -> int:
 
 def report(args: Args, service: Any, console: Console) -> int:
     # matplotlib takes a while to import: only the report needs it.
-    from .report import write_report
+    from .report import ReportResult, write_report
+    from .report_portfolio import PortfolioReportResult, write_portfolio_report
 
-    result = write_report(
-        service, args.run_id, args.out, compare_run_id=args.compare_run_id, feedback=feedback(args)
-    )
+    result: ReportResult | PortfolioReportResult
+    if args.portfolio_id is not None:
+        result = write_portfolio_report(
+            service, args.portfolio_id, args.out, colour_by=args.colour_by, feedback=feedback(args)
+        )
+    else:
+        result = write_report(
+            service,
+            args.run_id,
+            args.out,
+            compare_run_id=args.compare_run_id,
+            feedback=feedback(args),
+        )
     if args.json:
         _print_json(console, result.as_json())
     else:

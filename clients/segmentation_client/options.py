@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from .request_builders import (
+    BEHAVIOUR_FEATURES,
     CUSTOMER_ATTRIBUTES,
     SEGMENTATION_METHODS,
     VALUE_METRICS,
@@ -21,24 +22,26 @@ from .request_builders import (
     split_comma_separated,
 )
 
-# Which --method each method-specific option of the segmentation request belongs to.
-METHOD_OF_OPTION = {
-    "group_by": "APriori",
-    "rules_file": "APriori",
-    "default_segment_code": "APriori",
-    "minimum_segment_size": "APriori",
-    "company_size_bands": "APriori",
-    "age_bands": "APriori",
-    "segment_count": "NeedsBased",
-    "random_seed": "NeedsBased",
-    "min_answered_share": "NeedsBased",
-    "centre_respondents": "NeedsBased",
-    "pca_components": "NeedsBased",
-    "value_metric": "ValueBased",
-    "tier_count": "ValueBased",
-    "as_of_date": "ValueBased",
-    "horizon_months": "ValueBased",
-    "discount_rate": "ValueBased",
+# Which --method(s) each method-specific option of the segmentation request belongs to.
+METHODS_OF_OPTION: dict[str, tuple[str, ...]] = {
+    "group_by": ("APriori",),
+    "rules_file": ("APriori",),
+    "default_segment_code": ("APriori",),
+    "minimum_segment_size": ("APriori",),
+    "company_size_bands": ("APriori",),
+    "age_bands": ("APriori",),
+    "segment_count": ("NeedsBased", "Behavioural"),
+    "random_seed": ("NeedsBased", "Behavioural"),
+    "min_answered_share": ("NeedsBased",),
+    "centre_respondents": ("NeedsBased",),
+    "pca_components": ("NeedsBased",),
+    "value_metric": ("ValueBased",),
+    "tier_count": ("ValueBased",),
+    "as_of_date": ("ValueBased", "Behavioural"),
+    "horizon_months": ("ValueBased",),
+    "discount_rate": ("ValueBased",),
+    "features": ("Behavioural",),
+    "lookback_months": ("Behavioural",),
 }
 
 
@@ -120,8 +123,15 @@ def _add_a_priori_options(parser: argparse.ArgumentParser) -> None:
 
 def _add_needs_based_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("NeedsBased options")
-    group.add_argument("--segment-count", type=int, metavar="N", help="2..20 (default: chosen)")
-    group.add_argument("--random-seed", type=int, metavar="N", help=">= 0 (default 0)")
+    group.add_argument(
+        "--segment-count",
+        type=int,
+        metavar="N",
+        help="2..20 (default: chosen); Behavioural too",
+    )
+    group.add_argument(
+        "--random-seed", type=int, metavar="N", help=">= 0 (default 0); Behavioural too"
+    )
     group.add_argument(
         "--min-answered-share",
         type=float,
@@ -147,7 +157,8 @@ def _add_value_based_options(parser: argparse.ArgumentParser) -> None:
         "--as-of-date",
         type=iso_date,
         metavar="YYYY-MM-DD",
-        help="count transactions up to this day (default: today), for back-testing",
+        help="count transactions up to this day (default: today), for back-testing; "
+        "Behavioural too (the end of its window)",
     )
     group.add_argument(
         "--horizon-months", type=int, metavar="N", help="CLV horizon, 1..120 (default 12)"
@@ -157,6 +168,27 @@ def _add_value_based_options(parser: argparse.ArgumentParser) -> None:
         type=float,
         metavar="R",
         help="CLV annual discount rate, 0..1 (default 0.10)",
+    )
+
+
+def _add_behavioural_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "Behavioural options",
+        "also --segment-count, --random-seed and --as-of-date (the end of the window)",
+    )
+    group.add_argument(
+        "--features",
+        action="extend",
+        nargs="+",
+        metavar="F",
+        help="feature families to segment on, space- or comma-separated, of "
+        f"{', '.join(BEHAVIOUR_FEATURES)} (default: all)",
+    )
+    group.add_argument(
+        "--lookback-months",
+        type=int,
+        metavar="N",
+        help="the window of transactions before --as-of-date, 1..120 (default 24)",
     )
 
 
@@ -176,6 +208,7 @@ def add_segment_request_options(parser: argparse.ArgumentParser) -> None:
     _add_a_priori_options(parser)
     _add_needs_based_options(parser)
     _add_value_based_options(parser)
+    _add_behavioural_options(parser)
 
 
 def check_segment_request_options(
@@ -190,10 +223,17 @@ def check_segment_request_options(
             f"--group-by: unknown attribute {', '.join(unknown)} "
             f"(choose from {', '.join(CUSTOMER_ATTRIBUTES)})"
         )
-    for option, method in METHOD_OF_OPTION.items():
-        if getattr(args, option) not in (None, []) and args.method != method:
+    args.features = split_comma_separated(args.features)
+    unknown = [name for name in args.features if name not in BEHAVIOUR_FEATURES]
+    if unknown:
+        parser.error(
+            f"--features: unknown feature {', '.join(unknown)} "
+            f"(choose from {', '.join(BEHAVIOUR_FEATURES)})"
+        )
+    for option, methods in METHODS_OF_OPTION.items():
+        if getattr(args, option) not in (None, []) and args.method not in methods:
             flag = "--" + option.replace("_", "-")
-            parser.error(f"{flag} applies only to --method {method}")
+            parser.error(f"{flag} applies only to --method {' or '.join(methods)}")
     if args.group_by and args.rules_file:
         parser.error("--group-by and --rules-file: give one of them, not both")
     args.rules = None

@@ -13,6 +13,8 @@ from rich.table import Table
 from rich.text import Text
 
 MISSING = "-"
+# A profile entry `<name>.zScore` holds the z-score of the segment's mean `<name>`.
+Z_SCORE_SUFFIX = ".zScore"
 
 SCORE_FIELDS = (
     "customerId",
@@ -48,6 +50,10 @@ MONEY_FIELDS = frozenset(
         "acquisitionCost",
         "valueBefore",
         "valueAfter",
+        "predictedClvTotal",
+        "predictedClvAverage",
+        "customerEquity",
+        "equityChange",
     }
 )
 RUN_SUMMARY_FIELDS = (
@@ -76,6 +82,7 @@ SEGMENT_FIELDS = (
     "cost",
     "profit",
     "owner",
+    "treatment",
 )
 SEGMENT_NUMERIC = ("size", "share", "totalValue", "averageValue", "revenue", "cost", "profit")
 
@@ -102,6 +109,18 @@ def format_share(share: float | None) -> str:
     return MISSING if share is None else f"{share * 100:.1f}%"
 
 
+def condense_treatment(treatment: dict[str, Any] | None) -> str:
+    """A Treatment as "Develop via Email: premium bundle (overridden)"."""
+    if not treatment:
+        return MISSING
+    text = str(treatment.get("strategy"))
+    if treatment.get("channel"):
+        text += f" via {treatment['channel']}"
+    if treatment.get("message"):
+        text += f": {treatment['message']}"
+    return text + (" (overridden)" if treatment.get("overridden") else "")
+
+
 def natural_key(code: str) -> tuple[Any, ...]:
     """Sort key putting V2 before V10: digit runs compare as numbers."""
     return tuple(
@@ -112,8 +131,21 @@ def natural_key(code: str) -> tuple[Any, ...]:
 
 
 def condense_profile(entries: Iterable[dict[str, Any]]) -> str:
-    """[{attribute: region, value: North}, ...] as "region=North; ..."."""
-    return "; ".join(f"{entry.get('attribute')}={entry.get('value')}" for entry in entries)
+    """[{attribute: region, value: North}, ...] as "region=North; ...".
+
+    A `<name>.zScore` entry (needs-based and behavioural profiles) is shown with its
+    `<name>` entry, as "price=6.20 (+1.37)" or "channel.Online=0.82 (+1.20)".
+    """
+    pairs = [(str(entry.get("attribute")), entry.get("value")) for entry in entries]
+    values = dict(pairs)
+    parts = []
+    for attribute, value in pairs:
+        base = attribute.removesuffix(Z_SCORE_SUFFIX)
+        if base != attribute and base in values:
+            continue  # shown with its mean
+        z_score = values.get(attribute + Z_SCORE_SUFFIX)
+        parts.append(f"{attribute}={value}" + ("" if z_score is None else f" ({z_score})"))
+    return "; ".join(parts)
 
 
 def _table(title: str | None, columns: Sequence[str], numeric: Iterable[str] = ()) -> Table:
@@ -154,13 +186,16 @@ def _print_run_summary(console: Console, run: dict[str, Any]) -> None:
     _print_fields(console, record, fields)
 
 
+def _segment_field(segment: dict[str, Any], field: str) -> str:
+    if field == "share":
+        return format_share(segment.get(field))
+    if field == "treatment":
+        return condense_treatment(segment.get(field))
+    return format_value(segment.get(field), field)
+
+
 def _segment_cells(segment: dict[str, Any]) -> list[str]:
-    return [
-        format_share(segment.get(field))
-        if field == "share"
-        else format_value(segment.get(field), field)
-        for field in SEGMENT_FIELDS
-    ]
+    return [_segment_field(segment, field) for field in SEGMENT_FIELDS]
 
 
 def render_segment_run(console: Console, response: dict[str, Any]) -> None:
@@ -270,17 +305,16 @@ def render_comparison(console: Console, response: dict[str, Any]) -> None:
 
 
 def render_segment(console: Console, response: dict[str, Any]) -> None:
-    """SetSegmentOwner: the segment as it is now."""
+    """SetSegmentOwner and SetSegmentTreatment: the segment as it is now."""
     segment = response["segment"]
     fields = (*SEGMENT_FIELDS, "profitable", "description")
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()
     for field in fields:
-        value = segment.get(field)
-        _add_row(
-            grid, (field, format_share(value) if field == "share" else format_value(value, field))
-        )
+        _add_row(grid, (field, _segment_field(segment, field)))
+    if segment.get("treatment"):
+        _add_row(grid, ("reason", format_value(segment["treatment"].get("reason"))))
     _add_row(grid, ("profile", condense_profile(segment["profile"]["entry"])))
     console.print(grid)
 

@@ -20,7 +20,7 @@ SCHEDULE_FIELDS = (
     "createdBy",
     "request",
 )
-PARAMETER_BLOCKS = ("aPriori", "needsBased", "valueBased")
+PARAMETER_BLOCKS = ("aPriori", "needsBased", "valueBased", "behavioural")
 
 
 def render_queued_run(console: Console, response: dict[str, Any]) -> None:

@@ -1,115 +1,33 @@
-"""`segmentation-client report`: one self-contained HTML page about a run.
+"""`segmentation-client report --run`: one self-contained HTML page about a run.
 
-Everything the page needs is inside it: the charts are PNG data URIs and the
-CSS is inline. Its Content-Security-Policy allows nothing else (no scripts, no
-fetches), so the page behaves the same opened from a mail, a share or a disk.
-Every text from the service is HTML-escaped.
+The page machinery (policy, CSS, escaping, tables) is in report_page.
 """
 
 from __future__ import annotations
 
-import base64
-import html
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import __version__, report_charts, request_builders, responses
+from . import report_charts, request_builders, responses
 from .files import atomic_text_file
-from .progress import Bar, Feedback
-from .render import MISSING, format_share, format_value
+from .progress import Feedback
+from .render import MISSING, condense_treatment, format_share, format_value
 from .report_data import (
     Migration,
-    NeedsProfile,
+    Profile,
     ValueTier,
     migration,
-    needs_profile,
     segments_of,
     value_metric,
     value_tiers,
+    z_score_profile,
 )
-
-CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
-
-CSS = """
-:root { --ink: #1f2933; --muted: #52606d; --line: #d5dbe3; --band: #f5f7fa;
-        --accent: #3569a8; --loss: #d9480f; }
-* { box-sizing: border-box; }
-body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
-       color: var(--ink); background: #fff; }
-main { max-width: 1100px; margin: 0 auto; padding: 24px 32px 48px; }
-header { border-bottom: 3px solid var(--accent); margin-bottom: 8px; }
-h1 { font-size: 26px; margin: 0 0 4px; }
-h2 { font-size: 19px; margin: 32px 0 8px; border-bottom: 1px solid var(--line); }
-h3 { font-size: 16px; margin: 20px 0 6px; }
-.meta, .note { color: var(--muted); font-size: 13px; }
-.callout { border-left: 4px solid var(--loss); background: #fff4ee; padding: 8px 12px; }
-table { border-collapse: collapse; margin: 8px 0 16px; font-size: 13px; }
-th, td { padding: 4px 10px; border-bottom: 1px solid var(--line); text-align: left;
-         vertical-align: top; }
-thead th { background: var(--band); }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.loss { color: var(--loss); font-weight: 600; }
-table.facts th { font-weight: 600; background: none; white-space: nowrap; }
-.scroll { overflow-x: auto; }
-figure { margin: 12px 0 20px; }
-figure img { display: block; max-width: 100%; height: auto; border: 1px solid var(--line); }
-figcaption { color: var(--muted); font-size: 13px; margin-top: 4px; }
-details summary { cursor: pointer; color: var(--accent); }
-"""
-
-
-def esc(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
-
-
-# ------------------------------------------------------------------ page parts
-
-
-@dataclass
-class Page:
-    """The HTML page under construction and the charts embedded so far."""
-
-    parts: list[str] = field(default_factory=list)
-    charts: list[str] = field(default_factory=list)
-
-    def add(self, *parts: str) -> None:
-        self.parts.extend(parts)
-
-    def chart(self, chart_id: str, png: bytes, alt: str, caption: str) -> None:
-        data = base64.b64encode(png).decode("ascii")
-        self.charts.append(chart_id)
-        self.add(
-            f'<figure><img src="data:image/png;base64,{data}" data-chart="{esc(chart_id)}" '
-            f'alt="{esc(alt)}"><figcaption>{esc(caption)}</figcaption></figure>'
-        )
-
-
-def _cell(value: Any, field_name: str = "", *, numeric: bool = False, css: str = "") -> str:
-    text = format_share(value) if field_name == "share" else format_value(value, field_name)
-    classes = " ".join(name for name in ("num" if numeric else "", css) if name)
-    return f'<td class="{classes}">{esc(text)}</td>' if classes else f"<td>{esc(text)}</td>"
-
-
-def _table(
-    headers: Sequence[str], rows: Iterable[Sequence[str]], numeric: Iterable[str] = ()
-) -> str:
-    numeric_headers = set(numeric)
-    head = "".join(
-        f'<th class="num">{esc(h)}</th>' if h in numeric_headers else f"<th>{esc(h)}</th>"
-        for h in headers
-    )
-    body = "".join(f"<tr>{''.join(row)}</tr>" for row in rows)
-    table = f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-    return f'<div class="scroll">{table}</div>'
-
-
-def _facts(pairs: Iterable[tuple[str, str]]) -> str:
-    rows = "".join(f"<tr><th>{esc(name)}</th><td>{esc(value)}</td></tr>" for name, value in pairs)
-    return f'<table class="facts"><tbody>{rows}</tbody></table>'
+from .report_page import CONTENT_SECURITY_POLICY as CONTENT_SECURITY_POLICY  # its old home
+from .report_page import Page, esc, facts, html_table, open_page, stepper, td
 
 
 def _label(segment: dict[str, Any]) -> str:
@@ -140,7 +58,7 @@ def _summary(page: Page, run: dict[str, Any]) -> None:
         )
     ]
     pairs.append(("segments", str(len(segments_of(run)))))
-    page.add('<section id="summary"><h2>Summary</h2>', _facts(pairs))
+    page.add('<section id="summary"><h2>Summary</h2>', facts(pairs))
     if run.get("failureReason"):
         page.add(f'<p class="callout">The run failed: {esc(run["failureReason"])}</p>')
     loss_making = run["lossMakingSegments"]["segmentCode"]
@@ -161,6 +79,7 @@ def _segments_table(run: dict[str, Any], metric: str) -> str:
         "cost",
         "profit",
         "owner",
+        "treatment",
         "description",
     )
     rows = []
@@ -168,20 +87,21 @@ def _segments_table(run: dict[str, Any], metric: str) -> str:
         profit = segment.get("profit")
         rows.append(
             (
-                _cell(segment.get("code")),
-                _cell(segment.get("name")),
-                _cell(segment.get("size"), numeric=True),
-                _cell(segment.get("share"), "share", numeric=True),
-                _cell(segment.get("totalValue"), "totalValue", numeric=True),
-                _cell(segment.get("averageValue"), "averageValue", numeric=True),
-                _cell(segment.get("revenue"), "revenue", numeric=True),
-                _cell(segment.get("cost"), "cost", numeric=True),
-                _cell(profit, "profit", numeric=True, css="loss" if (profit or 0) < 0 else ""),
-                _cell(segment.get("owner")),
-                _cell(segment.get("description")),
+                td(segment.get("code")),
+                td(segment.get("name")),
+                td(segment.get("size"), numeric=True),
+                td(segment.get("share"), "share", numeric=True),
+                td(segment.get("totalValue"), "totalValue", numeric=True),
+                td(segment.get("averageValue"), "averageValue", numeric=True),
+                td(segment.get("revenue"), "revenue", numeric=True),
+                td(segment.get("cost"), "cost", numeric=True),
+                td(profit, "profit", numeric=True, css="loss" if (profit or 0) < 0 else ""),
+                td(segment.get("owner")),
+                f"<td>{esc(condense_treatment(segment.get('treatment')))}</td>",
+                td(segment.get("description")),
             )
         )
-    return _table(headers, rows, numeric=headers[2:9])
+    return html_table(headers, rows, numeric=headers[2:9])
 
 
 def _segment_charts(
@@ -234,13 +154,27 @@ def _profit_section(page: Page, run: dict[str, Any], step: Callable[[str], None]
     page.add("</section>")
 
 
-def _needs_section(page: Page, chart_id: str, run: dict[str, Any], profile: NeedsProfile) -> None:
+def _profile_table(profile: Profile, feature_header: str) -> str:
+    """Features (rows) x segments (columns): "mean (z-score)" in each cell."""
+    rows = []
+    for feature, z_row, mean_row in zip(
+        profile.features, profile.z_scores, profile.means, strict=True
+    ):
+        cells = [td(feature)]
+        for z, mean in zip(z_row, mean_row, strict=True):
+            text = MISSING if z is None else f"{mean or MISSING} ({z:+.2f})"
+            cells.append(f'<td class="num">{esc(text)}</td>')
+        rows.append(cells)
+    return html_table((feature_header, *profile.segment_codes), rows, numeric=profile.segment_codes)
+
+
+def _needs_section(page: Page, chart_id: str, run: dict[str, Any], profile: Profile) -> None:
     names = {str(s.get("code")): _label(s) for s in segments_of(run)}
     page.add(f'<section id="{esc(chart_id)}"><h2>Needs profile of {esc(run_title(run))}</h2>')
     page.chart(
         chart_id,
         report_charts.needs_heatmap(
-            profile.needs,
+            profile.features,
             [names.get(code, code) for code in profile.segment_codes],
             profile.z_scores,
         ),
@@ -248,16 +182,47 @@ def _needs_section(page: Page, chart_id: str, run: dict[str, Any], profile: Need
         "Mean score of each need in each segment as a z-score: how many standard deviations "
         "above (red) or below (blue) all respondents' mean.",
     )
-    rows = []
-    for need, z_row, mean_row in zip(profile.needs, profile.z_scores, profile.means, strict=True):
-        cells = [_cell(need)]
-        for z, mean in zip(z_row, mean_row, strict=True):
-            text = MISSING if z is None else f"{mean or MISSING} ({z:+.2f})"
-            cells.append(f'<td class="num">{esc(text)}</td>')
-        rows.append(cells)
     page.add(
         '<p class="note">Mean score (z-score) of each need:</p>',
-        _table(("need", *profile.segment_codes), rows, numeric=profile.segment_codes),
+        _profile_table(profile, "need"),
+        "</section>",
+    )
+
+
+def _metric(run: dict[str, Any], name: str) -> float | None:
+    for metric in run["metrics"]["metric"]:
+        if metric.get("name") == name:
+            value: float | None = metric.get("value")
+            return value
+    return None
+
+
+def _behaviour_section(page: Page, chart_id: str, run: dict[str, Any], profile: Profile) -> None:
+    names = {str(s.get("code")): _label(s) for s in segments_of(run)}
+    page.add(f'<section id="{esc(chart_id)}"><h2>Behavioural profile of {esc(run_title(run))}</h2>')
+    page.chart(
+        chart_id,
+        report_charts.behaviour_heatmap(
+            [names.get(code, code) for code in profile.segment_codes],
+            profile.features,
+            # the chart has a row per segment, the profile a row per feature
+            [list(row) for row in zip(*profile.z_scores, strict=True)],
+            [list(row) for row in zip(*profile.means, strict=True)],
+        ),
+        "Heatmap: mean of each behaviour per segment, coloured by its z-score",
+        "Mean of each behaviour in each segment (in its own unit: a share of purchases or "
+        "spend, purchases a year, money, days, years), coloured by its z-score: how many "
+        "standard deviations above (red) or below (blue) the mean of all segmented customers.",
+    )
+    without = _metric(run, "behaviour.withoutPurchases")
+    if without:
+        page.add(
+            f'<p class="note">{esc(format_value(without))} customers without a purchase in the '
+            "window have no behaviour to segment on: they are left unassigned.</p>"
+        )
+    page.add(
+        '<p class="note">Mean (z-score) of each behaviour:</p>',
+        _profile_table(profile, "behaviour"),
         "</section>",
     )
 
@@ -280,12 +245,12 @@ def _tiers_section(page: Page, chart_id: str, run: dict[str, Any], tiers: list[V
         )
     rows = [
         (
-            _cell(t.code),
-            _cell(t.name),
-            _cell(t.minimum, "totalValue", numeric=True),
-            _cell(t.maximum, "totalValue", numeric=True),
-            _cell(t.size, numeric=True),
-            _cell(t.average, "averageValue", numeric=True),
+            td(t.code),
+            td(t.name),
+            td(t.minimum, "totalValue", numeric=True),
+            td(t.maximum, "totalValue", numeric=True),
+            td(t.size, numeric=True),
+            td(t.average, "averageValue", numeric=True),
         )
         for t in tiers
     ]
@@ -297,18 +262,24 @@ def _tiers_section(page: Page, chart_id: str, run: dict[str, Any], tiers: list[V
         "size",
         "average",
     )
-    page.add(_table(headers, rows, numeric=headers[2:]), "</section>")
+    page.add(html_table(headers, rows, numeric=headers[2:]), "</section>")
 
 
 def _method_section(
     page: Page, run: dict[str, Any], chart_prefix: str, step: Callable[[str], None]
 ) -> None:
-    """The needs heatmap of a needs-based run, the tiers of a value-based run, else nothing."""
+    """The needs heatmap of a needs-based run, the behaviour heatmap of a behavioural run,
+    the tiers of a value-based run, else nothing."""
     if run.get("method") == "NeedsBased":
-        profile = needs_profile(run)
+        profile = z_score_profile(run)
         if profile is not None:
             step("drawing the needs profile")
             _needs_section(page, f"{chart_prefix}needs", run, profile)
+    elif run.get("method") == "Behavioural":
+        profile = z_score_profile(run)
+        if profile is not None:
+            step("drawing the behavioural profile")
+            _behaviour_section(page, f"{chart_prefix}behaviour", run, profile)
     elif run.get("method") == "ValueBased":
         tiers = value_tiers(run)
         if tiers:
@@ -324,7 +295,7 @@ def _comparison_section(
     page.add(
         '<section id="comparison">',
         f"<h2>Migration from {esc(from_title)} to {esc(to_title)}</h2>",
-        _facts(
+        facts(
             (
                 ("customers in both runs", f"{found.customers_in_both:,}"),
                 ("stayed in the same segment code", format_share(found.stayed_share)),
@@ -356,7 +327,7 @@ def _comparison_section(
         for code, counts in zip(found.from_codes, found.counts, strict=True):
             rows.append(
                 (
-                    _cell(code),
+                    td(code),
                     *(f'<td class="num">{count:,}</td>' for count in counts),
                     f'<td class="num">{sum(counts):,}</td>',
                 )
@@ -370,7 +341,7 @@ def _comparison_section(
             )
         )
         headers = ("from \\ to", *found.to_codes, "total")
-        page.add(_table(headers, rows, numeric=headers[1:]))
+        page.add(html_table(headers, rows, numeric=headers[1:]))
     else:
         page.add('<p class="note">No customer is assigned in both runs.</p>')
     page.add(
@@ -385,13 +356,11 @@ def _metrics_section(page: Page, run: dict[str, Any]) -> None:
     metrics = run["metrics"]["metric"]
     if not metrics:
         return
-    rows = [
-        (_cell(metric.get("name")), _cell(metric.get("value"), numeric=True)) for metric in metrics
-    ]
+    rows = [(td(metric.get("name")), td(metric.get("value"), numeric=True)) for metric in metrics]
     page.add(
         '<section id="metrics"><h2>Metrics</h2><details><summary>The run\'s metrics '
         f"({len(metrics)})</summary>",
-        _table(("name", "value"), rows, numeric=("value",)),
+        html_table(("name", "value"), rows, numeric=("value",)),
         "</details></section>",
     )
 
@@ -400,7 +369,7 @@ def chart_steps(run: dict[str, Any], other: dict[str, Any] | None) -> int:
     """How many charts the page will have at most (for the progress bar)."""
 
     def method_chart(candidate: dict[str, Any]) -> int:
-        return int(candidate.get("method") in ("NeedsBased", "ValueBased"))
+        return int(candidate.get("method") in ("NeedsBased", "ValueBased", "Behavioural"))
 
     count = 3 + method_chart(run) if segments_of(run) else 0
     if other is not None:
@@ -417,20 +386,8 @@ def render_report(
     step: Callable[[str], None] = lambda description: None,
 ) -> tuple[str, list[str]]:
     """The HTML page for `run` (and its comparison with `other`), and its chart ids in order."""
-    generated_at = generated_at or datetime.now(timezone.utc)
     page = Page()
-    title = f"Segmentation {run_title(run)}"
-    page.add(
-        "<!DOCTYPE html>\n",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{esc(title)}</title><style>{CSS}</style></head>",
-        "<body><main><header>",
-        f"<h1>{esc(title)}</h1>",
-        f'<p class="meta">Generated {esc(generated_at.isoformat(timespec="seconds"))} by '
-        f"segmentation-client {esc(__version__)}</p></header>",
-    )
+    open_page(page, f"Segmentation {run_title(run)}", generated_at)
     _summary(page, run)
     metric = value_metric(run)
     page.add('<section id="segments"><h2>Segments</h2>')
@@ -488,13 +445,6 @@ def _fetch_run(service: Any, run_id: int) -> dict[str, Any]:
     return run
 
 
-def _stepper(bar: Bar) -> Callable[[str], None]:
-    def step(description: str) -> None:
-        bar.advance(description=description)
-
-    return step
-
-
 def write_report(
     service: Any,
     run_id: int,
@@ -531,7 +481,7 @@ def write_report(
             )
             bar.advance()
         bar.update(total=fetches + chart_steps(run, other))
-        page, charts = render_report(run, other=other, comparison=comparison, step=_stepper(bar))
+        page, charts = render_report(run, other=other, comparison=comparison, step=stepper(bar))
         file.write(page)
     return ReportResult(
         path=str(out),

@@ -173,30 +173,78 @@ def _annotate_cells(
             axes.text(column, row, text, ha="center", va="center", fontsize=8, color=color)
 
 
-def needs_heatmap(
-    needs: Sequence[str], segment_labels: Sequence[str], z_scores: Sequence[Sequence[float | None]]
+def _z_heatmap(
+    row_labels: Sequence[str],
+    column_labels: Sequence[str],
+    z_scores: Sequence[Sequence[float | None]],
+    texts: Sequence[Sequence[str]],
+    title: str,
 ) -> bytes:
-    """Needs (rows) x segments (columns), coloured by z-score around 0."""
+    """Rows x columns coloured by z-score around 0 (red above, blue below), `texts` in the
+    cells."""
     cells = [[math.nan if z is None else z for z in row] for row in z_scores]
     bound = max([abs(z) for row in cells for z in row if not math.isnan(z)] or [1.0])
     bound = max(bound, 0.5)
     with matplotlib.rc_context(STYLE):
-        width = min(max(WIDTH_INCHES, 1.1 * len(segment_labels) + 3), 16)
-        figure = Figure(figsize=(width, max(2.5, 0.42 * len(needs) + 1.8)), layout="constrained")
+        width = min(max(WIDTH_INCHES, 1.1 * len(column_labels) + 3), 16)
+        height = max(2.5, 0.42 * len(row_labels) + 1.8)
+        figure = Figure(figsize=(width, height), layout="constrained")
         axes = figure.add_subplot()
         image = axes.imshow(
             cells, cmap="RdBu_r", norm=TwoSlopeNorm(0, -bound, bound), aspect="auto"
         )
-        axes.set_xticks(range(len(segment_labels)), [_short(label) for label in segment_labels])
+        axes.set_xticks(range(len(column_labels)), [_short(label) for label in column_labels])
         axes.tick_params(axis="x", labelrotation=30)
         for label in axes.get_xticklabels():
             label.set_horizontalalignment("right")
-        axes.set_yticks(range(len(needs)), list(needs))
-        axes.set_title("Needs profile: z-score of each need's mean per segment")
-        texts = [["" if z is None else f"{z:+.2f}" for z in row] for row in z_scores]
+        axes.set_yticks(range(len(row_labels)), [_short(label) for label in row_labels])
+        axes.set_title(title)
         _annotate_cells(axes, z_scores, texts, dark=bound * 0.6)
         figure.colorbar(image, ax=axes, label="z-score (standard deviations from the mean)")
         return _png(figure)
+
+
+def needs_heatmap(
+    needs: Sequence[str], segment_labels: Sequence[str], z_scores: Sequence[Sequence[float | None]]
+) -> bytes:
+    """Needs (rows) x segments (columns), coloured by z-score around 0."""
+    texts = [["" if z is None else f"{z:+.2f}" for z in row] for row in z_scores]
+    return _z_heatmap(
+        needs,
+        segment_labels,
+        z_scores,
+        texts,
+        "Needs profile: z-score of each need's mean per segment",
+    )
+
+
+def _mean_text(mean: str | None) -> str:
+    """A mean as sent ("0.82", "1234.56") in a few characters: 0.82, 1,235."""
+    try:
+        return compact(float(mean or ""))
+    except (ValueError, OverflowError):  # not a number, or not a finite one
+        return mean or ""
+
+
+def behaviour_heatmap(
+    segment_labels: Sequence[str],
+    features: Sequence[str],
+    z_scores: Sequence[Sequence[float | None]],
+    means: Sequence[Sequence[str | None]],
+) -> bytes:
+    """Segments (rows) x behaviours (columns), coloured by z-score around 0 and labelled
+    with the segment's mean in the behaviour's own unit (a share, days, a count...)."""
+    texts = [
+        ["" if z is None else _mean_text(mean) for z, mean in zip(z_row, mean_row, strict=True)]
+        for z_row, mean_row in zip(z_scores, means, strict=True)
+    ]
+    return _z_heatmap(
+        segment_labels,
+        features,
+        z_scores,
+        texts,
+        "Behavioural profile: each behaviour's mean per segment, coloured by its z-score",
+    )
 
 
 def tiers_chart(

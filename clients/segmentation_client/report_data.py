@@ -6,16 +6,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .render import migration_matrix
-
-Z_SCORE_SUFFIX = ".zScore"
+from .render import Z_SCORE_SUFFIX, migration_matrix
 
 
 @dataclass(frozen=True)
-class NeedsProfile:
-    """Needs (rows) x segments (columns): mean score and z-score, None when not reported."""
+class Profile:
+    """Features (rows) x segments (columns): mean and z-score, None when not reported.
 
-    needs: list[str]
+    The features are a needs-based run's needs or a behavioural run's behaviours
+    ("channel.Online", "purchasesPerYear"): both profiles hold `<feature>` (the
+    segment's mean) and `<feature>.zScore` entries.
+    """
+
+    features: list[str]
     segment_codes: list[str]
     z_scores: list[list[float | None]]
     means: list[list[str | None]]
@@ -70,23 +73,24 @@ def _profile(segment: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def needs_profile(run: dict[str, Any]) -> NeedsProfile | None:
-    """The `<need>` / `<need>.zScore` profile entries of a needs-based run's segments."""
+def z_score_profile(run: dict[str, Any]) -> Profile | None:
+    """The `<feature>` / `<feature>.zScore` profile entries of the run's segments, features
+    in the order the segments name them; None when there is none."""
     segments = segments_of(run)
     profiles = [_profile(segment) for segment in segments]
-    needs: list[str] = []
+    features: list[str] = []
     for profile in profiles:
         for attribute in profile:
-            need = attribute[: -len(Z_SCORE_SUFFIX)]
-            if attribute.endswith(Z_SCORE_SUFFIX) and need and need not in needs:
-                needs.append(need)
-    if not needs:
+            feature = attribute[: -len(Z_SCORE_SUFFIX)]
+            if attribute.endswith(Z_SCORE_SUFFIX) and feature and feature not in features:
+                features.append(feature)
+    if not features:
         return None
-    return NeedsProfile(
-        needs=needs,
+    return Profile(
+        features=features,
         segment_codes=[str(segment.get("code")) for segment in segments],
-        z_scores=[[_number(p.get(need + Z_SCORE_SUFFIX)) for p in profiles] for need in needs],
-        means=[[p.get(need) for p in profiles] for need in needs],
+        z_scores=[[_number(p.get(f + Z_SCORE_SUFFIX)) for p in profiles] for f in features],
+        means=[[p.get(feature) for p in profiles] for feature in features],
     )
 
 

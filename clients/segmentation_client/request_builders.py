@@ -2,7 +2,7 @@
 
 zeep takes nested dicts for complex types. Optional elements whose value was
 not given are left out of the dict, so zeep does not send them at all (the
-service would reject an empty `needsBased` or `groupBy` element).
+service would reject an empty `needsBased`, `behavioural` or `groupBy` element).
 """
 
 from __future__ import annotations
@@ -14,9 +14,22 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-SEGMENTATION_METHODS = ("APriori", "NeedsBased", "ValueBased")
+SEGMENTATION_METHODS = ("APriori", "NeedsBased", "ValueBased", "Behavioural")
 VALUE_METRICS = ("Revenue", "Margin", "Rfm", "Clv")
+# Contract 1.4: a behavioural run's feature families (XSD BehaviourFeature).
+BEHAVIOUR_FEATURES = (
+    "ChannelMix",
+    "CategoryMix",
+    "Frequency",
+    "Basket",
+    "Returns",
+    "Interval",
+    "Tenure",
+    "Recency",
+)
 RUN_STATUSES = ("Queued", "Running", "Completed", "Failed", "Cancelled")
+# Contract 1.4: the strategies of a treatment (XSD Strategy).
+STRATEGIES = ("Retain", "Develop", "WinBack", "Acquire", "ReduceCostToServe", "Maintain")
 CUSTOMER_ATTRIBUTES = (
     "customerType",
     "industry",
@@ -219,10 +232,13 @@ def segment_customers_request(
     as_of_date: date | None = None,
     horizon_months: int | None = None,
     discount_rate: float | None = None,
+    features: Sequence[str] = (),
+    lookback_months: int | None = None,
 ) -> dict[str, Any]:
     """SegmentCustomers: only the parameter block of `method`, and only if it has content.
 
-    The elements of each block are in XSD sequence order.
+    The elements of each block are in XSD sequence order. segment_count, random_seed and
+    as_of_date go to whichever of needsBased, valueBased and behavioural `method` names.
     """
     request: dict[str, Any] = {"method": method}
     if label is not None:
@@ -266,6 +282,18 @@ def segment_customers_request(
             }
         )
         name = "valueBased"
+    elif method == "Behavioural":
+        block = _without_missing(
+            {
+                # Each family once, in the order given (the service refuses repeats).
+                "features": {"feature": list(dict.fromkeys(features))} if features else None,
+                "segmentCount": segment_count,
+                "randomSeed": random_seed,
+                "asOfDate": as_of_date,
+                "lookbackMonths": lookback_months,
+            }
+        )
+        name = "behavioural"
     if block:
         request[name] = block
     return request
@@ -349,7 +377,11 @@ def set_segment_owner_request(run_id: int, segment_code: str, owner: str) -> dic
 def submit_segmentation_request(
     segment_request: dict[str, Any], idempotency_key: str | None = None
 ) -> dict[str, Any]:
-    """SubmitSegmentation: SegmentCustomers' request, then idempotencyKey (XSD order)."""
+    """SubmitSegmentation: SegmentCustomers' request and idempotencyKey.
+
+    zeep sends the elements in XSD order whatever the dict's: contract 1.4 put
+    `behavioural` after idempotencyKey.
+    """
     return _without_missing({**segment_request, "idempotencyKey": idempotency_key})
 
 
@@ -372,3 +404,81 @@ def list_segmentation_schedules_request() -> dict[str, Any]:
 
 def delete_segmentation_schedule_request(schedule_id: int) -> dict[str, Any]:
     return {"scheduleId": schedule_id}
+
+
+# ------------------------------------------------- portfolios and treatments (1.4)
+
+
+def set_segment_treatment_request(
+    run_id: int,
+    segment_code: str,
+    strategy: str,
+    *,
+    channel: str | None = None,
+    message: str | None = None,
+) -> dict[str, Any]:
+    """Channel and message left out: the service keeps the recommendation's."""
+    return _without_missing(
+        {
+            "runId": run_id,
+            "segmentCode": segment_code,
+            "strategy": strategy,
+            "channel": channel,
+            "message": message,
+        }
+    )
+
+
+def create_portfolio_request(
+    name: str,
+    rows: str,
+    columns: str,
+    *,
+    owner: str | None = None,
+    objective: str | None = None,
+) -> dict[str, Any]:
+    return _without_missing(
+        {"name": name, "rows": rows, "columns": columns, "owner": owner, "objective": objective}
+    )
+
+
+def portfolio_id_request(portfolio_id: int) -> dict[str, Any]:
+    """GetPortfolio, GetPortfolioHistory and DeletePortfolio."""
+    return {"portfolioId": portfolio_id}
+
+
+def list_portfolios_request() -> dict[str, Any]:
+    return {}
+
+
+def set_portfolio_cell_owner_request(
+    portfolio_id: int, row_segment_code: str, column_segment_code: str, owner: str
+) -> dict[str, Any]:
+    return {
+        "portfolioId": portfolio_id,
+        "rowSegmentCode": row_segment_code,
+        "columnSegmentCode": column_segment_code,
+        "owner": owner,
+    }
+
+
+def set_portfolio_cell_treatment_request(
+    portfolio_id: int,
+    row_segment_code: str,
+    column_segment_code: str,
+    strategy: str,
+    *,
+    channel: str | None = None,
+    message: str | None = None,
+) -> dict[str, Any]:
+    """Channel and message left out: the service keeps the recommendation's."""
+    return _without_missing(
+        {
+            "portfolioId": portfolio_id,
+            "rowSegmentCode": row_segment_code,
+            "columnSegmentCode": column_segment_code,
+            "strategy": strategy,
+            "channel": channel,
+            "message": message,
+        }
+    )

@@ -165,3 +165,62 @@ def list_segmentation_schedules_response(result: Any) -> dict[str, Any]:
     """{"schedules": {"schedule": [...]}}."""
     value = _unwrapped(plain(result), "schedules")
     return {"schedules": {"schedule": [schedule_record(s) for s in listed(value, "schedule")]}}
+
+
+# ------------------------------------------------- portfolios and treatments (1.4)
+
+
+def set_segment_treatment_response(result: Any) -> dict[str, Any]:
+    """{"segment": {...}} with its treatment as set, shaped as by set_segment_owner_response."""
+    return set_segment_owner_response(result)
+
+
+def evaluation_record(evaluation: dict[str, Any]) -> dict[str, Any]:
+    """A PortfolioEvaluation with its cells, rowTotals and columnTotals containers."""
+    return {
+        **evaluation,
+        "cells": _container(evaluation.get("cells"), "cell"),
+        "rowTotals": _container(evaluation.get("rowTotals"), "cell"),
+        "columnTotals": _container(evaluation.get("columnTotals"), "cell"),
+    }
+
+
+def portfolio_record(portfolio: dict[str, Any]) -> dict[str, Any]:
+    """A Portfolio, its evaluation (GetPortfolio only, else None) shaped by evaluation_record."""
+    evaluation = portfolio.get("evaluation")
+    return {**portfolio, "evaluation": None if not evaluation else evaluation_record(evaluation)}
+
+
+def portfolio_response(result: Any) -> dict[str, Any]:
+    """{"portfolio": {...}}: CreatePortfolio, GetPortfolio and DeletePortfolio."""
+    return {"portfolio": portfolio_record(_unwrapped(plain(result) or {}, "portfolio"))}
+
+
+def get_portfolio_history_response(result: Any) -> dict[str, Any]:
+    """{"portfolio": {...}, "evaluations": {"evaluation": [...]}}, oldest first."""
+    value = plain(result) or {}
+    return {
+        "portfolio": portfolio_record(value.get("portfolio") or {}),
+        "evaluations": {
+            "evaluation": [
+                evaluation_record(evaluation)
+                for evaluation in listed(value.get("evaluations"), "evaluation")
+            ]
+        },
+    }
+
+
+def list_portfolios_response(result: Any) -> dict[str, Any]:
+    """{"portfolios": {"portfolio": [...]}}."""
+    value = _unwrapped(plain(result), "portfolios")
+    return {"portfolios": {"portfolio": [portfolio_record(p) for p in listed(value, "portfolio")]}}
+
+
+def set_portfolio_cell_owner_response(result: Any) -> dict[str, Any]:
+    """{"cellOwner": {portfolioId, rowSegmentName, columnSegmentName, owner}}."""
+    return {"cellOwner": _unwrapped(plain(result) or {}, "cellOwner")}
+
+
+def set_portfolio_cell_treatment_response(result: Any) -> dict[str, Any]:
+    """{"cellTreatment": {portfolioId, rowSegmentName, columnSegmentName, treatment}}."""
+    return {"cellTreatment": _unwrapped(plain(result) or {}, "cellTreatment")}

@@ -1,7 +1,8 @@
 """Deterministic synthetic CRM data for demos, tests and benchmarks.
 
-Customers, their purchase histories and their needs-survey answers are drawn from one seeded
-generator (numpy and pandas only), in the service's CSV import formats::
+Customers, their purchase histories (shaped by each customer's planted buying style) and
+their needs-survey answers are drawn from one seeded generator (numpy and pandas only), in
+the service's CSV import formats::
 
     data = generate_demo_data(2000, seed=0, end_date=datetime.date(2025, 6, 30))
     write_demo_csv(data, pathlib.Path("demo"))

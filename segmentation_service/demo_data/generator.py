@@ -12,6 +12,7 @@ import pandas as pd
 from .customers import draw_customers
 from .needs import draw_needs
 from .sampling import day_number
+from .styles import draw_styles
 from .transactions import draw_transactions
 
 
@@ -29,12 +30,16 @@ class DemoData:
         Survey answers in long format, columns ``NEED_COLUMNS``.
     needs_truth : pandas.Series
         Planted archetype (0 to 4) of each surveyed customer, indexed by ``customer_id``.
+    behaviour_truth : pandas.Series
+        Planted buying style (a ``BUYING_STYLES`` label) of every customer, indexed by
+        ``customer_id``.
     """
 
     customers: pd.DataFrame
     transactions: pd.DataFrame
     needs: pd.DataFrame
     needs_truth: pd.Series
+    behaviour_truth: pd.Series
 
 
 def generate_demo_data(
@@ -57,19 +62,23 @@ def generate_demo_data(
     Returns
     -------
     DemoData
-        Customers, transactions, needs answers and the planted needs segments.
+        Customers, transactions, needs answers and the planted needs and behaviour segments.
     """
     if n_customers < 1:
         raise ValueError(f"n_customers must be at least 1, got {n_customers}")
     if years < 1:
         raise ValueError(f"years must be at least 1, got {years}")
     # Independent child streams: changing one table's recipe leaves the others unchanged.
-    customer_rng, transaction_rng, needs_rng = np.random.default_rng(seed).spawn(3)
+    # SeedSequence.spawn numbers its children, so the styles' stream, spawned last, left
+    # the first three (and so customers and needs) as they were.
+    rngs = np.random.default_rng(seed).spawn(4)
+    customer_rng, transaction_rng, needs_rng, style_rng = rngs
     end_day = day_number(end_date)
     customers = draw_customers(customer_rng, n_customers, end_day, end_date.year, years)
-    transactions = draw_transactions(transaction_rng, customers, end_day)
+    style, behaviour_truth = draw_styles(style_rng, customers)
+    transactions = draw_transactions(transaction_rng, customers, style, end_day)
     needs, needs_truth = draw_needs(needs_rng, customers, end_day)
-    return DemoData(customers.frame, transactions, needs, needs_truth)
+    return DemoData(customers.frame, transactions, needs, needs_truth, behaviour_truth)
 
 
 def write_demo_csv(data: DemoData, directory: pathlib.Path) -> dict[str, pathlib.Path]:

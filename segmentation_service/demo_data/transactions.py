@@ -1,4 +1,8 @@
-"""Synthetic purchase histories following a BG/NBD-style buy-till-you-die process."""
+"""Synthetic purchase histories following a BG/NBD-style buy-till-you-die process.
+
+Each customer's buying style (``BUYING_STYLES``) sets the channels and categories of their
+transactions and scales their purchase rate, churn, spend per purchase and share of returns.
+"""
 
 from __future__ import annotations
 
@@ -19,50 +23,44 @@ from .sampling import (
     seconds_to_datetimes,
     text,
 )
-from .vocabulary import (
-    ARCHETYPES,
-    B2B_CHANNEL_SHARES,
-    B2C_CHANNEL_SHARES,
-    CATEGORIES,
-    CHANNELS,
-)
+from .vocabulary import ARCHETYPES, BUYING_STYLES, CATEGORIES, CHANNELS
 
 _NEVER_BUY_SHARE = 0.10
-# Purchase rate per year ~ Gamma(shape, mean / shape); B2B customers reorder more often.
-_RATE_SHAPE = 1.5
+# Purchase rate per year ~ Gamma(shape, mean / shape), the mean being the type's base rate
+# times the style's factor; B2B customers reorder more often. Most of the spread of rates
+# between customers is the styles', so within a style it is moderate.
+_RATE_SHAPE = 8.0
 _B2C_PURCHASES_PER_YEAR = 9.0
 _B2B_PURCHASES_PER_YEAR = 12.0
-# Chance of becoming inactive after each purchase ~ Beta(a, b), mean about 4%.
+# Chance of becoming inactive after each purchase ~ Beta(a, b), mean about 4% at the type's
+# base rate; a style that buys k times as often leaves after each purchase k times less often
+# (times its churn factor), so how long customers stay does not follow from how often they buy.
 _DROPOUT_BETA = (1.0, 22.0)
+# At the type's base rate; a style that buys k times as often first buys k times sooner.
 _FIRST_PURCHASE_MEAN_DAYS = 10.0
 # Mean spend per customer: type base x needs multiplier x inverse-gamma heterogeneity (mean one).
 _B2C_MEAN_SPEND = 70.0
 _B2B_MEAN_SPEND = 650.0
 _MEAN_SPEND_SHAPE = 4.0
 _SPEND_SHAPE = 3.0
-_RETURN_SHARE = 0.03
 _MISSING_COST_SHARE = 0.05
-_PREFERRED_CHANNEL_SHARE = 0.75
 _OPENING_SECOND = 7 * 3600
 _OPEN_SECONDS = 13 * 3600
 
 
 def draw_transactions(
-    rng: np.random.Generator, customers: CustomerDraw, end_day: int
+    rng: np.random.Generator, customers: CustomerDraw, style: IntArray, end_day: int
 ) -> pd.DataFrame:
-    """Draw every customer's purchases and returns up to and including ``end_day``."""
-    owner, occurred_at = _purchase_times(rng, customers, end_day)
-    type_group = customers.is_b2b[owner].astype(np.int64)
-    category = choose_per_group(
-        rng, [[c.b2c_share for c in CATEGORIES], [c.b2b_share for c in CATEGORIES]], type_group
-    )
-    amount = _amounts(rng, customers, owner, occurred_at, category)
+    """Draw every customer's purchases and returns up to and including ``end_day``.
+
+    ``style`` is each customer's buying style, an index into ``BUYING_STYLES``.
+    """
+    owner, occurred_at = _purchase_times(rng, customers, style, end_day)
+    owner_style = style[owner]
+    category = choose_per_group(rng, [s.category_shares for s in BUYING_STYLES], owner_style)
+    amount = _amounts(rng, customers, style, owner, occurred_at, category)
     cost = _costs(rng, customers, owner, category, amount)
-    channel = np.where(
-        rng.random(len(owner)) < _PREFERRED_CHANNEL_SHARE,
-        customers.channel[owner],
-        choose_per_group(rng, [B2C_CHANNEL_SHARES, B2B_CHANNEL_SHARES], type_group),
-    )
+    channel = choose_per_group(rng, [s.channel_shares for s in BUYING_STYLES], owner_style)
     n_transactions = len(owner)
     id_digits = max(8, len(str(n_transactions)))
     return pd.DataFrame(
@@ -83,19 +81,21 @@ def draw_transactions(
 def _amounts(
     rng: np.random.Generator,
     customers: CustomerDraw,
+    style: IntArray,
     owner: IntArray,
     occurred_at: IntArray,
     category: IntArray,
 ) -> FloatArray:
-    """Purchase amounts in cents precision, with a few returns as negative amounts."""
-    mean_spend = _customer_mean_spend(rng, customers)[owner]
+    """Purchase amounts in cents precision, with returns (the style's share) as negative amounts."""
+    mean_spend = _customer_mean_spend(rng, customers, style)[owner]
     amount_factor = np.array([c.amount_factor for c in CATEGORIES])[category]
     purchase = rng.gamma(_SPEND_SHAPE, mean_spend * amount_factor / _SPEND_SHAPE)
     # A return needs an earlier purchase, and gives back at most a typical purchase.
     first_purchase = np.full(len(customers.is_b2b), np.iinfo(np.int64).max)
     np.minimum.at(first_purchase, owner, occurred_at)
     can_return = occurred_at > first_purchase[owner]
-    return_rate = _RETURN_SHARE * len(owner) / max(int(can_return.sum()), 1)
+    return_share = np.array([s.return_share for s in BUYING_STYLES])[style[owner]]
+    return_rate = return_share * len(owner) / max(int(can_return.sum()), 1)
     is_return = can_return & (rng.random(len(owner)) < return_rate)
     refund = rng.uniform(0.1, 1.0, len(owner)) * mean_spend
     amount: FloatArray = np.maximum(np.round(np.where(is_return, refund, purchase), 2), 0.01)
@@ -123,21 +123,25 @@ def _costs(
 
 
 def _purchase_times(
-    rng: np.random.Generator, customers: CustomerDraw, end_day: int
+    rng: np.random.Generator, customers: CustomerDraw, style: IntArray, end_day: int
 ) -> tuple[IntArray, IntArray]:
     """Owner index and epoch second of every purchase, in time order (ties by customer).
 
-    The first purchase follows signup after a short exponential delay. Further purchases are
-    Poisson events, and after each purchase the customer drops out with probability ``p``:
-    their count is min(Geometric(p) - 1, K) with K ~ Poisson(rate * window), and given K they
-    are the first order statistics of K uniforms on the window, drawn via exponential spacings.
+    The first purchase follows signup after an exponential delay, short for frequent buyers.
+    Further purchases are Poisson events, and after each purchase the customer drops out with
+    probability ``p``: their count is min(Geometric(p) - 1, K) with K ~ Poisson(rate * window),
+    and given K they are the first order statistics of K uniforms on the window, drawn via
+    exponential spacings.
     """
     n = len(customers.is_b2b)
     is_b2b = customers.is_b2b
-    yearly_rate = np.where(is_b2b, _B2B_PURCHASES_PER_YEAR, _B2C_PURCHASES_PER_YEAR)
+    rate_factor = np.array([s.rate_factor for s in BUYING_STYLES])[style]
+    churn_factor = np.array([s.churn_factor for s in BUYING_STYLES])[style]
+    yearly_rate = np.where(is_b2b, _B2B_PURCHASES_PER_YEAR, _B2C_PURCHASES_PER_YEAR) * rate_factor
     daily_rate = rng.gamma(_RATE_SHAPE, yearly_rate / _RATE_SHAPE) / 365.0
-    dropout = rng.beta(*_DROPOUT_BETA, n)
-    first_time = customers.signup_day + rng.exponential(_FIRST_PURCHASE_MEAN_DAYS, n)
+    dropout = np.minimum(rng.beta(*_DROPOUT_BETA, n) * churn_factor / rate_factor, 1.0)
+    first_delay = rng.exponential(_FIRST_PURCHASE_MEAN_DAYS / rate_factor)
+    first_time = customers.signup_day + first_delay
     buys = (rng.random(n) >= _NEVER_BUY_SHARE) & (first_time < end_day + 1)
     window = np.where(buys, end_day + 1 - first_time, 0.0)
     events_in_window = rng.poisson(daily_rate * window)
@@ -181,12 +185,15 @@ def _move_b2b_off_weekends(rng: np.random.Generator, day: IntArray, is_b2b: Bool
     return np.where(moved, day - weekday + new_weekday, day)
 
 
-def _customer_mean_spend(rng: np.random.Generator, customers: CustomerDraw) -> FloatArray:
+def _customer_mean_spend(
+    rng: np.random.Generator, customers: CustomerDraw, style: IntArray
+) -> FloatArray:
     """Mean spend per purchase, with a heavy right tail (Gamma-Gamma style)."""
     n = len(customers.is_b2b)
     company_size = np.power(np.nan_to_num(customers.employees, nan=10.0) / 10.0, 0.3)
     base = np.where(customers.is_b2b, _B2B_MEAN_SPEND * company_size, _B2C_MEAN_SPEND)
     needs_factor = np.array([a.spend_factor for a in ARCHETYPES])[customers.archetype]
     heterogeneity = (_MEAN_SPEND_SHAPE - 1.0) / rng.gamma(_MEAN_SPEND_SHAPE, 1.0, n)
-    mean_spend: FloatArray = base * needs_factor * heterogeneity
+    style_factor = np.array([s.spend_factor for s in BUYING_STYLES])[style]
+    mean_spend: FloatArray = base * needs_factor * style_factor * heterogeneity
     return mean_spend

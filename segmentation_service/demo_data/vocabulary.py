@@ -21,8 +21,6 @@ class Country(NamedTuple):
 
 class Category(NamedTuple):
     name: str
-    b2b_share: float
-    b2c_share: float
     amount_factor: float  # relative size of a purchase
     margin_rate: float  # typical, before customer and transaction noise
 
@@ -32,6 +30,16 @@ class Archetype(NamedTuple):
     share: float
     spend_factor: float  # relative mean spend per purchase
     profile: tuple[float, ...]  # mean score per need, in NEEDS order
+
+
+class BuyingStyle(NamedTuple):
+    label: str
+    channel_shares: tuple[float, ...]  # of the customer's transactions, in CHANNELS order
+    category_shares: tuple[float, ...]  # of their purchases, in CATEGORIES order
+    rate_factor: float  # purchases per year, relative to the customer type's base rate
+    spend_factor: float  # spend per purchase, relative to the type and needs mean
+    return_share: float  # of all transactions
+    churn_factor: float  # chance of leaving per year, relative to the type's
 
 
 class AgeBand(NamedTuple):
@@ -97,11 +105,11 @@ B2C_CHANNEL_SHARES: tuple[float, ...] = (0.52, 0.35, 0.08, 0.02, 0.03)
 CHANNEL_COST_FACTORS: tuple[float, ...] = (0.5, 0.8, 0.9, 1.6, 1.2)
 
 CATEGORIES: tuple[Category, ...] = (
-    Category("Hardware", 0.25, 0.30, 1.3, 0.22),
-    Category("Software", 0.20, 0.20, 1.0, 0.55),
-    Category("Services", 0.25, 0.10, 1.5, 0.40),
-    Category("Supplies", 0.20, 0.35, 0.4, 0.30),
-    Category("Training", 0.10, 0.05, 0.8, 0.50),
+    Category("Hardware", 1.3, 0.22),
+    Category("Software", 1.0, 0.55),
+    Category("Services", 1.5, 0.40),
+    Category("Supplies", 0.4, 0.30),
+    Category("Training", 0.8, 0.50),
 )
 
 # Each archetype scores high on one or two needs; the spend factors relate value to needs.
@@ -112,6 +120,54 @@ ARCHETYPES: tuple[Archetype, ...] = (
     Archetype("innovation & sustainability", 0.16, 1.30, (2.8, 4.0, 3.0, 2.8, 6.4, 6.2, 3.2, 3.6)),
     Archetype("convenience", 0.18, 0.90, (3.4, 2.6, 3.0, 6.6, 2.8, 2.6, 4.2, 2.6)),
 )
+
+# How customers buy: the planted behavioural segments, each with its own channels, categories,
+# purchase rate, basket and returns. Consumers buy online often and small (about 16 purchases
+# a year, mostly supplies), in store rarely and big (one purchase in two years, mostly
+# hardware), or online and by phone and send back two in five; businesses buy through field
+# sales, partners and phone and, being on contract, seldom leave. The spend factors keep each
+# customer type's mean revenue about where it was before the styles were planted.
+BUYING_STYLES: tuple[BuyingStyle, ...] = (
+    BuyingStyle(
+        "online frequent",
+        (0.95, 0.05, 0.0, 0.0, 0.0),
+        (0.02, 0.08, 0.0, 0.90, 0.0),
+        1.8,
+        0.85,
+        0.005,
+        1.0,
+    ),
+    BuyingStyle(
+        "store large baskets",
+        (0.05, 0.95, 0.0, 0.0, 0.0),
+        (0.90, 0.04, 0.03, 0.03, 0.0),
+        0.055,
+        5.0,
+        0.005,
+        1.0,
+    ),
+    BuyingStyle(
+        "returns heavy",
+        (0.45, 0.10, 0.45, 0.0, 0.0),
+        (0.20, 0.70, 0.0, 0.10, 0.0),
+        1.33,
+        1.7,
+        0.40,
+        1.0,
+    ),
+    BuyingStyle(
+        "field accounts",
+        (0.0, 0.0, 0.15, 0.60, 0.25),
+        (0.02, 0.13, 0.55, 0.0, 0.30),
+        0.83,
+        0.75,
+        0.005,
+        0.05,
+    ),
+)
+# Style shares (in BUYING_STYLES order) of B2C and of B2B customers.
+B2C_STYLE_SHARES: tuple[float, ...] = (0.40, 0.45, 0.15, 0.0)
+B2B_STYLE_SHARES: tuple[float, ...] = (0.0, 0.0, 0.0, 1.0)
 
 # Adults only: the youngest are at least 18 on any day of the end_date year.
 AGE_BANDS: tuple[AgeBand, ...] = (

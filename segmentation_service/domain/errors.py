@@ -67,6 +67,12 @@ class ScheduleNotFound(SegmentationError):
         self.schedule_id = schedule_id
 
 
+class PortfolioNotFound(SegmentationError):
+    def __init__(self, portfolio_id: int) -> None:
+        super().__init__(f"portfolio {portfolio_id} does not exist")
+        self.portfolio_id = portfolio_id
+
+
 class InvalidRequest(SegmentationError):
     """A request field broke a rule; ``field`` is its dotted path in the request."""
 

@@ -105,6 +105,28 @@ class SegmentDefinition:
     profile: tuple[tuple[str, str], ...] = ()
 
 
+class Strategy(str, Enum):
+    """What to do with a group of customers (XSD Strategy); see ``engines.treatments``."""
+
+    RETAIN = "Retain"
+    DEVELOP = "Develop"
+    WIN_BACK = "WinBack"
+    ACQUIRE = "Acquire"
+    REDUCE_COST_TO_SERVE = "ReduceCostToServe"
+    MAINTAIN = "Maintain"
+
+
+@dataclass(frozen=True)
+class Treatment:
+    """The recommended (or, ``overridden``, an analyst's) strategy, channel and message."""
+
+    strategy: Strategy
+    channel: str | None
+    message: str
+    reason: str
+    overridden: bool = False
+
+
 @dataclass(frozen=True)
 class Segment:
     code: str
@@ -118,6 +140,7 @@ class Segment:
     revenue: float | None = None
     cost: float | None = None
     owner: str | None = None
+    treatment: Treatment | None = None
 
     @property
     def profit(self) -> float | None:
@@ -379,3 +402,59 @@ class Partition:
     after: str | None = None
     through: str | None = None
     ids: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class PortfolioCell:
+    """A cell of a portfolio grid (row segment × column segment), or a row or column total
+    (the other side None), at one evaluation. Segments are named as in the runs used."""
+
+    row_segment: str | None
+    column_segment: str | None
+    customers: int
+    revenue: float
+    cost: float
+    acquisition_cost: float
+    equity: float
+    row_segment_code: str | None = None
+    column_segment_code: str | None = None
+    clv_total: float | None = None
+    clv_average: float | None = None
+    probability_alive_average: float | None = None
+    equity_share: float | None = None
+    owner: str | None = None
+    treatment: Treatment | None = None
+    equity_change: float | None = None  # since the portfolio's previous evaluation
+
+    @property
+    def profit(self) -> float:
+        return self.revenue - self.cost
+
+
+@dataclass(frozen=True)
+class PortfolioEvaluation:
+    """A portfolio's grid at one time: cells in row-major order, totals, and everyone
+    outside the grid (not in both runs' segments), from the runs it used."""
+
+    evaluation_id: int
+    evaluated_at: datetime
+    rows_run_id: int
+    columns_run_id: int
+    value_run_id: int | None
+    cells: tuple[PortfolioCell, ...]
+    row_totals: tuple[PortfolioCell, ...]
+    column_totals: tuple[PortfolioCell, ...]
+    outside: PortfolioCell
+    equity: float
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    portfolio_id: int
+    name: str
+    rows: SegmentationMethod
+    columns: SegmentationMethod
+    created_at: datetime
+    owner: str | None = None
+    objective: str | None = None
+    created_by: str | None = None

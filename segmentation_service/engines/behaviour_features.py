@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from segmentation_service.domain.model import BehaviourFeature
+from segmentation_service.engines.value_features import MONEY_DECIMALS
 
 CHANNEL_PREFIX = "channel."
 CATEGORY_PREFIX = "category."
@@ -112,6 +113,9 @@ class BehaviourCounts:
 def behaviour_counts(long: pd.DataFrame, signup_dates: pd.Series) -> BehaviourCounts:
     """``BehaviourCounts`` of the store's long frame; ``signup_dates`` by customer_id."""
     frame = long.fillna({"channel": UNKNOWN, "category": UNKNOWN})
+    # The database adds amounts in any order: sums rounded, as value features round them,
+    # so a customer's figures (and reasons) do not depend on the partitioning.
+    frame["spend"] = frame["spend"].astype(float).round(MONEY_DECIMALS)
     by_customer = frame.groupby("customer_id", sort=True)
     totals = by_customer.agg(
         purchases=("purchases", "sum"),
@@ -120,6 +124,7 @@ def behaviour_counts(long: pd.DataFrame, signup_dates: pd.Series) -> BehaviourCo
         first_purchase=("first_purchase", "min"),
         last_purchase=("last_purchase", "max"),
     )
+    totals["spend"] = totals["spend"].round(MONEY_DECIMALS)
     totals["signup_date"] = pd.to_datetime(signup_dates.reindex(totals.index))
     channels = _wide(frame, "channel", "purchases", totals.index)
     categories = _wide(frame, "category", "spend", totals.index)
@@ -196,7 +201,8 @@ def _shares(wide: pd.DataFrame, names: Sequence[str], prefix: str) -> dict[str, 
 def _wide(frame: pd.DataFrame, key: str, amount: str, index: pd.Index) -> pd.DataFrame:
     wide = frame.pivot_table(index="customer_id", columns=key, values=amount, aggfunc="sum")
     wide.columns = [str(name) for name in wide.columns]
-    return wide.reindex(index=index, columns=sorted(wide.columns)).fillna(0.0).astype(float)
+    wide = wide.reindex(index=index, columns=sorted(wide.columns)).fillna(0.0).astype(float)
+    return wide.round(MONEY_DECIMALS)
 
 
 def _concat_counts(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:

@@ -90,7 +90,7 @@ def value_features(aggregates: pd.DataFrame, population: pd.Index, as_of: date) 
 
 
 def money_features(totals: pd.DataFrame, population: pd.Index) -> pd.DataFrame:
-    """Revenue, margin and first purchase date of every customer in ``population``.
+    """Revenue, margin, first and last purchase date of every customer in ``population``.
 
     The part of ``value_features`` that runs which do not rank by value need,
     from the store's per-customer ``totals``; customers without transactions get zeros.
@@ -103,4 +103,6 @@ def money_features(totals: pd.DataFrame, population: pd.Index) -> pd.DataFrame:
     )
     first = pd.to_datetime(frame["first_purchase"]).dt.normalize()
     features["first_purchase_date"] = first.dt.date.where(first.notna(), None)
+    last = pd.to_datetime(frame["last_purchase"]).dt.normalize()
+    features["last_purchase_date"] = last.dt.date.where(last.notna(), None)
     return features

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from segmentation_service.config import Settings
+from segmentation_service.engines.treatments import TreatmentPolicy
 from segmentation_service.services.executors import InlineExecutor, PartitionExecutor, RunLayout
 from segmentation_service.services.partition_tasks import PartitionTask, perform_here
 from segmentation_service.store.uow import UnitOfWork
@@ -31,15 +32,30 @@ _PRELOAD = ["segmentation_service.jobs.pool_process"]
 
 
 def run_layout(settings: Settings) -> RunLayout:
-    """The partition size and executor of the settings (inline for an in-memory store)."""
+    """The partition size, executor and treatment thresholds of the settings (inline for
+    an in-memory store)."""
     url = make_url(settings.database_url)
+    policy = treatment_policy(settings)
     if url.get_backend_name() == "sqlite" and (url.database or ":memory:") == ":memory:":
-        return RunLayout(settings.partition_size)  # no other process can open it
+        return RunLayout(settings.partition_size, treatments=policy)  # no other process can
     if settings.executor == "dask":
         if not settings.dask_scheduler:
             raise ValueError("executor 'dask' needs dask_scheduler (SEGMENTATION_DASK_SCHEDULER)")
-        return RunLayout(settings.partition_size, _dask_factory(settings.dask_scheduler))
-    return RunLayout(settings.partition_size, local_executor)
+        return RunLayout(settings.partition_size, _dask_factory(settings.dask_scheduler), policy)
+    return RunLayout(settings.partition_size, local_executor, policy)
+
+
+def treatment_policy(settings: Settings) -> TreatmentPolicy:
+    return TreatmentPolicy(
+        new_days=settings.treatment_new_days,
+        active_days=settings.treatment_active_days,
+        new_share=settings.treatment_new_share,
+        active_share=settings.treatment_active_share,
+        slipping_alive=settings.treatment_slipping_alive,
+        moved_down_share=settings.treatment_moved_down_share,
+        valuable_ratio=settings.treatment_valuable_ratio,
+        develop_ratio=settings.treatment_develop_ratio,
+    )
 
 
 def local_executor(uow: UnitOfWork) -> PartitionExecutor:

@@ -11,11 +11,21 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from segmentation_service.services.lookups import get_customer_segment, list_segment_members
+    from segmentation_service.services.portfolios import (
+        create_portfolio,
+        delete_portfolio,
+        evaluate_portfolio,
+        list_portfolios,
+        portfolio_history,
+        set_portfolio_cell_owner,
+        set_portfolio_cell_treatment,
+    )
     from segmentation_service.services.runs import (
         compare_segmentation_runs,
         get_segmentation_run,
         list_segmentation_runs,
         set_segment_owner,
+        set_segment_treatment,
     )
     from segmentation_service.services.schedules import (
         create_schedule,
@@ -46,6 +56,14 @@ _USE_CASES = {
     "create_schedule": "schedules",
     "list_schedules": "schedules",
     "delete_schedule": "schedules",
+    "create_portfolio": "portfolios",
+    "list_portfolios": "portfolios",
+    "delete_portfolio": "portfolios",
+    "evaluate_portfolio": "portfolios",
+    "portfolio_history": "portfolios",
+    "set_portfolio_cell_owner": "portfolios",
+    "set_portfolio_cell_treatment": "portfolios",
+    "set_segment_treatment": "runs",
 }
 
 __all__ = [
@@ -63,6 +81,14 @@ __all__ = [
     "create_schedule",
     "list_schedules",
     "delete_schedule",
+    "create_portfolio",
+    "list_portfolios",
+    "delete_portfolio",
+    "evaluate_portfolio",
+    "portfolio_history",
+    "set_portfolio_cell_owner",
+    "set_portfolio_cell_treatment",
+    "set_segment_treatment",
 ]
 
 

@@ -46,12 +46,20 @@ MINIMUM_ROLE: dict[str, str] = {
     "ListSegmentationRuns": VIEWER,
     "CompareSegmentationRuns": VIEWER,
     "ListSegmentationSchedules": VIEWER,
+    "GetPortfolio": VIEWER,  # evaluates now: reading the grid keeps it in the history
+    "GetPortfolioHistory": VIEWER,
+    "ListPortfolios": VIEWER,
     "SegmentCustomers": ANALYST,
     "SetSegmentOwner": ANALYST,
     "SubmitSegmentation": ANALYST,
     "CancelSegmentationRun": ANALYST,
     "CreateSegmentationSchedule": ANALYST,
     "DeleteSegmentationSchedule": ANALYST,
+    "CreatePortfolio": ANALYST,
+    "SetPortfolioCellOwner": ANALYST,
+    "DeletePortfolio": ANALYST,
+    "SetSegmentTreatment": ANALYST,
+    "SetPortfolioCellTreatment": ANALYST,
 }  # Any other operation needs ADMIN: a new operation is closed until it is listed here.
 
 WRONG_CREDENTIALS = "unknown username or wrong password"

@@ -6,6 +6,7 @@ from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from segmentation_service.engines.treatments import TreatmentPolicy
 from segmentation_service.services.partition_tasks import PartitionTask, perform
 from segmentation_service.store.uow import UnitOfWork
 
@@ -42,8 +43,10 @@ class RunLayout:
     """How a run is cut and where its partitions execute.
 
     ``executor`` makes the executor for a run of several partitions, given the
-    run's unit of work; a run of one partition always executes inline.
+    run's unit of work; a run of one partition always executes inline. ``treatments``
+    are the thresholds the run's segments' treatments are decided by.
     """
 
     partition_size: int = DEFAULT_PARTITION_SIZE
     executor: Callable[[UnitOfWork], PartitionExecutor] = field(default=InlineExecutor)
+    treatments: TreatmentPolicy = TreatmentPolicy()

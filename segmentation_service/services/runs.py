@@ -13,6 +13,8 @@ from segmentation_service.domain.model import (
     Segment,
     SegmentationMethod,
     SegmentationRun,
+    Strategy,
+    Treatment,
 )
 from segmentation_service.engines.migration import compare_assignments
 from segmentation_service.store.uow import UnitOfWork
@@ -92,3 +94,50 @@ def set_segment_owner(run_id: int, segment_code: str, owner: str, uow: UnitOfWor
             raise SegmentNotFound(run_id, segment_code)
         uow.commit()
     return segment
+
+
+def set_segment_treatment(
+    run_id: int,
+    segment_code: str,
+    strategy: Strategy,
+    channel: str | None,
+    message: str | None,
+    uow: UnitOfWork,
+    set_by: str | None = None,
+) -> Segment:
+    """An analyst's treatment of a segment, kept with the run and shown (marked overridden)
+    instead of the recommendation; channel and message default to the recommendation's."""
+    with uow:
+        if uow.runs.method_of(run_id) is None:
+            raise RunNotFound(run_id)
+        current = uow.runs.segment(run_id, segment_code)
+        if current is None:
+            raise SegmentNotFound(run_id, segment_code)
+        chosen = overriding(current.treatment, strategy, channel, message, set_by)
+        segment = uow.runs.set_treatment(run_id, segment_code, chosen)
+        assert segment is not None
+        uow.commit()
+    return segment
+
+
+def overriding(
+    recommended: Treatment | None,
+    strategy: Strategy,
+    channel: str | None,
+    message: str | None,
+    set_by: str | None,
+) -> Treatment:
+    """The analyst's treatment, completed from the recommendation, saying what it replaced."""
+    if channel is not None and not 1 <= len(channel.strip()) <= MAX_OWNER_LENGTH:
+        raise InvalidRequest("channel", f"must be 1 to {MAX_OWNER_LENGTH} non-blank characters")
+    if message is not None and not message.strip():
+        raise InvalidRequest("message", "must not be blank")
+    who = set_by or "an analyst"
+    was = "" if recommended is None else f"; the recommendation was {recommended.reason}"
+    return Treatment(
+        strategy,
+        channel.strip() if channel else (recommended.channel if recommended else None),
+        message.strip() if message else (recommended.message if recommended else strategy.value),
+        f"{strategy.value}: set by {who}{was}",
+        overridden=True,
+    )

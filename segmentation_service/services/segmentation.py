@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -17,20 +17,24 @@ from segmentation_service.domain.errors import (
 from segmentation_service.domain.model import (
     Partition,
     RunPhase,
+    RunStatus,
+    Segment,
     SegmentationMethod,
     SegmentationRequest,
     SegmentationRun,
 )
 from segmentation_service.domain.request_codec import decode
 from segmentation_service.engines.a_priori import OTHER_CODE, APrioriSegmenter
-from segmentation_service.engines.behaviour_features import BehaviourWindow
+from segmentation_service.engines.behaviour_features import CHANNEL_PREFIX, BehaviourWindow
+from segmentation_service.engines.group_figures import GroupSums
 from segmentation_service.engines.partitions import PartitionPlan, Stage
 from segmentation_service.engines.rules import InvalidRuleError
+from segmentation_service.engines.treatments import TreatmentPolicy, recommend
 from segmentation_service.observability.logs import incident_reference
 from segmentation_service.services.clock import Clock, utc_now
 from segmentation_service.services.executors import InlineExecutor, PartitionExecutor, RunLayout
 from segmentation_service.services.liveness import heartbeat, this_runner
-from segmentation_service.services.partition_tasks import PartitionTask
+from segmentation_service.services.partition_tasks import NeedsRun, PartitionTask, PreviousTiers
 from segmentation_service.services.requests import OPTION_BLOCKS, EffectiveOptions, check_request
 from segmentation_service.store.uow import UnitOfWork
 
@@ -80,7 +84,10 @@ def execute_run(
         _record_failure(uow, run_id, exc, now)
         raise
     with uow:
-        return uow.runs.get(run_id)
+        run = uow.runs.get(run_id)
+    if run is not None and run.status is RunStatus.COMPLETED:
+        _evaluate_portfolios(run.method, uow, now, (layout or RunLayout()).treatments)
+    return run
 
 
 def _execute(
@@ -102,7 +109,20 @@ def _execute(
         raise InsufficientData("there are no customers to segment", "customerIds")
     window = _window(request.method, options, as_of)
     plan = _plan(request.method, options, window or as_of)
-    task = PartitionTask(uow.database_url, run_id, request.method, as_of, plan, window)
+    with uow:
+        previous = _previous_tiers(uow, request.method)
+        needs_run = _needs_run(uow, request.method)
+    task = PartitionTask(
+        uow.database_url,
+        run_id,
+        request.method,
+        as_of,
+        plan,
+        window,
+        treatments=layout.treatments,
+        previous=previous,
+        needs_run=needs_run,
+    )
     executor = InlineExecutor(uow) if len(partitions) == 1 else layout.executor(uow)
     stages = _Stages(uow, run_id, executor, task, partitions)
     with _data_conditions(request.method):
@@ -114,6 +134,10 @@ def _execute(
             model = plan.settle(model, refinements)
         assigned = stages.run(Stage.ASSIGN, RunPhase.ASSIGNING, (0.55, 0.95), model)
         outcome = plan.finish(model, [part.partial for part in assigned])
+    groups = GroupSums.merge([part.groups for part in assigned])
+    segments = [
+        _treated(segment, groups, layout.treatments, request.method) for segment in outcome.segments
+    ]
     _checkpoint(uow, run_id, RunPhase.WRITING, 0.95)
     with uow:
         completed = uow.runs.complete(
@@ -123,7 +147,7 @@ def _execute(
             assigned_count=sum(part.assigned for part in assigned),
             metrics=outcome.metrics,
             model=outcome.model,
-            segments=outcome.segments,
+            segments=segments,
         )
         if not completed:  # cancelled while finishing
             raise RunCancelled()
@@ -174,6 +198,59 @@ def _data_conditions(method: SegmentationMethod) -> Iterator[None]:
         raise InvalidRequest(f"aPriori.{exc.field}", exc.reason) from exc
     except InsufficientData as exc:  # the engines' words; the request block it concerns
         raise InsufficientData(exc.reason, exc.field or OPTION_BLOCKS[method]) from exc
+
+
+def _treated(
+    segment: Segment, groups: GroupSums, policy: TreatmentPolicy, method: SegmentationMethod
+) -> Segment:
+    """The segment with its recommended treatment. A behavioural segment's channel is the
+    one its members buy through most, the others' the one they prefer (customer record).
+    The message speaks of a needs-based or behavioural segment's own drivers (its name),
+    else of the needs segment over-represented among its members."""
+    figures = groups.figures(segment.code)
+    if method in (SegmentationMethod.NEEDS_BASED, SegmentationMethod.BEHAVIOURAL):
+        figures = replace(figures, themes=[segment.name.lower()])
+    if method is SegmentationMethod.BEHAVIOURAL:
+        figures = replace(figures, channel=_most_used_channel(segment))
+    return replace(segment, treatment=recommend(figures, policy))
+
+
+def _needs_run(uow: UnitOfWork, method: SegmentationMethod) -> NeedsRun | None:
+    """The latest completed needs-based run, whose segments theme another method's."""
+    if method in (SegmentationMethod.NEEDS_BASED, SegmentationMethod.BEHAVIOURAL):
+        return None
+    run_id = uow.runs.latest_completed(SegmentationMethod.NEEDS_BASED)
+    run = uow.runs.get(run_id) if run_id is not None else None
+    if run is None:
+        return None
+    return NeedsRun(run.run_id, {segment.code: segment.name for segment in run.segments})
+
+
+def _most_used_channel(segment: Segment) -> tuple[str, float] | None:
+    """The channel with the largest mean share of purchases in a behavioural profile."""
+    shares = {
+        name[len(CHANNEL_PREFIX) :]: float(value)
+        for name, value in segment.profile
+        if name.startswith(CHANNEL_PREFIX) and not name.endswith(".zScore")
+    }
+    if not shares:
+        return None
+    best = max(sorted(shares), key=lambda name: shares[name])
+    return best, shares[best]
+
+
+def _previous_tiers(uow: UnitOfWork, method: SegmentationMethod) -> PreviousTiers | None:
+    """The latest completed value-based run's tier ranks, for a value-based run."""
+    if method is not SegmentationMethod.VALUE_BASED:
+        return None
+    run_id = uow.runs.latest_completed(method)
+    run = uow.runs.get(run_id) if run_id is not None else None
+    if run is None or not run.segments:
+        return None
+    codes = sorted(segment.code for segment in run.segments)
+    codes.sort(key=lambda code: int(code[1:]) if code[1:].isdigit() else 0)
+    last = max(len(codes) - 1, 1)
+    return PreviousTiers(run_id, {code: i / last for i, code in enumerate(codes)})  # type: ignore[arg-type]
 
 
 def _checkpoint(
@@ -257,6 +334,19 @@ def _plan(
         horizon_months=v.horizon_months,
         annual_discount_rate=v.annual_discount_rate,
     )
+
+
+def _evaluate_portfolios(
+    method: SegmentationMethod, uow: UnitOfWork, now: Clock, policy: TreatmentPolicy
+) -> None:
+    """A newer run of a method its portfolios cross: evaluate them (their history). The run
+    has completed whatever happens here: a failure is logged, not the run's."""
+    from segmentation_service.services.portfolios import evaluate_portfolios_of
+
+    try:
+        evaluate_portfolios_of(method, uow, now, policy)
+    except Exception:
+        logger.exception("portfolios of %s runs were not evaluated", method.value)
 
 
 def _record_failure(uow: UnitOfWork, run_id: int, exc: BaseException, now: Clock) -> None:

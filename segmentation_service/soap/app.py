@@ -18,6 +18,8 @@ from segmentation_service.domain.errors import (
     AuthenticationFailed,
     SegmentationError,
 )
+from segmentation_service.engines.treatments import TreatmentPolicy
+from segmentation_service.jobs.executors import treatment_policy
 from segmentation_service.jobs.queue import run_queue
 from segmentation_service.observability.logs import incident_reference
 from segmentation_service.observability.metrics import exposition
@@ -100,6 +102,7 @@ class SegmentationApplication(Application):
         schema: CanonicalSchema,
         authenticator: Authenticator | None,
         run_queue: RunQueue,
+        treatments: TreatmentPolicy,
     ) -> None:
         super().__init__(
             [SegmentationService],
@@ -111,6 +114,7 @@ class SegmentationApplication(Application):
         self.store = store
         self.authenticator = authenticator
         self.run_queue = run_queue  # where SubmitSegmentation and SegmentCustomers put runs
+        self.treatments = treatments  # the thresholds GetPortfolio's cells are treated by
 
     def unit_of_work(self) -> UnitOfWork:
         return self.store.unit_of_work()
@@ -177,7 +181,7 @@ def create_app(settings: Settings, store: Store | None = None) -> ObservedApp:
     store = store or Store(settings.database_url)
     schema = CanonicalSchema(WSDL_DIRECTORY / XSD_FILE)
     application = SegmentationApplication(
-        store, schema, authenticator(settings), run_queue(settings)
+        store, schema, authenticator(settings), run_queue(settings), treatment_policy(settings)
     )
     soap = WsgiApplication(application, max_content_length=settings.max_request_bytes)
     instrument(soap)

@@ -16,6 +16,7 @@ from segmentation_service.domain.errors import (
     CustomerNotFound,
     InsufficientData,
     InvalidRequest,
+    PortfolioNotFound,
     RunNotFound,
     ScheduleNotFound,
     SegmentationError,
@@ -62,6 +63,10 @@ class ScheduleNotFoundFault(DeclaredFault):
     faultcode_suffix = "Client.ScheduleNotFound"
 
 
+class PortfolioNotFoundFault(DeclaredFault):
+    faultcode_suffix = "Client.PortfolioNotFound"
+
+
 class InvalidRequestFault(DeclaredFault):
     faultcode_suffix = "Client.InvalidRequest"
 
@@ -104,6 +109,10 @@ def _schedule_not_found(exc: ScheduleNotFound) -> Fault:
     return ScheduleNotFoundFault(str(exc), scheduleId=exc.schedule_id)
 
 
+def _portfolio_not_found(exc: PortfolioNotFound) -> Fault:
+    return PortfolioNotFoundFault(str(exc), portfolioId=exc.portfolio_id)
+
+
 def _invalid_request(exc: InvalidRequest) -> Fault:
     return InvalidRequestFault(str(exc), field=exc.field, reason=exc.reason)
 
@@ -125,6 +134,7 @@ FAULTS: dict[type[SegmentationError], Callable[[SegmentationError], Fault]] = {
     RunNotFound: _run_not_found,  # type: ignore[dict-item]
     SegmentNotFound: _segment_not_found,  # type: ignore[dict-item]
     ScheduleNotFound: _schedule_not_found,  # type: ignore[dict-item]
+    PortfolioNotFound: _portfolio_not_found,  # type: ignore[dict-item]
     InvalidRequest: _invalid_request,  # type: ignore[dict-item]
     InsufficientData: _invalid_request,  # type: ignore[dict-item]  # a data condition
     AuthenticationFailed: _authentication_failed,  # type: ignore[dict-item]
@@ -155,6 +165,22 @@ OPERATION_FAULTS: dict[str, list[type[DeclaredFault]]] = {
         "CreateSegmentationSchedule": [CustomerNotFoundFault, InvalidRequestFault],
         "ListSegmentationSchedules": [InvalidRequestFault],
         "DeleteSegmentationSchedule": [ScheduleNotFoundFault, InvalidRequestFault],
+        "CreatePortfolio": [InvalidRequestFault],
+        "GetPortfolio": [PortfolioNotFoundFault, InvalidRequestFault],
+        "GetPortfolioHistory": [PortfolioNotFoundFault, InvalidRequestFault],
+        "SetPortfolioCellOwner": [
+            PortfolioNotFoundFault,
+            SegmentNotFoundFault,
+            InvalidRequestFault,
+        ],
+        "ListPortfolios": [InvalidRequestFault],
+        "SetSegmentTreatment": [RunNotFoundFault, SegmentNotFoundFault, InvalidRequestFault],
+        "SetPortfolioCellTreatment": [
+            PortfolioNotFoundFault,
+            SegmentNotFoundFault,
+            InvalidRequestFault,
+        ],
+        "DeletePortfolio": [PortfolioNotFoundFault, InvalidRequestFault],
     }.items()
 }
 

@@ -117,6 +117,14 @@ def statuses(found: t.RunStatusList | None) -> tuple[model.RunStatus, ...] | Non
     return tuple(model.RunStatus(status) for status in _items(found, "status"))
 
 
+def strategy(name: str) -> model.Strategy:
+    return model.Strategy(name)
+
+
+def method(name: str) -> model.SegmentationMethod:
+    return model.SegmentationMethod(name)
+
+
 def method_or_none(method: str | None) -> model.SegmentationMethod | None:
     return None if method is None else model.SegmentationMethod(method)
 
@@ -168,6 +176,19 @@ def segment(segment: model.Segment) -> t.Segment:
         profit=segment.profit,
         profitable=segment.profitable,
         owner=segment.owner,
+        treatment=treatment(segment.treatment),
+    )
+
+
+def treatment(found: model.Treatment | None) -> t.Treatment | None:
+    if found is None:
+        return None
+    return t.Treatment(
+        strategy=found.strategy.value,
+        channel=found.channel,
+        message=found.message,
+        reason=found.reason,
+        overridden=found.overridden,
     )
 
 
@@ -352,3 +373,66 @@ def _band_list(bands: tuple[model.Band, ...] | None) -> t.BandList | None:
     if bands is None:
         return None
     return t.BandList(band=[t.Band(name=b.name, upperBound=b.upper_bound) for b in bands])
+
+
+def portfolio(
+    found: model.Portfolio, evaluation: model.PortfolioEvaluation | None = None
+) -> t.Portfolio:
+    return t.Portfolio(
+        portfolioId=found.portfolio_id,
+        name=found.name,
+        rows=found.rows.value,
+        columns=found.columns.value,
+        owner=found.owner,
+        objective=found.objective,
+        createdBy=found.created_by,
+        createdAt=found.created_at,
+        evaluation=None if evaluation is None else portfolio_evaluation(evaluation),
+    )
+
+
+def portfolio_evaluation(evaluation: model.PortfolioEvaluation) -> t.PortfolioEvaluation:
+    def cells(found: tuple[model.PortfolioCell, ...]) -> t.PortfolioCellList:
+        return t.PortfolioCellList(cell=[portfolio_cell(c) for c in found])
+
+    return t.PortfolioEvaluation(
+        evaluationId=evaluation.evaluation_id,
+        evaluatedAt=evaluation.evaluated_at,
+        rowsRunId=evaluation.rows_run_id,
+        columnsRunId=evaluation.columns_run_id,
+        valueRunId=evaluation.value_run_id,
+        customerEquity=evaluation.equity,
+        cells=cells(evaluation.cells),
+        rowTotals=cells(evaluation.row_totals),
+        columnTotals=cells(evaluation.column_totals),
+        outside=portfolio_cell(evaluation.outside),
+    )
+
+
+def portfolio_cell(cell: model.PortfolioCell) -> t.PortfolioCell:
+    return t.PortfolioCell(
+        rowSegmentCode=cell.row_segment_code,
+        rowSegmentName=cell.row_segment,
+        columnSegmentCode=cell.column_segment_code,
+        columnSegmentName=cell.column_segment,
+        customers=cell.customers,
+        revenue=cell.revenue,
+        cost=cell.cost,
+        profit=cell.profit,
+        acquisitionCost=cell.acquisition_cost,
+        predictedClvTotal=cell.clv_total,
+        predictedClvAverage=cell.clv_average,
+        probabilityAliveAverage=cell.probability_alive_average,
+        customerEquity=cell.equity,
+        equityShare=cell.equity_share,
+        equityChange=cell.equity_change,
+        owner=cell.owner,
+        treatment=treatment(cell.treatment),
+    )
+
+
+def portfolio_history(
+    found: model.Portfolio, evaluations: list[model.PortfolioEvaluation]
+) -> tuple[t.Portfolio, t.PortfolioEvaluationList]:
+    listed = [portfolio_evaluation(evaluation) for evaluation in evaluations]
+    return portfolio(found), t.PortfolioEvaluationList(evaluation=listed)

@@ -216,3 +216,135 @@ class SegmentationService(ServiceBase):
     )
     def DeleteSegmentationSchedule(ctx, scheduleId):  # type: ignore[no-untyped-def]
         return mapping.schedule(services.delete_schedule(scheduleId, _uow(ctx)))
+
+    # ------------------------------------------------------------ portfolios (1.4)
+    @rpc(
+        t.required(t.ShortText),
+        t.required(t.SegmentationMethod),
+        t.required(t.SegmentationMethod),
+        t.optional(t.ShortText),
+        t.optional(t.PortfolioObjective),
+        _returns=t.required(t.Portfolio),
+        _out_variable_name="portfolio",
+        _throws=OPERATION_FAULTS["CreatePortfolio"],
+    )
+    def CreatePortfolio(ctx, name, rows, columns, owner, objective):  # type: ignore[no-untyped-def]
+        created = services.create_portfolio(
+            name,
+            mapping.method(rows),
+            mapping.method(columns),
+            owner,
+            objective,
+            _uow(ctx),
+            created_by=_caller(ctx),
+        )
+        return mapping.portfolio(created)
+
+    @rpc(
+        t.required(t.PortfolioId),
+        _returns=t.required(t.Portfolio),
+        _out_variable_name="portfolio",
+        _throws=OPERATION_FAULTS["GetPortfolio"],
+    )
+    def GetPortfolio(ctx, portfolioId):  # type: ignore[no-untyped-def]
+        found, evaluation = services.evaluate_portfolio(
+            portfolioId, _uow(ctx), policy=ctx.app.treatments
+        )
+        return mapping.portfolio(found, evaluation)
+
+    @rpc(
+        t.required(t.PortfolioId),
+        _returns=(t.required(t.Portfolio), t.required(t.PortfolioEvaluationList)),
+        _out_variable_names=("portfolio", "evaluations"),
+        _throws=OPERATION_FAULTS["GetPortfolioHistory"],
+    )
+    def GetPortfolioHistory(ctx, portfolioId):  # type: ignore[no-untyped-def]
+        return mapping.portfolio_history(*services.portfolio_history(portfolioId, _uow(ctx)))
+
+    @rpc(
+        t.required(t.PortfolioId),
+        t.required(t.SegmentCode),
+        t.required(t.SegmentCode),
+        t.required(t.ShortText),
+        _returns=t.required(t.PortfolioCellOwner),
+        _out_variable_name="cellOwner",
+        _throws=OPERATION_FAULTS["SetPortfolioCellOwner"],
+    )
+    def SetPortfolioCellOwner(ctx, portfolioId, rowSegmentCode, columnSegmentCode, owner):  # type: ignore[no-untyped-def]
+        row, column = services.set_portfolio_cell_owner(
+            portfolioId, rowSegmentCode, columnSegmentCode, owner, _uow(ctx)
+        )
+        return t.PortfolioCellOwner(
+            portfolioId=portfolioId, rowSegmentName=row, columnSegmentName=column, owner=owner
+        )
+
+    @rpc(
+        _returns=t.required(t.PortfolioList),
+        _out_variable_name="portfolios",
+        _throws=OPERATION_FAULTS["ListPortfolios"],
+    )
+    def ListPortfolios(ctx):  # type: ignore[no-untyped-def]
+        found = services.list_portfolios(_uow(ctx))
+        return t.PortfolioList(portfolio=[mapping.portfolio(p) for p in found])
+
+    @rpc(
+        t.required(t.PortfolioId),
+        _returns=t.required(t.Portfolio),
+        _out_variable_name="portfolio",
+        _throws=OPERATION_FAULTS["DeletePortfolio"],
+    )
+    def DeletePortfolio(ctx, portfolioId):  # type: ignore[no-untyped-def]
+        return mapping.portfolio(services.delete_portfolio(portfolioId, _uow(ctx)))
+
+    @rpc(
+        t.required(t.RunId),
+        t.required(t.SegmentCode),
+        t.required(t.Strategy),
+        t.optional(t.ShortText),
+        t.optional(t.TreatmentMessage),
+        _returns=t.required(t.Segment),
+        _out_variable_name="segment",
+        _throws=OPERATION_FAULTS["SetSegmentTreatment"],
+    )
+    def SetSegmentTreatment(ctx, runId, segmentCode, strategy, channel, message):  # type: ignore[no-untyped-def]
+        found = services.set_segment_treatment(
+            runId,
+            segmentCode,
+            mapping.strategy(strategy),
+            channel,
+            message,
+            _uow(ctx),
+            _caller(ctx),
+        )
+        return mapping.segment(found)
+
+    @rpc(
+        t.required(t.PortfolioId),
+        t.required(t.SegmentCode),
+        t.required(t.SegmentCode),
+        t.required(t.Strategy),
+        t.optional(t.ShortText),
+        t.optional(t.TreatmentMessage),
+        _returns=t.required(t.PortfolioCellTreatment),
+        _out_variable_name="cellTreatment",
+        _throws=OPERATION_FAULTS["SetPortfolioCellTreatment"],
+    )
+    def SetPortfolioCellTreatment(  # type: ignore[no-untyped-def]
+        ctx, portfolioId, rowSegmentCode, columnSegmentCode, strategy, channel, message
+    ):
+        row, column, treatment = services.set_portfolio_cell_treatment(
+            portfolioId,
+            rowSegmentCode,
+            columnSegmentCode,
+            mapping.strategy(strategy),
+            channel,
+            message,
+            _uow(ctx),
+            _caller(ctx),
+        )
+        return t.PortfolioCellTreatment(
+            portfolioId=portfolioId,
+            rowSegmentName=row,
+            columnSegmentName=column,
+            treatment=mapping.treatment(treatment),
+        )

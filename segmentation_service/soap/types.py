@@ -37,6 +37,8 @@ BehaviourFeature = Unicode(
     type_name="BehaviourFeature",
 )  # fmt: skip
 LookbackMonths = Integer32(ge=1, le=120, type_name="LookbackMonths")
+PortfolioId = Long(ge=1, type_name="PortfolioId")
+PortfolioObjective = Unicode(max_len=2000, type_name="PortfolioObjective")
 RunStatus = Unicode(
     values=["Completed", "Failed", "Running", "Queued", "Cancelled"], type_name="RunStatus"
 )
@@ -107,6 +109,25 @@ class ProfileEntryList(_Model):
     _type_info = [("entry", repeated(ProfileEntry))]
 
 
+Strategy = Unicode(
+    values=["Retain", "Develop", "WinBack", "Acquire", "ReduceCostToServe", "Maintain"],
+    type_name="Strategy",
+)
+TreatmentMessage = Unicode(min_len=1, max_len=2000, type_name="TreatmentMessage")
+
+
+class Treatment(_Model):
+    """1.4"""
+
+    _type_info = [
+        ("strategy", required(Strategy)),
+        ("channel", optional(Text)),
+        ("message", required(Text)),
+        ("reason", required(Text)),
+        ("overridden", required(Boolean)),
+    ]
+
+
 class Segment(_Model):
     _type_info = [
         ("code", required(SegmentCode)),
@@ -122,6 +143,7 @@ class Segment(_Model):
         ("profit", optional(Double)),
         ("profitable", optional(Boolean)),
         ("owner", optional(ShortText)),
+        ("treatment", optional(Treatment)),  # 1.4
     ]
 
 
@@ -386,3 +408,85 @@ class Transition(_Model):
 
 class TransitionList(_Model):
     _type_info = [("transition", repeated(Transition))]
+
+
+# ------------------------------------------------------------ portfolios (1.4)
+class PortfolioCell(_Model):
+    _type_info = [
+        ("rowSegmentCode", optional(SegmentCode)),
+        ("rowSegmentName", optional(Text)),
+        ("columnSegmentCode", optional(SegmentCode)),
+        ("columnSegmentName", optional(Text)),
+        ("customers", required(Integer32)),
+        ("revenue", required(Double)),
+        ("cost", required(Double)),
+        ("profit", required(Double)),
+        ("acquisitionCost", required(Double)),
+        ("predictedClvTotal", optional(Double)),
+        ("predictedClvAverage", optional(Double)),
+        ("probabilityAliveAverage", optional(Double)),
+        ("customerEquity", required(Double)),
+        ("equityShare", optional(Double)),
+        ("equityChange", optional(Double)),
+        ("owner", optional(Text)),
+        ("treatment", optional(Treatment)),
+    ]
+
+
+class PortfolioCellList(_Model):
+    _type_info = [("cell", repeated(PortfolioCell))]
+
+
+class PortfolioEvaluation(_Model):
+    _type_info = [
+        ("evaluationId", required(Long)),
+        ("evaluatedAt", required(DateTime)),
+        ("rowsRunId", required(RunId)),
+        ("columnsRunId", required(RunId)),
+        ("valueRunId", optional(RunId)),
+        ("customerEquity", required(Double)),
+        ("cells", required(PortfolioCellList)),
+        ("rowTotals", required(PortfolioCellList)),
+        ("columnTotals", required(PortfolioCellList)),
+        ("outside", required(PortfolioCell)),
+    ]
+
+
+class PortfolioEvaluationList(_Model):
+    _type_info = [("evaluation", repeated(PortfolioEvaluation))]
+
+
+class Portfolio(_Model):
+    _type_info = [
+        ("portfolioId", required(PortfolioId)),
+        ("name", required(ShortText)),
+        ("rows", required(SegmentationMethod)),
+        ("columns", required(SegmentationMethod)),
+        ("owner", optional(Text)),
+        ("objective", optional(Text)),
+        ("createdBy", optional(Text)),
+        ("createdAt", required(DateTime)),
+        ("evaluation", optional(PortfolioEvaluation)),
+    ]
+
+
+class PortfolioList(_Model):
+    _type_info = [("portfolio", repeated(Portfolio))]
+
+
+class PortfolioCellOwner(_Model):
+    _type_info = [
+        ("portfolioId", required(PortfolioId)),
+        ("rowSegmentName", required(Text)),
+        ("columnSegmentName", required(Text)),
+        ("owner", required(Text)),
+    ]
+
+
+class PortfolioCellTreatment(_Model):
+    _type_info = [
+        ("portfolioId", required(PortfolioId)),
+        ("rowSegmentName", required(Text)),
+        ("columnSegmentName", required(Text)),
+        ("treatment", required(Treatment)),
+    ]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import CursorResult, delete, select
+from sqlalchemy import CursorResult, Select, delete, select
 from sqlalchemy.orm import Session
 
 from segmentation_service.domain.model import (
@@ -16,7 +16,7 @@ from segmentation_service.domain.model import (
     SegmentMember,
 )
 from segmentation_service.store import queries
-from segmentation_service.store.bulk import insert_rows
+from segmentation_service.store.bulk import Restriction, Scope, insert_rows, read_frame
 from segmentation_service.store.runs import to_utc
 from segmentation_service.store.tables import (
     AssignmentRow,
@@ -95,6 +95,19 @@ class AssignmentRepository:
         )
         frame = pd.read_sql(query, self._session.connection())
         return frame.astype({"customer_id": object, "segment_code": object, "value": float})
+
+    def codes(self, run_id: int, scope: Scope = None) -> pd.Series:
+        """The segment code of each customer of ``scope`` the run assigned, by customer_id."""
+        a = table(AssignmentRow).c
+
+        def query(restrict: Restriction) -> Select[Any]:
+            return select(a.customer_id, a.segment_code).where(
+                a.run_id == run_id, a.segment_code.is_not(None), *restrict(a.customer_id)
+            )
+
+        frame = read_frame(self._session, query, scope, ("customer_id", "segment_code"))
+        codes: pd.Series = frame.set_index("customer_id")["segment_code"].astype(object)
+        return codes
 
     def page(
         self, run_id: int, segment_code: str, after: str | None, limit: int

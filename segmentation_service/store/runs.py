@@ -17,6 +17,8 @@ from segmentation_service.domain.model import (
     Segment,
     SegmentationMethod,
     SegmentationRun,
+    Strategy,
+    Treatment,
 )
 from segmentation_service.store import queries
 from segmentation_service.store.tables import RunRow, SegmentRow
@@ -24,7 +26,12 @@ from segmentation_service.store.tables import RunRow, SegmentRow
 
 def to_utc(moment: datetime | None) -> datetime | None:
     """Stored times are naive UTC; callers get aware ones."""
-    return None if moment is None else moment.replace(tzinfo=timezone.utc)
+    return None if moment is None else aware_utc(moment)
+
+
+def aware_utc(moment: datetime) -> datetime:
+    """A stored (naive UTC) time that is never NULL, as an aware one."""
+    return moment.replace(tzinfo=timezone.utc)
 
 
 def to_naive_utc(moment: datetime) -> datetime:
@@ -91,6 +98,7 @@ class RunRepository:
                 profile=[list(entry) for entry in segment.profile],
                 revenue=segment.revenue,
                 cost=segment.cost,
+                treatment=treatment_data(segment.treatment),
             )
             for ordinal, segment in enumerate(segments)
         )
@@ -206,6 +214,16 @@ class RunRepository:
         query = select(SegmentRow).where(SegmentRow.run_id == run_id).order_by(SegmentRow.ordinal)
         return [_segment(row) for row in self._session.scalars(query)]
 
+    def set_treatment(self, run_id: int, code: str, treatment: Treatment) -> Segment | None:
+        """Keep an analyst's treatment of the segment; it is shown instead of the
+        recommendation (marked overridden), which stays kept."""
+        row = self._session.get(SegmentRow, (run_id, code))
+        if row is None:
+            return None
+        row.treatment_override = treatment_data(treatment)
+        self._session.flush()
+        return _segment(row)
+
     def segment(self, run_id: int, code: str) -> Segment | None:
         row = self._session.get(SegmentRow, (run_id, code))
         return None if row is None else _segment(row)
@@ -260,4 +278,26 @@ def _segment(row: SegmentRow) -> Segment:
         revenue=row.revenue,
         cost=row.cost,
         owner=row.owner,
+        treatment=treatment_of(row.treatment_override, overridden=True)
+        or treatment_of(row.treatment),
+    )
+
+
+def treatment_data(treatment: Treatment | None) -> dict[str, Any] | None:
+    """A treatment as JSON (its ``overridden`` flag is where it is stored)."""
+    if treatment is None:
+        return None
+    return {
+        "strategy": treatment.strategy.value,
+        "channel": treatment.channel,
+        "message": treatment.message,
+        "reason": treatment.reason,
+    }
+
+
+def treatment_of(data: dict[str, Any] | None, overridden: bool = False) -> Treatment | None:
+    if not data:
+        return None
+    return Treatment(
+        Strategy(data["strategy"]), data["channel"], data["message"], data["reason"], overridden
     )

@@ -150,6 +150,54 @@ class ScheduleRow(Base):
     last_run_id: Mapped[int | None] = mapped_column(RunIdType)
 
 
+class PortfolioRow(Base):
+    """A grid crossing the segments of the latest runs of two methods (issue 13)."""
+
+    __tablename__ = "portfolios"
+
+    portfolio_id: Mapped[int] = mapped_column(RunIdType, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    rows_method: Mapped[str] = mapped_column(String(16))
+    columns_method: Mapped[str] = mapped_column(String(16))
+    owner: Mapped[str | None] = mapped_column(String(200))
+    objective: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class PortfolioCellRow(Base):
+    """What is kept of a cell across evaluations, by the two segments' names (so it stays
+    when a new run renumbers codes): its owner and an analyst's treatment."""
+
+    __tablename__ = "portfolio_cells"
+
+    portfolio_id: Mapped[int] = mapped_column(
+        RunIdType, ForeignKey("portfolios.portfolio_id", ondelete="CASCADE"), primary_key=True
+    )
+    row_segment: Mapped[str] = mapped_column(String(200), primary_key=True)
+    column_segment: Mapped[str] = mapped_column(String(200), primary_key=True)
+    owner: Mapped[str | None] = mapped_column(String(200))
+    treatment_override: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class PortfolioEvaluationRow(Base):
+    """A portfolio's figures at one time, from the runs it used: its history."""
+
+    __tablename__ = "portfolio_evaluations"
+    __table_args__ = (Index("ix_portfolio_evaluations", "portfolio_id", "evaluation_id"),)
+
+    evaluation_id: Mapped[int] = mapped_column(RunIdType, primary_key=True, autoincrement=True)
+    portfolio_id: Mapped[int] = mapped_column(
+        RunIdType, ForeignKey("portfolios.portfolio_id", ondelete="CASCADE")
+    )
+    evaluated_at: Mapped[datetime] = mapped_column(DateTime)
+    rows_run_id: Mapped[int] = mapped_column(RunIdType)
+    columns_run_id: Mapped[int] = mapped_column(RunIdType)
+    value_run_id: Mapped[int | None] = mapped_column(RunIdType)
+    # The grid: cells, row and column totals, everyone outside it (at most 20 x 20 cells).
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
 class SegmentRow(Base):
     __tablename__ = "segments"
 
@@ -170,6 +218,10 @@ class SegmentRow(Base):
     revenue: Mapped[float | None] = mapped_column(Float)
     cost: Mapped[float | None] = mapped_column(Float)
     owner: Mapped[str | None] = mapped_column(String(200))
+    # (0005) The recommended treatment {strategy, channel, message, reason}, and an
+    # analyst's override of it (same keys), which wins when present.
+    treatment: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    treatment_override: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class AssignmentRow(Base):

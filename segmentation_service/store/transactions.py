@@ -49,6 +49,7 @@ TOTAL_DTYPES: dict[str, str] = {
     "revenue": "float64",
     "cost": "float64",
     "first_purchase": "datetime64[us]",
+    "last_purchase": "datetime64[us]",
 }
 TOTAL_COLUMNS: tuple[str, ...] = ("customer_id", *TOTAL_DTYPES)
 
@@ -77,7 +78,8 @@ class TransactionRepository:
         return _typed(frame, AGGREGATE_DTYPES)
 
     def totals(self, as_of: date, scope: Scope = None) -> pd.DataFrame:
-        """Revenue, cost and first purchase per customer: one light pass over transactions.
+        """Revenue, cost, first and last purchase per customer: one light pass over
+        transactions.
 
         What runs that do not rank by value need (segment value and profit);
         ``aggregates`` computes everything value-based runs need.
@@ -93,6 +95,7 @@ class TransactionRepository:
                     func.sum(t.amount).label("revenue"),
                     func.coalesce(func.sum(t.cost), 0.0).label("cost"),
                     func.min(case((t.amount >= 0, t.occurred_at))).label("first_purchase"),
+                    func.max(case((t.amount >= 0, t.occurred_at))).label("last_purchase"),
                 )
                 .where(dated, *restrict(t.customer_id))
                 .group_by(t.customer_id)

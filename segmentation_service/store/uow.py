@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from segmentation_service.domain.errors import StoreUnavailable
 from segmentation_service.store.errors import is_unavailability
+from segmentation_service.store.portfolios import PortfolioRepository
 from segmentation_service.store.run_states import RunStateRepository
 from segmentation_service.store.runs import RunRepository
 from segmentation_service.store.schedules import ScheduleRepository
@@ -39,6 +40,7 @@ class UnitOfWork:
     runs: RunRepository
     run_states: RunStateRepository
     schedules: ScheduleRepository
+    portfolios: PortfolioRepository
     users: UserRepository
     nonces: NonceRepository
 
@@ -53,6 +55,7 @@ class UnitOfWork:
         self.runs = RunRepository(session)
         self.run_states = RunStateRepository(session)
         self.schedules = ScheduleRepository(session)
+        self.portfolios = PortfolioRepository(session)
         self.users = UserRepository(session)
         self.nonces = NonceRepository(session)
         return self

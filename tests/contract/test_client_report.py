@@ -30,6 +30,7 @@ from segmentation_client.cli import main
 from segmentation_client.report import CONTENT_SECURITY_POLICY
 from zeep.helpers import serialize_object
 
+from tests import factories
 from tests.contract.conftest import ANALYST, VIEWER, LiveServer, User
 
 CHECK_SCRIPT = """
@@ -280,6 +281,46 @@ def test_needs_based_report_has_the_needs_heatmap(
         "N3",
         "N4",
     ]
+
+
+def test_behavioural_report_has_the_behavioural_heatmap(
+    live_server: LiveServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The demo data ends on factories.END_DATE: the window ends there whatever today is.
+    status, printed, err = in_process(
+        capsys,
+        live_server,
+        ANALYST,
+        "--json",
+        "segment",
+        "--method",
+        "Behavioural",
+        "--segment-count",
+        "3",
+        "--as-of-date",
+        factories.END_DATE.isoformat(),
+    )
+    assert (status, err) == (0, ""), err
+    run = json.loads(printed)["run"]
+    out = tmp_path / "behavioural.html"
+    status, printed, err = in_process(
+        capsys, live_server, ANALYST, "report", "--run", str(run["runId"]), "--out", str(out)
+    )
+    assert (status, err) == (0, "")
+    assert printed.startswith(f"wrote {out}: run {run['runId']}, 4 charts, in ")
+    assert_charts_render(out, tmp_path / "browser", ["sizes", "value", "profit", "behaviour"])
+    html = lxml.html.document_fromstring(out.read_text(encoding="utf-8"))
+    assert html.xpath('string(//section[@id="behaviour"]/h2)').startswith("Behavioural profile")
+    table = html.xpath('//section[@id="behaviour"]//table')[0]
+    assert [th.text_content() for th in table.xpath(".//thead//th")] == [
+        "behaviour",
+        "B1",
+        "B2",
+        "B3",
+    ]
+    entries = run["segments"]["segment"][0]["profile"]["entry"]
+    behaviours = [e["attribute"] for e in entries if not e["attribute"].endswith(".zScore")]
+    assert [row.xpath("string(td[1])") for row in table.xpath(".//tbody/tr")] == behaviours
 
 
 def test_report_of_an_unknown_run_is_a_fault_and_writes_nothing(

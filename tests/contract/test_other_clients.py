@@ -1,14 +1,23 @@
-"""PHP's SoapClient, node-soap and JAX-WS drive the live server from its served WSDL, as zeep does.
+"""PHP's SoapClient, node-soap, JAX-WS and Mono's ASMX proxy drive the live server from its
+served WSDL, as zeep does.
 
 Each stack runs its driver (clients/php/scenario.php, clients/node/scenario.js,
-clients/java/Scenario.java on a client plain wsimport generated) once:
+clients/java/Scenario.java on a client plain wsimport generated, clients/dotnet/Scenario.cs
+on the proxy Mono's wsdl generated) once:
 it calls every operation, pages through a segment with nextPageToken, provokes the
 declared faults, and prints what it decoded as JSON, asserted on here. Since contract 1.3
 each driver also follows the async pattern: SubmitSegmentation (twice, one idempotency
 key), GetSegmentationRun polled with a back-off until Completed, CancelSegmentationRun of
-the finished run (a fault), and a schedule created, listed and deleted. The examples
-beside the drivers run too. CI installs the stacks (`.ci/run`: php-cli php-soap, and
-`npm ci` in clients/node); a missing stack fails these tests rather than skipping them.
+the finished run (a fault), and a schedule created, listed and deleted. Since contract 1.4
+each driver runs ValueBased and NeedsBased segmentations, crosses them in a portfolio
+(CreatePortfolio), evaluates it (GetPortfolio), gives its largest cell an owner
+(SetPortfolioCellOwner) and a treatment of its own (SetPortfolioCellTreatment), evaluates it
+again, reads its history, lists and deletes it, and asks for it once more
+(PortfolioNotFoundFault); before that, it reads the recommended treatment of the ValueBased
+run's first segment and sets its own (SetSegmentTreatment). The examples beside the drivers
+run too.
+CI installs the stacks (`.ci/run`: php-cli php-soap, and `npm ci` in clients/node); a
+missing stack fails these tests rather than skipping them.
 """
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from tests.contract.conftest import ANALYST, VIEWER, WSDL, LiveServer
+from tests.contract.conftest import ANALYST, VIEWER, WSDL, XSD, LiveServer
 from tests.contract.dotnet_stack import dotnet_command
 from tests.contract.java_stack import java_command
 
@@ -36,6 +45,7 @@ NODE_DIR = ROOT / "clients" / "node"
 PAGE_SIZE = 7
 TIMEOUT = 60
 WSDL_NS = {"wsdl": "http://schemas.xmlsoap.org/wsdl/"}
+XS_NS = {"xs": "http://www.w3.org/2001/XMLSchema"}
 
 
 def credentials_env() -> dict[str, str]:
@@ -92,6 +102,12 @@ def run_client(stack: str, script: str, wsdl_url: str, *args: str) -> str:
 def wsdl_operations() -> list[str]:
     port_type = etree.parse(str(WSDL)).find("wsdl:portType", WSDL_NS)
     return [operation.get("name") for operation in port_type.iterfind("wsdl:operation", WSDL_NS)]
+
+
+def strategies() -> set[str]:
+    """The values of the canonical XSD's Strategy enumeration."""
+    strategy = etree.parse(str(XSD)).find("xs:simpleType[@name='Strategy']", XS_NS)
+    return {value.get("value") for value in strategy.iterfind(".//xs:enumeration", XS_NS)}
 
 
 def local(code: str) -> str:
@@ -191,6 +207,10 @@ def test_declared_faults_arrive_with_their_typed_details(scenario: dict[str, Any
             "Client.AccessDenied",
             {"operation": "SegmentCustomers", "role": VIEWER.role},
         ),
+        "PortfolioNotFoundFault": (  # GetPortfolio of the portfolio the driver deleted
+            "Client.PortfolioNotFound",
+            {"portfolioId": str(scenario["portfolio"]["created"]["portfolioId"])},
+        ),
         "CancelFinishedRun": (  # CancelSegmentationRun of the completed background run
             "Client.InvalidRequest",
             {"field": "runId", "reason": faults["CancelFinishedRun"]["detail"]["reason"]},
@@ -246,6 +266,131 @@ def test_a_submitted_run_is_polled_to_completion_and_a_schedule_comes_and_goes(
     remaining = soap.ListSegmentationSchedules() or []  # zeep: the schedules, None when none
     assert schedule["scheduleId"] not in [s.scheduleId for s in remaining]
     assert name not in [s.name for s in remaining]
+
+
+def test_a_portfolio_is_evaluated_given_a_cell_owner_kept_in_its_history_and_deleted(
+    scenario: dict[str, Any], soap: Any
+) -> None:
+    portfolio = scenario["portfolio"]
+    rows_run, columns_run = portfolio["rowsRun"], portfolio["columnsRun"]
+    assert (rows_run["method"], rows_run["status"]) == ("ValueBased", "Completed")
+    assert (columns_run["method"], columns_run["status"]) == ("NeedsBased", "Completed")
+    row_count, column_count = len(rows_run["segments"]), len(columns_run["segments"])
+    assert column_count == 3  # needsBased segmentCount
+
+    created, name = portfolio["created"], f"value-x-needs-{scenario['stack']}"
+    portfolio_id = created["portfolioId"]
+    assert (created["name"], created["rows"], created["columns"], created["createdBy"]) == (
+        name,
+        "ValueBased",
+        "NeedsBased",
+        ANALYST.username,
+    )
+    assert created["owner"] and created["objective"]
+    assert created["evaluated"] is False  # CreatePortfolio answers without evaluating
+
+    first, again = portfolio["evaluation"], portfolio["reevaluation"]
+    for evaluation in (first, again):  # the grid of the runs the driver just made
+        assert (evaluation["rowsRunId"], evaluation["columnsRunId"]) == (
+            rows_run["runId"],
+            columns_run["runId"],
+        )
+        assert len(evaluation["cellCustomers"]) == row_count * column_count
+        assert (evaluation["rowTotals"], evaluation["columnTotals"]) == (row_count, column_count)
+        in_grid = sum(evaluation["cellCustomers"])
+        assert in_grid + evaluation["outsideCustomers"] == rows_run["customerCount"]
+    assert again["cellCustomers"] == first["cellCustomers"]  # the same runs: the same grid
+    assert again["customerEquity"] == pytest.approx(first["customerEquity"])
+
+    cell = portfolio["cell"]  # the largest cell of the first evaluation
+    assert cell["customers"] == max(first["cellCustomers"]) > 0
+    assert cell["owner"] is None and cell["equityChange"] is None  # a new portfolio's first
+    owned = portfolio["cellOwner"]
+    assert (owned["portfolioId"], owned["rowSegmentName"], owned["columnSegmentName"]) == (
+        portfolio_id,
+        cell["rowSegmentName"],
+        cell["columnSegmentName"],
+    )
+    assert owned["owner"]
+    reevaluated, last = portfolio["cellReevaluated"], portfolio["history"]["lastCell"]
+    assert reevaluated["owner"] == last["owner"] == owned["owner"]  # read back, twice
+    for later in (reevaluated, last):
+        assert (later["rowSegmentCode"], later["columnSegmentCode"]) == (
+            cell["rowSegmentCode"],
+            cell["columnSegmentCode"],
+        )
+        assert later["customers"] == cell["customers"]
+
+    history = portfolio["history"]
+    assert history["portfolioId"] == portfolio_id
+    # Oldest first: one evaluation per GetPortfolio; no newer run of either method came between.
+    assert history["evaluationIds"] == [first["evaluationId"], again["evaluationId"]]
+    assert last["equityChange"] == pytest.approx(last["customerEquity"] - cell["customerEquity"])
+
+    assert {"portfolioId": portfolio_id, "name": name} in portfolio["listed"]
+    assert portfolio["deleted"] == created  # answered as it was
+    remaining = soap.ListPortfolios() or []  # zeep: the portfolios, None when none
+    assert portfolio_id not in [p.portfolioId for p in remaining]
+    assert name not in [p.name for p in remaining]
+    missing = scenario["faults"]["PortfolioNotFoundFault"]
+    assert local(missing["faultcode"]) == "Client.PortfolioNotFound"
+    assert (missing["element"], missing["detail"]) == (
+        "PortfolioNotFoundFault",
+        {"portfolioId": str(portfolio_id)},
+    )
+
+
+def test_a_segments_recommended_treatment_gives_way_to_the_one_the_driver_sets(
+    scenario: dict[str, Any], soap: Any
+) -> None:
+    treated, rows_run = scenario["segmentTreatment"], scenario["portfolio"]["rowsRun"]
+    assert treated["runId"] == rows_run["runId"]  # the ValueBased run of the portfolio steps
+    assert treated["segmentCode"] == rows_run["segments"][0]["code"]
+    recommended = treated["recommended"]  # as SegmentCustomers answered it
+    assert recommended["overridden"] is False
+    assert recommended["strategy"] in strategies()
+    assert recommended["message"]
+    assert recommended["channel"]  # the demo customers buy through channels
+    expected = {
+        "strategy": "Develop",
+        "channel": recommended["channel"],  # none given: the recommended one stays
+        "message": f"premium bundle {scenario['stack']}",
+        "overridden": True,
+    }
+    assert treated["answered"] == {"code": treated["segmentCode"], "treatment": expected}
+    stored = soap.GetSegmentationRun(runId=treated["runId"])
+    kept = {s.code: s.treatment for s in stored.segments.segment}[treated["segmentCode"]]
+    assert {
+        "strategy": kept.strategy,
+        "channel": kept.channel,
+        "message": kept.message,
+        "overridden": kept.overridden,
+    } == expected
+
+
+def test_a_portfolio_cells_treatment_set_by_the_driver_is_read_back_from_the_next_evaluation(
+    scenario: dict[str, Any],
+) -> None:
+    portfolio = scenario["portfolio"]
+    cell, answered = portfolio["cell"], portfolio["cellTreatment"]
+    recommended = cell["treatment"]  # the first evaluation's
+    assert recommended["overridden"] is False
+    assert recommended["strategy"] in strategies()
+    assert recommended["message"]
+    assert (answered["portfolioId"], answered["rowSegmentName"], answered["columnSegmentName"]) == (
+        portfolio["created"]["portfolioId"],
+        cell["rowSegmentName"],
+        cell["columnSegmentName"],
+    )
+    expected = {
+        "strategy": "WinBack",
+        "channel": "Phone",
+        "message": recommended["message"],  # none given: the recommended one stays
+        "overridden": True,
+    }
+    assert answered["treatment"] == expected
+    assert portfolio["cellReevaluated"]["treatment"] == expected  # the next GetPortfolio
+    assert portfolio["history"]["lastCell"]["treatment"] == expected  # the same evaluation, kept
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -131,6 +131,10 @@ READS = {
     "ListSegmentationRuns",
     "CompareSegmentationRuns",
     "ListSegmentationSchedules",
+    # issue 13: viewers read portfolios (GetPortfolio evaluates and keeps the grid)
+    "GetPortfolio",
+    "GetPortfolioHistory",
+    "ListPortfolios",
 }
 RUNS = {
     "SegmentCustomers",
@@ -139,6 +143,11 @@ RUNS = {
     "CancelSegmentationRun",
     "CreateSegmentationSchedule",
     "DeleteSegmentationSchedule",
+    "CreatePortfolio",
+    "SetPortfolioCellOwner",
+    "DeletePortfolio",
+    "SetSegmentTreatment",
+    "SetPortfolioCellTreatment",
 }
 MAY_CALL = {
     VIEWER: READS,

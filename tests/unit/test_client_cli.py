@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import io
 import json
+import re
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,6 +20,7 @@ from segmentation_client import cli, polling, progress
 from segmentation_client.arguments import parse_arguments
 from segmentation_client.connection import FALLBACK_WSDL_URL, Connection, build_client, connect
 from segmentation_client.faults import parse_fault
+from segmentation_client.request_builders import STRATEGIES
 from zeep.exceptions import Fault
 from zeep.transports import Transport
 
@@ -363,6 +365,50 @@ REQUEST_CASES = [
     pytest.param(
         ["schedule", "remove", "3"], "DeleteSegmentationSchedule", ["scheduleId"], id="schedule-rm"
     ),
+    pytest.param(
+        ["segment", "--method", "Behavioural"],
+        "SegmentCustomers",
+        ["method"],
+        id="behavioural-without-parameters-sends-no-block",
+    ),
+    pytest.param(
+        ["segment", "--method", "Behavioural", "--features", "Basket", "--label", "B"],
+        "SegmentCustomers",
+        ["method", "label", "behavioural"],
+        id="behavioural-with-features",
+    ),
+    pytest.param(
+        ["submit", "--method", "Behavioural", "--idempotency-key", "k-1"]
+        + ["--lookback-months", "12"],
+        "SubmitSegmentation",
+        ["method", "idempotencyKey", "behavioural"],
+        id="submit-behavioural-after-the-idempotency-key",
+    ),
+    pytest.param(
+        ["schedule", "add", "--name", "n", "--cron", "0 2 * * *", "--method", "Behavioural"]
+        + ["--segment-count", "5"],
+        "CreateSegmentationSchedule",
+        ["name", "cron", "request"],
+        id="schedule-add-behavioural",
+    ),
+    pytest.param(
+        ["runs", "--method", "Behavioural"],
+        "ListSegmentationRuns",
+        ["method"],
+        id="runs-of-behavioural-runs",
+    ),
+    pytest.param(
+        ["members", "B1", "--method", "Behavioural"],
+        "ListSegmentMembers",
+        ["segmentCode", "method"],
+        id="members-of-the-latest-behavioural-run",
+    ),
+    pytest.param(
+        ["customer-segment", "C1", "--method", "Behavioural"],
+        "GetCustomerSegment",
+        ["customerId", "method"],
+        id="customer-segment-of-behavioural-runs",
+    ),
 ]
 
 
@@ -492,6 +538,19 @@ def test_needs_based_request_leaves_out_the_parameter_that_was_not_given(
         ["schedule", "add", "--name", "n", "--cron", "0 2 * * *", "--method", "NeedsBased"]
         + ["--tier-count", "3"],
         ["schedule", "remove"],
+        ["segment", "--method", "Behavioural", "--group-by", "region"],
+        ["segment", "--method", "Behavioural", "--pca-components", "2"],
+        ["segment", "--method", "Behavioural", "--tier-count", "3"],
+        ["segment", "--method", "Behavioural", "--horizon-months", "6"],
+        ["segment", "--method", "Behavioural", "--features", "Shoes"],
+        ["segment", "--method", "Behavioural", "--lookback-months", "two"],
+        ["segment", "--method", "NeedsBased", "--features", "Basket"],
+        ["segment", "--method", "ValueBased", "--lookback-months", "12"],
+        ["segment", "--method", "APriori", "--random-seed", "1"],
+        ["submit", "--method", "ValueBased", "--features", "Basket"],
+        ["schedule", "add", "--name", "n", "--cron", "0 2 * * *", "--method", "NeedsBased"]
+        + ["--lookback-months", "12"],
+        ["runs", "--method", "Behavioral"],
     ],
 )
 def test_options_that_do_not_fit_the_request_are_usage_errors_with_status_2(
@@ -1264,6 +1323,7 @@ def test_segment_table_shows_revenue_cost_profit_owner_and_the_run_s_losses(
         "cost",
         "profit",
         "owner",
+        "treatment",
         "profile",
     ]
     for expected in ("9,000.00", "4,000.25", "4,999.75", "Key accounts [EMEA]", "-250.50"):
@@ -1828,3 +1888,811 @@ def test_wait_help_documents_the_exit_statuses(
     assert "0 the run Completed" in help_text
     assert "1 the run Failed or was Cancelled" in help_text
     assert "3 --max-wait ran out first; the run goes on" in help_text
+
+
+# ------------------------------------------------- behavioural runs (1.4)
+
+
+@pytest.mark.parametrize(
+    ("options", "path", "expected"),
+    [
+        pytest.param(
+            ["--features", "ChannelMix,Recency", "Basket"],
+            "features/t:feature",
+            ["ChannelMix", "Recency", "Basket"],
+            id="features",
+        ),
+        pytest.param(
+            ["--features", "ChannelMix,CategoryMix,Frequency,Basket"]
+            + ["--features", "Returns", "Interval", "Tenure", "Recency"],
+            "features/t:feature",
+            [
+                "ChannelMix",
+                "CategoryMix",
+                "Frequency",
+                "Basket",
+                "Returns",
+                "Interval",
+                "Tenure",
+                "Recency",
+            ],
+            id="all-eight-features",
+        ),
+        pytest.param(["--segment-count", "6"], "segmentCount", ["6"], id="segment-count"),
+        pytest.param(["--random-seed", "0"], "randomSeed", ["0"], id="random-seed-0"),
+        pytest.param(["--as-of-date", "2024-06-30"], "asOfDate", ["2024-06-30"], id="as-of-date"),
+        pytest.param(["--lookback-months", "36"], "lookbackMonths", ["36"], id="lookback-months"),
+    ],
+)
+def test_each_behavioural_option_alone_sends_a_behavioural_block_with_just_that_element(
+    client: Any, options: list[str], path: str, expected: list[str]
+) -> None:
+    body, block = block_of(client, ["segment", "--method", "Behavioural", *options], "behavioural")
+    assert child_names(body) == ["method", "behavioural"]
+    assert child_names(block) == [path.split("/")[0]]
+    assert texts(body, f"t:behavioural/t:{path}") == expected
+
+
+def test_behavioural_options_are_sent_in_schema_order_naming_each_feature_once(
+    client: Any,
+) -> None:
+    argv = ["segment", "--method", "Behavioural", "--lookback-months", "12"]
+    argv += ["--as-of-date", "2024-06-30", "--random-seed", "7", "--segment-count", "4"]
+    argv += ["--features", "Recency,Basket", "--features", "ChannelMix", "Basket"]
+    body, block = block_of(client, argv, "behavioural")
+    assert child_names(block) == [
+        "features",
+        "segmentCount",
+        "randomSeed",
+        "asOfDate",
+        "lookbackMonths",
+    ]
+    assert texts(body, "t:behavioural/t:features/t:feature") == ["Recency", "Basket", "ChannelMix"]
+    assert texts(body, "t:behavioural/t:segmentCount") == ["4"]
+    assert texts(body, "t:behavioural/t:randomSeed") == ["7"]
+    assert texts(body, "t:behavioural/t:asOfDate") == ["2024-06-30"]
+    assert texts(body, "t:behavioural/t:lookbackMonths") == ["12"]
+    for other in ("aPriori", "needsBased", "valueBased"):
+        assert body.find(f"{{{TNS}}}{other}") is None
+
+
+def test_submit_and_schedule_add_send_the_behavioural_block_where_the_schema_puts_it(
+    client: Any, schema: etree.XMLSchema
+) -> None:
+    options = ["--method", "Behavioural", "--features", "Returns", "--segment-count", "5"]
+    submitted = sent_request(
+        client, ["submit", *options, "--idempotency-key", "k"], "SubmitSegmentation"
+    )
+    segmented = sent_request(client, ["segment", *options], "SegmentCustomers")
+    assert submitted == {**segmented, "idempotencyKey": "k"}
+    body = body_of_request(client, "SubmitSegmentation", submitted)
+    schema.assertValid(body)
+    assert child_names(body) == ["method", "idempotencyKey", "behavioural"]
+    assert texts(body, "t:behavioural/t:features/t:feature") == ["Returns"]
+
+    argv = ["schedule", "add", "--name", "n", "--cron", "0 2 * * *", *options]
+    body = body_of_request(
+        client,
+        "CreateSegmentationSchedule",
+        sent_request(client, argv, "CreateSegmentationSchedule"),
+    )
+    schema.assertValid(body)
+    assert child_names(body.find(f"{{{TNS}}}request")) == ["method", "behavioural"]
+    assert texts(body, "t:request/t:behavioural/t:segmentCount") == ["5"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["segment", "--method", "NeedsBased", "--features", "Basket"],
+            "--features applies only to --method Behavioural",
+        ),
+        (
+            ["submit", "--method", "APriori", "--lookback-months", "12"],
+            "--lookback-months applies only to --method Behavioural",
+        ),
+        (
+            ["segment", "--method", "APriori", "--segment-count", "3"],
+            "--segment-count applies only to --method NeedsBased or Behavioural",
+        ),
+        (
+            ["segment", "--method", "ValueBased", "--random-seed", "3"],
+            "--random-seed applies only to --method NeedsBased or Behavioural",
+        ),
+        (
+            ["schedule", "add", "--name", "n", "--cron", "0 2 * * *", "--method", "NeedsBased"]
+            + ["--as-of-date", "2024-01-01"],
+            "--as-of-date applies only to --method ValueBased or Behavioural",
+        ),
+        (
+            ["segment", "--method", "Behavioural", "--tier-count", "3"],
+            "--tier-count applies only to --method ValueBased",
+        ),
+        (
+            ["segment", "--method", "Behavioural", "--min-answered-share", "0.5"],
+            "--min-answered-share applies only to --method NeedsBased",
+        ),
+        (
+            ["segment", "--method", "Behavioural", "--features", "Basket,Shoes"],
+            "--features: unknown feature Shoes (choose from ChannelMix, CategoryMix",
+        ),
+    ],
+)
+def test_an_option_given_with_a_method_it_does_not_belong_to_is_refused_naming_its_methods(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        parse_arguments(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def a_behavioural_run(client: Any) -> Any:
+    profile = [
+        ("channel.Online", "0.82"),
+        ("channel.Online.zScore", "+1.20"),
+        ("purchasesPerYear", "14.20"),
+        ("purchasesPerYear.zScore", "-0.35"),
+    ]
+    return a_run(
+        client,
+        runId=51,
+        method="Behavioural",
+        label=None,
+        metrics={
+            "metric": [
+                {"name": "behaviour.k", "value": 2.0},
+                {"name": "behaviour.silhouette", "value": 0.41237},
+                {"name": "behaviour.withoutPurchases", "value": 1.0},
+            ]
+        },
+        segments={
+            "segment": [
+                {
+                    "code": "B1",
+                    "name": "Online-first, frequent",
+                    "size": 3,
+                    "share": 0.75,
+                    "totalValue": 900.0,
+                    "averageValue": 300.0,
+                    "profile": {"entry": [{"attribute": a, "value": v} for a, v in profile]},
+                }
+            ]
+        },
+    )
+
+
+def test_a_behavioural_run_shows_its_metrics_and_each_mean_with_its_z_score(
+    client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    service = FakeService(SegmentCustomers=[a_behavioural_run(client)])
+    assert run_cli(["segment", "--method", "Behavioural", "--features", "ChannelMix"], service) == 0
+    out = capsys.readouterr().out
+    summary = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.strip()}
+    assert summary["method"] == ["Behavioural"]
+    assert summary["behaviour.k"] == ["2"]
+    assert summary["behaviour.silhouette"] == ["0.4124"]
+    assert summary["behaviour.withoutPurchases"] == ["1"]
+    assert "channel.Online=0.82 (+1.20); purchasesPerYear=14.20 (-0.35)" in out
+    assert ".zScore" not in out
+
+
+def test_a_schedule_of_a_behavioural_run_shows_its_parameters(
+    client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    request = {
+        "method": "Behavioural",
+        "behavioural": {"features": {"feature": ["ChannelMix", "Basket"]}, "lookbackMonths": 12},
+    }
+    argv = ["schedule", "add", "--name", "n", "--cron", "0 2 * * *", "--method", "Behavioural"]
+    service = FakeService(CreateSegmentationSchedule=[a_schedule(client, request=request)])
+    assert run_cli(argv, service) == 0
+    fields = {
+        line.split()[0]: " ".join(line.split()[1:]) for line in capsys.readouterr().out.splitlines()
+    }
+    assert fields["request"] == "Behavioural features=ChannelMix,Basket lookbackMonths=12"
+
+
+# ------------------------------------------------- portfolios and treatments (1.4)
+
+ROWS = (("V1", "Platinum"), ("V2", "Gold"))
+COLUMNS = (("N1", "Speed & Price"), ("N2", "Brand & Quality"))
+
+
+def a_treatment(
+    strategy: str = "Retain",
+    *,
+    overridden: bool = False,
+    channel: str | None = "Email",
+    message: str = "thank and reward",
+) -> dict[str, Any]:
+    return {
+        "strategy": strategy,
+        "channel": channel,
+        "message": message,
+        "reason": f"{strategy}: the figures behind it",
+        "overridden": overridden,
+    }
+
+
+def a_cell(
+    row: tuple[str, str] | None,
+    column: tuple[str, str] | None,
+    customers: int,
+    equity: float,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A PortfolioCell; without a row (column) it is a column (row) total, without both
+    the customers outside the grid."""
+    cell: dict[str, Any] = {
+        "customers": customers,
+        "revenue": 10.0 * customers,
+        "cost": 4.0 * customers,
+        "profit": 6.0 * customers,
+        "acquisitionCost": 1.0 * customers,
+        "customerEquity": equity,
+        **extra,
+    }
+    if row is not None:
+        cell.update(rowSegmentCode=row[0], rowSegmentName=row[1])
+    if column is not None:
+        cell.update(columnSegmentCode=column[0], columnSegmentName=column[1])
+    return cell
+
+
+def an_evaluation(
+    evaluation_id: int = 9, shift: float = 0.0, **changes: float | None
+) -> dict[str, Any]:
+    """A 2 x 2 grid (value tiers x needs segments); `shift` moves every cell's equity."""
+    (v1, v2), (n1, n2) = ROWS, COLUMNS
+    cells = [
+        a_cell(v1, n1, 12, 5000.0 + shift, owner="Bea", treatment=a_treatment("Retain")),
+        a_cell(
+            v1,
+            n2,
+            3,
+            1200.5 + shift,
+            treatment=a_treatment("Develop", overridden=True, message="premium bundle"),
+        ),
+        a_cell(v2, n1, 20, -250.75 + shift, treatment=a_treatment("ReduceCostToServe")),
+        a_cell(v2, n2, 5, 800.0 + shift, treatment=a_treatment("Maintain", channel=None)),
+    ]
+    for cell in cells:
+        cell["equityChange"] = changes.get(cell["rowSegmentCode"] + cell["columnSegmentCode"])
+    return {
+        "evaluationId": evaluation_id,
+        "evaluatedAt": datetime(2024, 5, 1, 10, evaluation_id, tzinfo=UTC),
+        "rowsRunId": 1,
+        "columnsRunId": 2,
+        "valueRunId": 1,
+        "customerEquity": 6749.75 + 4 * shift,
+        "cells": {"cell": cells},
+        "rowTotals": {"cell": [a_cell(v1, None, 15, 6200.5), a_cell(v2, None, 25, 549.25)]},
+        "columnTotals": {"cell": [a_cell(None, n1, 32, 4749.25), a_cell(None, n2, 8, 2000.5)]},
+        "outside": a_cell(None, None, 7, 123.0),
+    }
+
+
+def a_portfolio(client: Any, evaluation: dict[str, Any] | None = None) -> Any:
+    return new(
+        client,
+        "Portfolio",
+        portfolioId=4,
+        name="value x needs",
+        rows="ValueBased",
+        columns="NeedsBased",
+        owner="Ana",
+        objective="grow equity 5% a quarter",
+        createdBy="analyst-ana",
+        createdAt=datetime(2024, 5, 1, 9, 0, tzinfo=UTC),
+        evaluation=evaluation,
+    )
+
+
+def a_history(client: Any, *evaluations: dict[str, Any]) -> Any:
+    """A GetPortfolioHistoryResponse as zeep returns it (two children: not unwrapped)."""
+    return client.get_element(f"{{{TNS}}}GetPortfolioHistoryResponse")(
+        portfolio=a_portfolio(client), evaluations={"evaluation": list(evaluations)}
+    )
+
+
+def a_cell_treatment(client: Any) -> Any:
+    return new(
+        client,
+        "PortfolioCellTreatment",
+        portfolioId=4,
+        rowSegmentName="Platinum",
+        columnSegmentName="Brand & Quality",
+        treatment=a_treatment("WinBack", overridden=True, channel="Phone", message="call them"),
+    )
+
+
+def a_treated_segment(client: Any) -> Any:
+    segment = a_profitable_run(client).segments.segment[0]
+    segment.treatment = a_treatment("Develop", overridden=True, message="premium bundle")
+    return segment
+
+
+PORTFOLIO_CANNED: dict[str, Callable[[Any], Any]] = {
+    "SetSegmentTreatment": a_treated_segment,
+    "CreatePortfolio": a_portfolio,
+    "ListPortfolios": lambda client: None,
+    "GetPortfolio": lambda client: a_portfolio(client, an_evaluation()),
+    "GetPortfolioHistory": lambda client: a_history(client, an_evaluation()),
+    "SetPortfolioCellOwner": lambda client: new(
+        client,
+        "PortfolioCellOwner",
+        portfolioId=4,
+        rowSegmentName="Platinum",
+        columnSegmentName="Brand & Quality",
+        owner="Bea",
+    ),
+    "SetPortfolioCellTreatment": a_cell_treatment,
+    "DeletePortfolio": a_portfolio,
+}
+PORTFOLIO_REQUEST_CASES = [
+    pytest.param(
+        ["treat", "3", "V1", "--strategy", "Develop"],
+        "SetSegmentTreatment",
+        ["runId", "segmentCode", "strategy"],
+        id="treat",
+    ),
+    pytest.param(
+        ["treat", "3", "V1", "--strategy", "WinBack", "--channel", "Phone"]
+        + ["--message", "we miss you"],
+        "SetSegmentTreatment",
+        ["runId", "segmentCode", "strategy", "channel", "message"],
+        id="treat-with-channel-and-message",
+    ),
+    pytest.param(
+        ["portfolio", "add", "--name", "p", "--rows", "ValueBased", "--columns", "NeedsBased"],
+        "CreatePortfolio",
+        ["name", "rows", "columns"],
+        id="portfolio-add",
+    ),
+    pytest.param(
+        ["portfolio", "add", "--objective", "grow", "--owner", "Ana", "--name", "p"]
+        + ["--columns", "Behavioural", "--rows", "ValueBased"],
+        "CreatePortfolio",
+        ["name", "rows", "columns", "owner", "objective"],
+        id="portfolio-add-with-owner-and-objective",
+    ),
+    pytest.param(["portfolio", "list"], "ListPortfolios", [], id="portfolio-list"),
+    pytest.param(["portfolio", "show", "4"], "GetPortfolio", ["portfolioId"], id="portfolio-show"),
+    pytest.param(
+        ["portfolio", "history", "4"],
+        "GetPortfolioHistory",
+        ["portfolioId"],
+        id="portfolio-history",
+    ),
+    pytest.param(
+        ["portfolio", "owner", "4", "--row", "V1", "--column", "N2", "--owner", "Bea"],
+        "SetPortfolioCellOwner",
+        ["portfolioId", "rowSegmentCode", "columnSegmentCode", "owner"],
+        id="portfolio-owner",
+    ),
+    pytest.param(
+        ["portfolio", "treat", "4", "--row", "V1", "--column", "N2", "--strategy", "Retain"],
+        "SetPortfolioCellTreatment",
+        ["portfolioId", "rowSegmentCode", "columnSegmentCode", "strategy"],
+        id="portfolio-treat",
+    ),
+    pytest.param(
+        ["portfolio", "treat", "4", "--message", "call them", "--channel", "Phone"]
+        + ["--column", "N2", "--row", "V1", "--strategy", "WinBack"],
+        "SetPortfolioCellTreatment",
+        ["portfolioId", "rowSegmentCode", "columnSegmentCode", "strategy", "channel", "message"],
+        id="portfolio-treat-with-channel-and-message",
+    ),
+    pytest.param(
+        ["portfolio", "remove", "4"], "DeletePortfolio", ["portfolioId"], id="portfolio-remove"
+    ),
+]
+
+
+def sent_portfolio_request(client: Any, argv: list[str], operation: str) -> dict[str, Any]:
+    service = FakeService(**{operation: [PORTFOLIO_CANNED[operation](client)]})
+    assert run_cli(["--json", *argv], service) == 0
+    [(called, kwargs)] = service.calls
+    assert called == operation
+    return kwargs
+
+
+@pytest.mark.parametrize(("argv", "operation", "expected_children"), PORTFOLIO_REQUEST_CASES)
+def test_each_portfolio_and_treatment_subcommand_sends_a_schema_valid_request(
+    client: Any,
+    schema: etree.XMLSchema,
+    argv: list[str],
+    operation: str,
+    expected_children: list[str],
+) -> None:
+    body = body_of_request(client, operation, sent_portfolio_request(client, argv, operation))
+    schema.assertValid(body)
+    assert etree.QName(body).localname == operation
+    assert child_names(body) == expected_children
+
+
+def test_a_cell_is_named_by_its_row_and_its_column_code_in_that_order(
+    client: Any, schema: etree.XMLSchema
+) -> None:
+    argv = ["portfolio", "treat", "4", "--column", "N2", "--row", "V1", "--strategy", "WinBack"]
+    argv += ["--channel", "Phone", "--message", "call them"]
+    body = body_of_request(
+        client,
+        "SetPortfolioCellTreatment",
+        sent_portfolio_request(client, argv, "SetPortfolioCellTreatment"),
+    )
+    schema.assertValid(body)
+    for path, expected in (
+        ("t:portfolioId", ["4"]),
+        ("t:rowSegmentCode", ["V1"]),
+        ("t:columnSegmentCode", ["N2"]),
+        ("t:strategy", ["WinBack"]),
+        ("t:channel", ["Phone"]),
+        ("t:message", ["call them"]),
+    ):
+        assert texts(body, path) == expected
+    argv = ["portfolio", "owner", "4", "--column", "N2", "--row", "V1", "--owner", "Bea"]
+    sent = sent_portfolio_request(client, argv, "SetPortfolioCellOwner")
+    assert sent == {
+        "portfolioId": 4,
+        "rowSegmentCode": "V1",
+        "columnSegmentCode": "N2",
+        "owner": "Bea",
+    }
+
+
+def xsd_enumeration(type_name: str) -> list[str]:
+    found = etree.parse(str(XSD_PATH)).getroot()
+    path = f'.//{{*}}simpleType[@name="{type_name}"]//{{*}}enumeration'
+    return [node.get("value") for node in found.iterfind(path)]
+
+
+def test_the_strategies_offered_are_the_contract_s() -> None:
+    assert list(STRATEGIES) == xsd_enumeration("Strategy")
+    for strategy in STRATEGIES:
+        assert parse_arguments(["treat", "1", "V1", "--strategy", strategy]).strategy == strategy
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["portfolio"], "the following arguments are required: ACTION"),
+        (
+            ["portfolio", "add", "--name", "p", "--rows", "ValueBased", "--columns", "ValueBased"],
+            "portfolio add: --columns needs a method other than --rows",
+        ),
+        (["portfolio", "add", "--name", "p", "--rows", "ValueBased"], "--columns"),
+        (
+            ["portfolio", "add", "--name", "p", "--rows", "Value", "--columns", "NeedsBased"],
+            "--rows: invalid choice: 'Value'",
+        ),
+        (["portfolio", "show"], "PORTFOLIO_ID"),
+        (["portfolio", "show", "four"], "invalid int value: 'four'"),
+        (["portfolio", "owner", "4", "--row", "V1", "--owner", "Bea"], "--column"),
+        (["portfolio", "owner", "4", "--row", "V1", "--column", "N1"], "--owner"),
+        (
+            ["portfolio", "treat", "4", "--row", "V1", "--column", "N1", "--strategy", "Upsell"],
+            "--strategy: invalid choice: 'Upsell'",
+        ),
+        (["portfolio", "treat", "4", "--row", "V1", "--column", "N1"], "--strategy"),
+        (["treat", "3", "V1"], "--strategy"),
+        (["treat", "3", "--strategy", "Retain"], "SEGMENT_CODE"),
+        (
+            ["report", "--portfolio", "2", "--compare", "1", "--out", "x.html"],
+            "report: --compare goes with --run, not --portfolio",
+        ),
+        (
+            ["report", "--run", "1", "--colour-by", "profit", "--out", "x.html"],
+            "report: --colour-by goes with --portfolio, not --run",
+        ),
+        (
+            ["report", "--run", "1", "--portfolio", "2", "--out", "x.html"],
+            "argument --portfolio: not allowed with argument --run",
+        ),
+        (
+            ["report", "--portfolio", "2", "--colour-by", "margin", "--out", "x.html"],
+            "--colour-by: invalid choice: 'margin'",
+        ),
+        (["report", "--portfolio", "2"], "--out"),
+    ],
+)
+def test_portfolio_and_treatment_usage_errors_exit_2_saying_what_is_wrong(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        parse_arguments(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_report_of_a_portfolio_is_coloured_by_equity_unless_asked_for_profit() -> None:
+    args = parse_arguments(["report", "--portfolio", "2", "--out", "x.html"])
+    assert (args.command, args.portfolio_id, args.run_id, args.colour_by) == (
+        "report",
+        2,
+        None,
+        "equity",
+    )
+    args = parse_arguments(["report", "--portfolio", "2", "--colour-by", "profit", "--out", "x"])
+    assert args.colour_by == "profit"
+    assert parse_arguments(["report", "--run", "1", "--out", "x.html"]).colour_by is None
+
+
+def test_nested_portfolio_commands_are_named_with_their_action() -> None:
+    for action, extra in (
+        ("add", ["--name", "p", "--rows", "APriori", "--columns", "NeedsBased"]),
+        ("list", []),
+        ("show", ["4"]),
+        ("history", ["4"]),
+        ("owner", ["4", "--row", "V1", "--column", "N1", "--owner", "Bea"]),
+        ("treat", ["4", "--row", "V1", "--column", "N1", "--strategy", "Retain"]),
+        ("remove", ["4"]),
+    ):
+        assert parse_arguments(["portfolio", action, *extra]).command == f"portfolio {action}"
+
+
+def lines_after(out: str, start: str, count: int) -> list[list[str]]:
+    """`count` lines from the one starting with `start`, split on runs of 2+ spaces."""
+    lines = out.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.strip().startswith(start))
+    return [re.split(r"\s{2,}", line.strip()) for line in lines[first : first + count]]
+
+
+def test_portfolio_show_prints_the_grid_with_each_cell_s_figures_strategy_and_owner(
+    client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    service = FakeService(GetPortfolio=[a_portfolio(client, an_evaluation())])
+    assert run_cli(["portfolio", "show", "4"], service) == 0
+    out = capsys.readouterr().out
+    fields = {line.split()[0]: " ".join(line.split()[1:]) for line in out.splitlines()[:14]}
+    assert fields["name"] == "value x needs"
+    assert fields["evaluatedAt"] == "2024-05-01T10:09:00+00:00"
+    assert (fields["rowsRunId"], fields["columnsRunId"], fields["valueRunId"]) == ("1", "2", "1")
+    assert fields["customerEquity"] == "6,749.75"
+
+    assert "ValueBased run 1 (rows) × NeedsBased run 2 (columns)" in out
+    assert lines_after(out, "rows \\ columns", 1) == [
+        ["rows \\ columns", "N1 Speed & Price", "N2 Brand & Quality", "total"]
+    ]
+    # Each cell in four lines: customers, customer equity, strategy (* overridden), owner.
+    assert lines_after(out, "V1 Platinum", 4) == [
+        ["V1 Platinum", "12 customers", "3 customers", "15 customers"],
+        ["5,000.00", "1,200.50", "6,200.50"],
+        ["Retain", "Develop*"],
+        ["Bea", "-"],
+    ]
+    assert lines_after(out, "V2 Gold", 4) == [
+        ["V2 Gold", "20 customers", "5 customers", "25 customers"],
+        ["-250.75", "800.00", "549.25"],
+        ["ReduceCostToServe", "Maintain"],
+        ["-", "-"],
+    ]
+    assert lines_after(out, "total", 2) == [
+        ["total", "32 customers", "8 customers", "40 customers"],
+        ["4,749.25", "2,000.50", "6,749.75"],
+    ]
+    assert "outside the grid: 7 customers, customer equity 123.00" in out
+    # The cells, one a line, with their treatments in full.
+    (cell,) = lines_after(out, "V1 Platinum   N2 Brand & Quality", 1)
+    assert cell[2:5] == ["3", "30.00", "12.00"]  # customers, revenue, cost
+    assert cell[-1] == "Develop via Email: premium bundle (overridden)"
+    (cell,) = lines_after(out, "V2 Gold       N2 Brand & Quality", 1)
+    assert cell[-1] == "Maintain: thank and reward"
+
+
+def portfolio_response_xml(evaluation: str = "") -> str:
+    return (
+        f'<GetPortfolioResponse xmlns="{TNS}"><portfolio><portfolioId>4</portfolioId>'
+        "<name>p</name><rows>ValueBased</rows><columns>NeedsBased</columns>"
+        f"<createdAt>2024-05-01T09:00:00Z</createdAt>{evaluation}</portfolio>"
+        "</GetPortfolioResponse>"
+    )
+
+
+CELL_XML = (
+    "<{tag}>{sides}<customers>{n}</customers><revenue>1</revenue><cost>1</cost>"
+    "<profit>0</profit><acquisitionCost>0</acquisitionCost>"
+    "<customerEquity>{equity}</customerEquity>{more}</{tag}>"
+)
+
+
+def test_portfolio_show_over_the_wire_reads_every_list_of_the_evaluation(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sides = (
+        "<rowSegmentCode>V1</rowSegmentCode><rowSegmentName>Platinum</rowSegmentName>"
+        "<columnSegmentCode>N1</columnSegmentCode><columnSegmentName>Price</columnSegmentName>"
+    )
+    treatment = (
+        "<treatment><strategy>WinBack</strategy><message>we miss you</message>"
+        "<reason>slipping</reason><overridden>false</overridden></treatment>"
+    )
+    cell = CELL_XML.format(tag="cell", sides=sides, n=3, equity=99.5, more=treatment)
+    evaluation = (
+        "<evaluation><evaluationId>7</evaluationId><evaluatedAt>2024-05-01T10:00:00Z"
+        "</evaluatedAt><rowsRunId>1</rowsRunId><columnsRunId>2</columnsRunId>"
+        f"<customerEquity>99.5</customerEquity><cells>{cell}</cells><rowTotals/>"
+        "<columnTotals/>"
+        + CELL_XML.format(tag="outside", sides="", n=0, equity=0, more="")
+        + "</evaluation>"
+    )
+    transport = CannedTransport(soap_envelope(portfolio_response_xml(evaluation)))
+    assert run_cli_over_http(["--json", "portfolio", "show", "4"], transport) == 0
+    printed = json.loads(capsys.readouterr().out)["portfolio"]["evaluation"]
+    (only,) = printed["cells"]["cell"]
+    assert (only["rowSegmentName"], only["customers"], only["customerEquity"]) == (
+        "Platinum",
+        3,
+        99.5,
+    )
+    assert only["treatment"]["strategy"] == "WinBack"
+    assert printed["rowTotals"] == {"cell": []} and printed["columnTotals"] == {"cell": []}
+    assert b"<ns0:portfolioId>4</ns0:portfolioId>" in transport.posted[0]
+
+    # The grid is drawn from the cells even without totals.
+    assert run_cli_over_http(["portfolio", "show", "4"], transport) == 0
+    out = capsys.readouterr().out
+    assert lines_after(out, "V1 Platinum", 3)[:3] == [
+        ["V1 Platinum", "3 customers", "-"],
+        ["99.50"],
+        ["WinBack"],
+    ]
+
+
+def test_portfolio_add_and_remove_print_the_portfolio(
+    client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["portfolio", "add", "--name", "value x needs", "--rows", "ValueBased"]
+    argv += ["--columns", "NeedsBased", "--owner", "Ana"]
+    assert run_cli(argv, FakeService(CreatePortfolio=[a_portfolio(client)])) == 0
+    fields = {
+        line.split()[0]: " ".join(line.split()[1:]) for line in capsys.readouterr().out.splitlines()
+    }
+    assert fields == {
+        "portfolioId": "4",
+        "name": "value x needs",
+        "rows": "ValueBased",
+        "columns": "NeedsBased",
+        "owner": "Ana",
+        "objective": "grow equity 5% a quarter",
+        "createdBy": "analyst-ana",
+        "createdAt": "2024-05-01T09:00:00+00:00",
+    }
+    service = FakeService(DeletePortfolio=[a_portfolio(client)])
+    assert run_cli(["--json", "portfolio", "remove", "4"], service) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["portfolio"]["name"] == "value x needs"
+    assert printed["portfolio"]["evaluation"] is None
+
+
+def test_portfolio_list_over_the_wire_handles_none_and_several(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def answer(*names: str) -> str:
+        portfolios = "".join(
+            f"<portfolio><portfolioId>{i}</portfolioId><name>{name}</name><rows>ValueBased</rows>"
+            "<columns>NeedsBased</columns><createdAt>2024-05-01T09:00:00Z</createdAt></portfolio>"
+            for i, name in enumerate(names, start=1)
+        )
+        return soap_envelope(
+            f'<ListPortfoliosResponse xmlns="{TNS}"><portfolios>{portfolios}</portfolios>'
+            "</ListPortfoliosResponse>"
+        )
+
+    assert run_cli_over_http(["portfolio", "list"], CannedTransport(answer())) == 0
+    assert capsys.readouterr().out == "No portfolios.\n"
+    assert run_cli_over_http(["--json", "portfolio", "list"], CannedTransport(answer("a"))) == 0
+    (only,) = json.loads(capsys.readouterr().out)["portfolios"]["portfolio"]
+    assert (only["portfolioId"], only["name"], only["evaluation"]) == (1, "a", None)
+    assert run_cli_over_http(["portfolio", "list"], CannedTransport(answer("a", "b"))) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert [row[:4] for row in rows if row[:1] in (["1"], ["2"])] == [
+        ["1", "a", "ValueBased", "NeedsBased"],
+        ["2", "b", "ValueBased", "NeedsBased"],
+    ]
+
+
+def test_portfolio_history_prints_each_evaluation_with_its_runs_and_each_cell_s_change(
+    client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    later = an_evaluation(10, shift=100.0, V1N1=100.0, V1N2=100.0, V2N1=100.0, V2N2=100.0)
+    service = FakeService(GetPortfolioHistory=[a_history(client, an_evaluation(9), later)])
+    assert run_cli(["portfolio", "history", "4"], service) == 0
+    out = capsys.readouterr().out
+    titles = [line for line in out.splitlines() if line.startswith("Evaluation")]
+    assert titles == [
+        "Evaluation 9 at 2024-05-01T10:09:00+00:00: rows run 1, columns run 2, value run 1; "
+        "customer equity 6,749.75",
+        "Evaluation 10 at 2024-05-01T10:10:00+00:00: rows run 1, columns run 2, value run 1; "
+        "customer equity 7,149.75",
+    ]
+    first, second = out.split(titles[1])
+    assert lines_after(first, "V2 Gold       N1 Speed & Price", 1) == [
+        ["V2 Gold", "N1 Speed & Price", "20", "-250.75", "-"]
+    ]
+    assert lines_after(second, "V2 Gold       N1 Speed & Price", 1) == [
+        ["V2 Gold", "N1 Speed & Price", "20", "-150.75", "100.00"]
+    ]
+
+    service = FakeService(GetPortfolioHistory=[a_history(client)])
+    assert run_cli(["portfolio", "history", "4"], service) == 0
+    assert "No evaluations yet: segmentation-client portfolio show 4 makes one." in (
+        capsys.readouterr().out
+    )
+
+
+def test_portfolio_owner_and_treat_print_the_cell_by_its_segment_names(
+    client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["portfolio", "owner", "4", "--row", "V1", "--column", "N2", "--owner", "Bea"]
+    service = FakeService(SetPortfolioCellOwner=[PORTFOLIO_CANNED["SetPortfolioCellOwner"](client)])
+    assert run_cli(argv, service) == 0
+    fields = {
+        line.split()[0]: " ".join(line.split()[1:]) for line in capsys.readouterr().out.splitlines()
+    }
+    assert fields == {
+        "portfolioId": "4",
+        "rowSegmentName": "Platinum",
+        "columnSegmentName": "Brand & Quality",
+        "owner": "Bea",
+    }
+
+    answer = (
+        f'<SetPortfolioCellTreatmentResponse xmlns="{TNS}"><cellTreatment>'
+        "<portfolioId>4</portfolioId><rowSegmentName>Platinum</rowSegmentName>"
+        "<columnSegmentName>Brand &amp; Quality</columnSegmentName><treatment>"
+        "<strategy>WinBack</strategy><channel>Phone</channel><message>call them</message>"
+        "<reason>WinBack: set by ana</reason><overridden>true</overridden></treatment>"
+        "</cellTreatment></SetPortfolioCellTreatmentResponse>"
+    )
+    argv = ["portfolio", "treat", "4", "--row", "V1", "--column", "N2", "--strategy", "WinBack"]
+    assert run_cli_over_http(argv, CannedTransport(soap_envelope(answer))) == 0
+    fields = {
+        line.split()[0]: " ".join(line.split()[1:]) for line in capsys.readouterr().out.splitlines()
+    }
+    assert fields == {
+        "portfolioId": "4",
+        "rowSegmentName": "Platinum",
+        "columnSegmentName": "Brand & Quality",
+        "strategy": "WinBack",
+        "channel": "Phone",
+        "message": "call them",
+        "overridden": "true",
+        "reason": "WinBack: set by ana",
+    }
+
+
+def test_treat_prints_the_segment_with_its_treatment_and_the_reason(
+    client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["treat", "42", "B2B-NORTH", "--strategy", "Develop", "--message", "premium bundle"]
+    assert run_cli(argv, FakeService(SetSegmentTreatment=[a_treated_segment(client)])) == 0
+    fields = {
+        line.split()[0]: " ".join(line.split()[1:]) for line in capsys.readouterr().out.splitlines()
+    }
+    assert fields["code"] == "B2B-NORTH"
+    assert fields["treatment"] == "Develop via Email: premium bundle (overridden)"
+    assert fields["reason"] == "Develop: the figures behind it"
+
+
+def test_run_and_segment_show_each_segment_s_treatment_marking_overrides(
+    client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = a_profitable_run(client)
+    first, second = run.segments.segment
+    first.treatment = a_treatment("Develop", overridden=True, message="premium bundle")
+    second.treatment = a_treatment("ReduceCostToServe", channel=None, message="serve yourself")
+    for argv, operation in (
+        (["run", "42"], "GetSegmentationRun"),
+        (["segment", "--method", "APriori"], "SegmentCustomers"),
+    ):
+        assert run_cli(argv, FakeService(**{operation: [run]})) == 0
+        out = capsys.readouterr().out
+        rows = {
+            cells[0]: cells
+            for cells in (re.split(r"\s{2,}", line.strip()) for line in out.splitlines())
+        }
+        assert rows["B2B-NORTH"][10] == "Develop via Email: premium bundle (overridden)"
+        assert rows["B2C-SOUTH"][10] == "ReduceCostToServe: serve yourself"

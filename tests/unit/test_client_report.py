@@ -10,6 +10,7 @@ import contextlib
 import io
 import json
 import re
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -19,17 +20,32 @@ import pytest
 import zeep
 from PIL import Image
 from rich.console import Console
-from segmentation_client import progress
+from segmentation_client import progress, report_charts, report_portfolio_charts
 from segmentation_client.report import CONTENT_SECURITY_POLICY, render_report
 from segmentation_client.responses import get_segmentation_run_response
 from zeep.exceptions import Fault
 
-from tests.unit.test_client_cli import WSDL_PATH, FakeService, new, run_cli
+from tests.unit.test_client_cli import (
+    WSDL_PATH,
+    FakeService,
+    a_history,
+    a_portfolio,
+    a_treatment,
+    an_evaluation,
+    new,
+    run_cli,
+)
 
 TNS = "urn:customer-segmentation:v1"
 UTC = timezone.utc
 HOSTILE = '<script>alert("x")</script> & <b>bold</b> $x^2$'
 NEEDS = {"price": ("6.20", "+1.37"), "quality": ("2.62", "-0.65"), "service": ("4.00", "+0.10")}
+BEHAVIOURS = {
+    "channel.Online": ("0.82", "+1.20"),
+    "category.Hardware": ("0.35", "-0.40"),
+    "purchasesPerYear": ("14.20", "+0.85"),
+    "averageBasket": ("1234.56", "+2.10"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -128,8 +144,34 @@ def needs_run(client: Any, run_id: int = 1) -> Any:
     )
 
 
-def comparison(client: Any) -> Any:
-    moves = [("N1", "V1", 12), ("N1", "V2", 30), ("N2", "V3", 25), ("N2", "V1", 3)]
+def behavioural_run(client: Any, run_id: int = 5) -> Any:
+    """Two segments, each behaviour's mean and z-score; B2 one standard deviation lower."""
+
+    def entries(shift: float) -> list[tuple[str, str]]:
+        found = []
+        for behaviour, (mean, z) in BEHAVIOURS.items():
+            found += [(behaviour, mean), (f"{behaviour}.zScore", f"{float(z) + shift:+.2f}")]
+        return found
+
+    metrics = [
+        ("behaviour.k", 2.0),
+        ("behaviour.silhouette", 0.41),
+        ("behaviour.withoutPurchases", 10.0),
+    ]
+    return a_run(
+        client,
+        run_id,
+        "Behavioural",
+        [
+            segment(client, "B1", "Online-first, frequent", 50, 10.0, entries(0)),
+            segment(client, "B2", "Store-first, large baskets", 40, 5.0, entries(-1)),
+        ],
+        metrics={"metric": [{"name": name, "value": value} for name, value in metrics]},
+    )
+
+
+def comparison(client: Any, moves: list[tuple[str, str, int]] | None = None) -> Any:
+    moves = moves or [("N1", "V1", 12), ("N1", "V2", 30), ("N2", "V3", 25), ("N2", "V1", 3)]
     return client.get_element(f"{{{TNS}}}CompareSegmentationRunsResponse")(
         fromRunId=1,
         toRunId=2,
@@ -293,6 +335,78 @@ def test_needs_based_report_has_the_needs_heatmap_and_no_tiers(
     assert not page.xpath('//*[@id="comparison"]')
 
 
+def test_behavioural_report_has_the_behavioural_heatmap_and_its_table(
+    client: Any,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    drawn: list[tuple[Any, ...]] = []
+    draw = report_charts.behaviour_heatmap
+
+    def spy(*args: Any) -> bytes:
+        drawn.append(args)
+        return draw(*args)
+
+    monkeypatch.setattr(report_charts, "behaviour_heatmap", spy)
+    page, printed, _ = report(
+        client,
+        tmp_path,
+        capsys,
+        "--run",
+        "5",
+        service=FakeService(GetSegmentationRun=[behavioural_run(client)]),
+    )
+    assert printed["charts"] == ["sizes", "value", "profit", "behaviour"]
+    assert not page.xpath('//*[@id="needs" or @id="tiers" or @id="comparison"]')
+    (section,) = page.xpath('//section[@id="behaviour"]')
+    heading = section.xpath("string(h2)")
+    assert heading == "Behavioural profile of run 5 (Behavioural)"
+    (img,) = section.xpath(".//img")
+    assert img.get("data-chart") == "behaviour" and img.get("alt")
+    picture = Image.open(io.BytesIO(base64.b64decode(img.get("src").partition(",")[2])))
+    picture.verify()
+    assert picture.format == "PNG" and picture.size[0] > 300 and picture.size[1] > 100
+
+    # The heat map: a row per segment, a column per behaviour, coloured by z-score and
+    # labelled with the means.
+    [(segment_labels, features, z_scores, means)] = drawn
+    assert segment_labels == ["B1 Online-first, frequent", "B2 Store-first, large baskets"]
+    assert features == list(BEHAVIOURS)
+    assert z_scores == [[1.2, -0.4, 0.85, 2.1], [0.2, -1.4, -0.15, 1.1]]
+    assert means == [[mean for mean, _ in BEHAVIOURS.values()]] * 2
+
+    rows = [
+        [cell.text_content().strip() for cell in row.xpath("th|td")]
+        for row in section.xpath(".//table//tr")
+    ]
+    assert rows[0] == ["behaviour", "B1", "B2"]
+    assert rows[1] == ["channel.Online", "0.82 (+1.20)", "0.82 (+0.20)"]
+    assert rows[4] == ["averageBasket", "1234.56 (+2.10)", "1234.56 (+1.10)"]
+    assert "10 customers without a purchase in the window" in section.text_content()
+    metrics = page.xpath('string(//section[@id="metrics"])')
+    assert "behaviour.silhouette" in metrics and "behaviour.withoutPurchases" in metrics
+
+
+def test_a_report_compared_with_a_behavioural_run_has_its_heatmap_too(
+    client: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    moves = [("B1", "V1", 20), ("B2", "V3", 30)]
+    service = FakeService(
+        GetSegmentationRun=[value_run(client), behavioural_run(client, run_id=1)],
+        CompareSegmentationRuns=[comparison(client, moves)],
+    )
+    page, printed, _ = report(
+        client, tmp_path, capsys, "--run", "2", "--compare", "1", service=service
+    )
+    expected = ["sizes", "value", "profit", "tiers", "migration", "other-behaviour"]
+    assert printed["charts"] == expected
+    assert [img.get("data-chart") for img in page.xpath("//img")] == expected
+    assert page.xpath('string(//section[@id="other-behaviour"]/h2)') == (
+        "Behavioural profile of run 1 (Behavioural)"
+    )
+
+
 def test_a_priori_report_has_the_three_segment_charts(
     client: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -351,7 +465,211 @@ def test_an_unwritable_destination_fails_before_any_request(
     assert service.calls == []
 
 
+@pytest.mark.parametrize(
+    ("make_run", "step"),
+    [
+        (needs_run, "drawing the needs profile"),
+        (behavioural_run, "drawing the behavioural profile"),
+    ],
+    ids=["needs-based", "behavioural"],
+)
 def test_report_shows_its_steps_on_a_terminal(
+    client: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    make_run: Callable[[Any, int], Any],
+    step: str,
+) -> None:
+    screen = io.StringIO()
+    monkeypatch.setattr(progress, "is_interactive", lambda: True)
+    monkeypatch.setattr(
+        progress,
+        "progress_console",
+        lambda: Console(file=screen, force_terminal=True, width=120, color_system=None),
+    )
+    service = FakeService(GetSegmentationRun=[make_run(client, 1)])
+    assert run_cli(["report", "--run", "1", "--out", str(tmp_path / "r.html")], service) == 0
+    shown = screen.getvalue()
+    assert step in shown
+    assert "5/5 steps" in shown  # one fetch, four charts
+    assert "steps/s" not in shown
+
+
+# ------------------------------------------------------------ portfolios (1.4)
+
+
+def test_run_report_shows_each_segment_s_treatment(
+    client: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = value_run(client)
+    run.segments.segment[0].treatment = a_treatment("Develop", overridden=True, message="bundle")
+    page, _, _ = report(
+        client, tmp_path, capsys, "--run", "2", service=FakeService(GetSegmentationRun=[run])
+    )
+    (table,) = page.xpath('//section[@id="segments"]//table')
+    header = [th.text_content() for th in table.xpath(".//thead//th")]
+    first = [td.text_content() for td in table.xpath(".//tbody/tr[1]/td")]
+    assert first[header.index("treatment")] == "Develop via Email: bundle (overridden)"
+    second = [td.text_content() for td in table.xpath(".//tbody/tr[2]/td")]
+    assert second[header.index("treatment")] == "-"
+
+
+class ChartSpy:
+    """Records the arguments of one chart function and still draws it."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> None:
+        self.drawn: list[tuple[Any, ...]] = []
+        draw = getattr(module, name)
+
+        def spy(*args: Any) -> bytes:
+            self.drawn.append(args)
+            png: bytes = draw(*args)
+            return png
+
+        monkeypatch.setattr(module, name, spy)
+
+
+def portfolio_service(client: Any, *history: dict[str, Any], hostile: bool = False) -> FakeService:
+    """GetPortfolio answers with the last of `history` (the evaluation made now)."""
+    portfolio = a_portfolio(client, history[-1])
+    if hostile:
+        portfolio.name = HOSTILE
+    return FakeService(GetPortfolio=[portfolio], GetPortfolioHistory=[a_history(client, *history)])
+
+
+def grid_cell(page: Any, row: str, column: str) -> list[str]:
+    (cell,) = page.xpath(f'//section[@id="grid"]//td[@data-row="{row}"][@data-column="{column}"]')
+    return [line.text_content() for line in cell.xpath("div")]
+
+
+def test_portfolio_report_has_the_grid_heat_map_and_each_cell_s_equity_over_time(
+    client: Any,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    heatmap = ChartSpy(monkeypatch, report_portfolio_charts, "portfolio_heatmap")
+    lines = ChartSpy(monkeypatch, report_portfolio_charts, "equity_history_chart")
+    later = an_evaluation(10, shift=100.0, V1N1=100.0, V1N2=100.0, V2N1=100.0, V2N2=100.0)
+    service = portfolio_service(client, an_evaluation(9), later, hostile=True)
+    page, printed, text = report(client, tmp_path, capsys, "--portfolio", "4", service=service)
+
+    # Evaluated now, then the whole history.
+    assert service.calls == [
+        ("GetPortfolio", {"portfolioId": 4}),
+        ("GetPortfolioHistory", {"portfolioId": 4}),
+    ]
+    assert (printed["portfolioId"], printed["colourBy"]) == (4, "equity")
+    assert printed["charts"] == ["grid", "equity-history"]
+    images = page.xpath("//img")
+    assert [img.get("data-chart") for img in images] == ["grid", "equity-history"]
+    for img in images:
+        picture = Image.open(io.BytesIO(base64.b64decode(img.get("src").partition(",")[2])))
+        picture.verify()
+        assert picture.format == "PNG" and picture.size[0] > 300 and picture.size[1] > 200
+        assert img.get("alt")
+
+    # The heat map: rows x columns coloured by customer equity, with strategy and owner.
+    [(rows, columns, values, texts, figure, axes)] = heatmap.drawn
+    assert rows == ["V1 Platinum", "V2 Gold"]
+    assert columns == ["N1 Speed & Price", "N2 Brand & Quality"]
+    assert values == [[5100.0, 1300.5], [-150.75, 900.0]]
+    assert texts[0] == ["5,100\nRetain\nBea", "1,300\nDevelop*\n-"]
+    assert texts[1][0] == "-151\nReduceCostToServe\n-"
+    assert figure == "customer equity"
+    assert axes == ("ValueBased run 1", "NeedsBased run 2")
+
+    # The same grid as a table, with totals and the customers outside it.
+    assert grid_cell(page, "V1", "N1") == [
+        "12 customers",
+        "equity 5,100.00",
+        "profit 72.00",
+        "Retain",
+        "owner: Bea",
+    ]
+    assert grid_cell(page, "V1", "N2")[3:] == ["Develop (overridden)", "owner: -"]
+    (loss,) = page.xpath('//td[@data-row="V2"][@data-column="N1"]/div[@class="figure loss"]')
+    assert loss.text_content() == "equity -150.75"
+    (grid_table,) = page.xpath('//section[@id="grid"]//table')
+    total = [c.text_content() for c in grid_table.xpath(".//tbody/tr[last()]/*")]
+    assert total[0] == "total"
+    assert total[-1].startswith("40 customersequity 7,149.75")
+    assert "Outside the grid (not in both runs' segments): 7 customers" in page.text_content()
+    cells = page.xpath('//section[@id="cells"]//tbody/tr')
+    assert [c.text_content() for c in cells[1].xpath("td")][-2:] == [
+        "Develop via Email: premium bundle (overridden)",
+        "Develop: the figures behind it",
+    ]
+
+    # Each cell's equity over the evaluations, as a line chart and a table.
+    [(evaluations, names, equity)] = lines.drawn
+    assert evaluations == ["#9 2024-05-01 10:09", "#10 2024-05-01 10:10"]
+    assert names == [
+        "Platinum × Speed & Price",
+        "Platinum × Brand & Quality",
+        "Gold × Speed & Price",
+        "Gold × Brand & Quality",
+    ]
+    assert equity == [[5000.0, 5100.0], [1200.5, 1300.5], [-250.75, -150.75], [800.0, 900.0]]
+    (history,) = page.xpath('//section[@id="history"]//table[.//th[.="cell"]]')
+    assert [[c.text_content() for c in row.xpath("td")] for row in history.xpath(".//tbody/tr")][
+        0
+    ] == ["Platinum × Speed & Price", "5,000.00", "5,100.00"]
+
+    # Every text from the service escaped; nothing loaded from outside.
+    assert "<script>" not in text and HOSTILE in page.xpath("string(//h1)")
+    (policy,) = page.xpath('//meta[@http-equiv="Content-Security-Policy"]/@content')
+    assert policy == CONTENT_SECURITY_POLICY
+    assert not page.xpath("//script | //link | //iframe | //object | //embed | //base")
+
+
+def test_portfolio_report_coloured_by_profit(
+    client: Any,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    heatmap = ChartSpy(monkeypatch, report_portfolio_charts, "portfolio_heatmap")
+    service = portfolio_service(client, an_evaluation(9))
+    page, printed, _ = report(
+        client, tmp_path, capsys, "--portfolio", "4", "--colour-by", "profit", service=service
+    )
+    assert printed["colourBy"] == "profit"
+    [(_, _, values, texts, figure, _)] = heatmap.drawn
+    assert values == [[72.0, 18.0], [120.0, 30.0]]  # 6.0 a customer
+    assert texts[0][0] == "72\nRetain\nBea"
+    assert figure == "profit"
+    assert "profit" in page.xpath('string(//section[@id="grid"]//figcaption)')
+
+
+def test_a_cell_renamed_between_evaluations_is_a_new_line(
+    client: Any,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lines = ChartSpy(monkeypatch, report_portfolio_charts, "equity_history_chart")
+    older = an_evaluation(9)
+    older["cells"]["cell"][3]["columnSegmentName"] = "Value seekers"
+    service = portfolio_service(client, older, an_evaluation(10, shift=1.0))
+    report(client, tmp_path, capsys, "--portfolio", "4", service=service)
+    [(_, names, equity)] = lines.drawn
+    assert names[3:] == ["Gold × Brand & Quality", "Gold × Value seekers"]
+    assert equity[3:] == [[None, 801.0], [800.0, None]]
+
+
+def test_portfolio_report_of_an_unknown_portfolio_is_the_fault_and_leaves_no_file(
+    client: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "report.html"
+    fault = Fault("Portfolio 9 not found", code="soap:Client.PortfolioNotFound")
+    service = FakeService(GetPortfolio=[fault])
+    assert run_cli(["report", "--portfolio", "9", "--out", str(out)], service) == 2
+    assert "Portfolio 9 not found" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_portfolio_report_shows_its_steps_on_a_terminal(
     client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     screen = io.StringIO()
@@ -361,9 +679,8 @@ def test_report_shows_its_steps_on_a_terminal(
         "progress_console",
         lambda: Console(file=screen, force_terminal=True, width=120, color_system=None),
     )
-    service = FakeService(GetSegmentationRun=[needs_run(client)])
-    assert run_cli(["report", "--run", "1", "--out", str(tmp_path / "r.html")], service) == 0
+    service = portfolio_service(client, an_evaluation(9))
+    assert run_cli(["report", "--portfolio", "4", "--out", str(tmp_path / "p.html")], service) == 0
     shown = screen.getvalue()
-    assert "drawing the needs profile" in shown
-    assert "5/5 steps" in shown  # one fetch, four charts
-    assert "steps/s" not in shown
+    assert "drawing customer equity over time" in shown
+    assert "4/4 steps" in shown  # two fetches, two charts

@@ -21,6 +21,14 @@ from segmentation_service.demo_data import (
     generate_demo_data,
     write_demo_csv,
 )
+from segmentation_service.demo_data.vocabulary import BUYING_STYLES
+from segmentation_service.engines.behaviour_features import (
+    BehaviourWindow,
+    behaviour_counts,
+    behaviour_features,
+)
+from segmentation_service.engines.behavioural import BehaviouralSegmenter
+from tests.unit.test_behavioural_engine import long_frame
 
 END_DATE = datetime.date(2025, 6, 30)
 N_CUSTOMERS = 2000
@@ -42,6 +50,7 @@ def test_the_same_seed_gives_identical_frames(data: DemoData) -> None:
     pd.testing.assert_frame_equal(again.transactions, data.transactions)
     pd.testing.assert_frame_equal(again.needs, data.needs)
     pd.testing.assert_series_equal(again.needs_truth, data.needs_truth)
+    pd.testing.assert_series_equal(again.behaviour_truth, data.behaviour_truth)
 
 
 def test_a_different_seed_gives_different_data(data: DemoData) -> None:
@@ -242,6 +251,31 @@ def test_quality_and_innovation_seekers_spend_more_than_price_seekers(data: Demo
     price_and_speed, quality_and_brand, innovation_and_sustainability = 0, 1, 3
     assert mean_by_segment[quality_and_brand] > 1.3 * mean_by_segment[price_and_speed]
     assert mean_by_segment[innovation_and_sustainability] > 1.3 * mean_by_segment[price_and_speed]
+
+
+def test_every_customer_has_a_buying_style_and_businesses_buy_through_field_accounts(
+    data: DemoData, customer_types: pd.Series
+) -> None:
+    styles = data.behaviour_truth
+    assert list(styles.index) == list(data.customers["customer_id"])
+    assert set(styles) == {style.label for style in BUYING_STYLES}
+    is_b2b = customer_types.reindex(styles.index) == "B2B"
+    assert (styles[is_b2b] == "field accounts").all()
+    assert (styles[~is_b2b] != "field accounts").all()
+
+
+def test_planted_buying_styles_are_chosen_and_recovered_by_the_behavioural_method() -> None:
+    data = generate_demo_data(3000, seed=0, end_date=END_DATE)
+    window = BehaviourWindow(END_DATE, 24)
+    # As the store reads the window: whole days after window.start, up to END_DATE.
+    first_day = pd.Timestamp(window.start) + pd.Timedelta(days=1)
+    in_window = data.transactions[data.transactions["occurred_at"] >= first_day]
+    signups = data.customers.set_index("customer_id")["signup_date"]
+    features = behaviour_features(behaviour_counts(long_frame(in_window), signups), window)
+    truth = data.behaviour_truth.loc[features.index]
+    segmenter = BehaviouralSegmenter(random_state=0).fit(features)
+    assert segmenter.metrics_["behaviour.k"] == len(BUYING_STYLES) == truth.nunique()
+    assert adjusted_rand_score(truth, segmenter.labels_) >= 0.9
 
 
 def test_invalid_sizes_are_rejected() -> None:

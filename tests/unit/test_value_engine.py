@@ -318,12 +318,17 @@ def test_tier_of_places_values_by_the_first_floor_they_reach() -> None:
 def test_equal_values_share_a_tier_even_across_an_equal_count_boundary() -> None:
     features = demo_features(300, 0)
     buyers = np.flatnonzero(features["has_purchases"].to_numpy(dtype=bool))
-    # A quarter of the buyers ± a few share one revenue, straddling the V1/V2 cut.
-    tied = features.iloc[buyers].sort_values("revenue", ascending=False).index[60:80]
-    features.loc[tied, "revenue"] = 3000.0
-    ranked = features.iloc[buyers]["revenue"].sort_values(ascending=False).to_numpy()
+    # Twenty buyers around the V1/V2 cut (a quarter of the buyers) share one revenue.
     last_of_v1 = int(np.ceil(len(buyers) / 4)) - 1
-    assert ranked[last_of_v1] == ranked[last_of_v1 + 1] == 3000.0  # the cut falls in the tie
+    by_revenue = features.iloc[buyers].sort_values("revenue", ascending=False).index
+    tied = by_revenue[last_of_v1 - 9 : last_of_v1 + 11]
+    above, below = (
+        float(features.loc[by_revenue[i], "revenue"]) for i in (last_of_v1 - 10, last_of_v1 + 11)
+    )
+    tie = round((above + below) / 2, 2)
+    features.loc[tied, "revenue"] = tie
+    ranked = features.iloc[buyers]["revenue"].sort_values(ascending=False).to_numpy()
+    assert ranked[last_of_v1] == ranked[last_of_v1 + 1] == tie  # the cut falls in the tie
 
     segmenter = ValueBasedSegmenter("Revenue", 4, as_of=END_DATE).fit(features)
 
