@@ -84,9 +84,6 @@ class BehaviourCounts:
     channels: pd.DataFrame
     categories: pd.DataFrame
 
-    def __len__(self) -> int:
-        return len(self.totals)
-
     @property
     def purchasers(self) -> pd.Index:
         """The customers with at least one purchase in the window: the segmentable ones."""

@@ -309,7 +309,7 @@ def _traits(
         phrase = _phrase(feature, score)
         if segment and abs(score) < NAMING_Z:
             continue
-        traits.append(_Trait(phrase, f"{phrase} ({_format_mean(feature, means[i])})", abs(score)))
+        traits.append(_Trait(phrase, f"{phrase} ({_formatter(feature)(means[i])})", abs(score)))
     traits.sort(key=lambda trait: -trait.strength)
     return traits
 
@@ -337,10 +337,6 @@ def _phrase(feature: str, z: float) -> str:
         return f"{feature[len(CATEGORY_PREFIX) :].lower()} buyers"
     above, below = _NUMBER_PHRASES[feature]
     return above if z > 0 else below
-
-
-def _format_mean(feature: str, value: float) -> str:
-    return _formatter(feature)(value)
 
 
 def _formatter(feature: str) -> Callable[[float], str]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from numbers import Integral
 
 import numpy as np
 import numpy.typing as npt
@@ -31,7 +30,6 @@ from segmentation_service.engines.behaviour_features import (
     behaviour_features,
 )
 from segmentation_service.engines.behavioural import (
-    AUTO_K_RANGE,
     BehaviouralSegmenter,
     BehaviourDescription,
 )
@@ -41,7 +39,11 @@ from segmentation_service.engines.clustering import (
     group_sums,
     sums_to_means,
 )
-from segmentation_service.engines.needs_partitions import FIT_SAMPLE_SIZE, sample_keys
+from segmentation_service.engines.needs_partitions import (
+    FIT_SAMPLE_SIZE,
+    checked_fit_sample_size,
+    sample_keys,
+)
 from segmentation_service.engines.partitions import (
     PartitionInput,
     PartitionOutput,
@@ -214,11 +216,7 @@ class BehaviouralPartitionPlan:
         return counts.take(purchasers[chosen])
 
     def _checked_sample_size(self) -> int:
-        size, k = self.fit_sample_size, self.segmenter.n_segments
-        least = max(2, (k if isinstance(k, Integral) else AUTO_K_RANGE[0]) + 1)
-        if isinstance(size, bool) or not isinstance(size, Integral) or size < least:
-            raise ValueError(f"fit_sample_size must be an integer ≥ {least}, got {size!r}")
-        return int(size)
+        return checked_fit_sample_size(self.fit_sample_size, self.segmenter.n_segments)
 
 
 def _merge(summaries: Sequence[BehaviourSummary]) -> BehaviourSummary:

@@ -265,15 +265,21 @@ class NeedsBasedPartitionPlan:
         return RunOutcome(segments, dict(model.metrics))
 
     def _checked_sample_size(self) -> int:
-        """``fit_sample_size``, which must leave the sample enough rows for the segments."""
-        size, k = self.fit_sample_size, self.segmenter.n_segments
-        least = max(2, (k if isinstance(k, Integral) else AUTO_K_RANGE[0]) + 1)
-        components = self.segmenter.pca_components
-        if isinstance(components, Integral) and not isinstance(components, bool):
-            least = max(least, int(components))
-        if isinstance(size, bool) or not isinstance(size, Integral) or size < least:
-            raise ValueError(f"fit_sample_size must be an integer ≥ {least}, got {size!r}")
-        return int(size)
+        return checked_fit_sample_size(
+            self.fit_sample_size, self.segmenter.n_segments, self.segmenter.pca_components
+        )
+
+
+def checked_fit_sample_size(size: object, n_segments: object, components: object = None) -> int:
+    """``size`` as a fit sample size, which must leave the sample enough rows for the
+    segments (and principal components): ValueError otherwise."""
+    smallest_k = int(n_segments) if isinstance(n_segments, Integral) else AUTO_K_RANGE[0]
+    least = max(2, smallest_k + 1)
+    if isinstance(components, Integral) and not isinstance(components, bool):
+        least = max(least, int(components))
+    if isinstance(size, bool) or not isinstance(size, Integral) or size < least:
+        raise ValueError(f"fit_sample_size must be an integer ≥ {least}, got {size!r}")
+    return int(size)
 
 
 def _merge(summaries: Sequence[NeedsSummary]) -> NeedsSummary:

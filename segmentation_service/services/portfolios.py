@@ -149,7 +149,7 @@ def set_portfolio_cell_treatment(
     with uow:
         row_name = _segment_name(uow, portfolio.rows, row_segment_code, "rows")
         column_name = _segment_name(uow, portfolio.columns, column_segment_code, "columns")
-        kept = uow.portfolios.evaluations(portfolio_id)
+        kept = uow.portfolios.evaluations(portfolio_id, last_only=True)
         recommended = None
         if kept:
             cells = kept[-1][-1]["cells"]

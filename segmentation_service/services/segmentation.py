@@ -240,17 +240,17 @@ def _most_used_channel(segment: Segment) -> tuple[str, float] | None:
 
 
 def _previous_tiers(uow: UnitOfWork, method: SegmentationMethod) -> PreviousTiers | None:
-    """The latest completed value-based run's tier ranks, for a value-based run."""
+    """The latest completed value-based run's tier ranks (from its model's tier codes, empty
+    tiers included), for a value-based run."""
     if method is not SegmentationMethod.VALUE_BASED:
         return None
     run_id = uow.runs.latest_completed(method)
-    run = uow.runs.get(run_id) if run_id is not None else None
-    if run is None or not run.segments:
+    model = uow.runs.model(run_id) if run_id is not None else None
+    if run_id is None or not model:
         return None
-    codes = sorted(segment.code for segment in run.segments)
-    codes.sort(key=lambda code: int(code[1:]) if code[1:].isdigit() else 0)
+    codes: list[str] = model["tier_codes"]
     last = max(len(codes) - 1, 1)
-    return PreviousTiers(run_id, {code: i / last for i, code in enumerate(codes)})  # type: ignore[arg-type]
+    return PreviousTiers(run_id, {code: i / last for i, code in enumerate(codes)})
 
 
 def _checkpoint(
