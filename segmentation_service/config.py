@@ -111,6 +111,7 @@ PARSERS: dict[str, tuple[Callable[[str], Any], type]] = {
     "port": (port_number, int),
     "public_url": (non_empty, str),
     "workers": (positive_int, int),
+    "keepalive_seconds": (positive_int, int),
     "max_request_bytes": (positive_int, int),
     "log_level": (log_level, str),
     "log_format": (log_format, str),
@@ -145,6 +146,11 @@ class Settings:
     generated into ``var/secret.key`` on first use. A PasswordDigest token's
     Created time may be ``auth_window_seconds`` away from now, either way.
 
+    ``keepalive_seconds`` is how long a SOAP worker keeps an idle HTTP connection open
+    for the client's next request: longer than the idle timeout of any load balancer
+    or client pool in front (60 s is common), so the server never closes a connection
+    a client is already sending its next request on.
+
     ``log_format`` is ``text`` (one line per record) or ``json`` (JSON lines).
 
     ``queue_url`` is where queued runs wait (default: beside the store; ``immediate``
@@ -166,6 +172,7 @@ class Settings:
     port: int = 8000
     public_url: str | None = None
     workers: int = 2
+    keepalive_seconds: int = 75
     max_request_bytes: int = 4 * 1024 * 1024
     log_level: str = "INFO"
     auth: bool = True

@@ -108,6 +108,9 @@ def serve(settings: Settings, socket_fd: int | None = None) -> None:
         "worker_class": "gthread",
         "threads": THREADS_PER_WORKER,
         "timeout": 60,
+        # gunicorn's default (2 s) closes kept-alive connections on a busy machine while
+        # the client is already sending on them: it sees a broken pipe (HTTP's idle race).
+        "keepalive": settings.keepalive_seconds,
         "graceful_timeout": 30,
         "loglevel": settings.log_level.lower(),
         "accesslog": None,  # the service logs one line per request itself

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import http.client
 import json
+import time
 
 import pytest
 import requests
@@ -105,6 +107,27 @@ def test_health_check_reports_ok_as_json(live_server: LiveServer) -> None:
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("application/json")
     assert json.loads(response.text)["status"] == "ok"
+
+
+def test_an_idle_keep_alive_connection_stays_open_for_the_next_request(
+    live_server: LiveServer,
+) -> None:
+    # gunicorn's own default closes it after 2 s; a client (or a load balancer's pool)
+    # sending its next request then meets a closed socket.
+    host, port = live_server.base.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        connection.request("GET", "/healthz")
+        assert connection.getresponse().read() and connection.sock is not None
+        first_socket = connection.sock
+        time.sleep(3.5)
+        connection.request("GET", "/healthz")
+        response = connection.getresponse()
+
+        assert response.status == 200 and json.loads(response.read())["status"] == "ok"
+        assert connection.sock is first_socket
+    finally:
+        connection.close()
 
 
 def assert_plain_text(response: requests.Response) -> None:
