@@ -375,6 +375,53 @@ class RunComparison:
     left_count: int
 
 
+class MoveDirection(str, Enum):
+    """To a better value tier (Up) or a worse one (Down); XSD MoveDirection (1.5)."""
+
+    UP = "Up"
+    DOWN = "Down"
+
+
+@dataclass(frozen=True)
+class MoverFilter:
+    """Which movers between two completed runs to list (see ``services.movers``).
+
+    ``tier_pairs``: for a direction, the (from, to) tier codes that move that way.
+    """
+
+    from_run_id: int
+    to_run_id: int
+    from_segment_code: str | None = None
+    to_segment_code: str | None = None
+    tier_pairs: frozenset[tuple[str, str]] | None = None
+
+    @property
+    def stayers(self) -> bool:
+        """Both codes given and equal: the segment's stayers (the diagonal cell)."""
+        return self.from_segment_code is not None and (
+            self.from_segment_code == self.to_segment_code
+        )
+
+
+@dataclass(frozen=True)
+class Mover:
+    """A customer whose segment differs between two runs (None: entered or left)."""
+
+    customer_id: str
+    name: str
+    from_segment_code: str | None
+    to_segment_code: str | None
+    value_before: float | None = None
+    value_after: float | None = None
+
+
+@dataclass(frozen=True)
+class MoverPage:
+    total_count: int
+    movers: tuple[Mover, ...]
+    next_page_token: str | None = None
+
+
 @dataclass(frozen=True)
 class Schedule:
     """A request submitted at every due time of a 5-field cron expression (UTC)."""

@@ -41,6 +41,15 @@ REQUIRED_COLUMNS = (
 )
 
 
+def tier_ranks(codes: Sequence[str]) -> dict[str, float]:
+    """Each tier's rank from the top of its ladder: 0 the best (V1), 1 the worst.
+
+    Ranks, not positions, so runs with different tier counts compare.
+    """
+    last = max(len(codes) - 1, 1)
+    return {code: position / last for position, code in enumerate(codes)}
+
+
 def tier_names(count: int) -> list[str]:
     """Platinum/Gold/Silver/Bronze for four tiers; "Tier k" beyond five."""
     if count <= len(TIER_LADDER):

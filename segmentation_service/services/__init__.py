@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from segmentation_service.services.lookups import get_customer_segment, list_segment_members
+    from segmentation_service.services.movers import list_segment_movers
     from segmentation_service.services.portfolios import (
         create_portfolio,
         delete_portfolio,
@@ -48,6 +49,7 @@ _USE_CASES = {
     "list_segmentation_runs": "runs",
     "set_segment_owner": "runs",
     "list_segment_members": "lookups",
+    "list_segment_movers": "movers",
     "score_customer_value": "valuation",
     "segment_customers": "submission",
     "submit_segmentation": "submission",
@@ -73,6 +75,7 @@ __all__ = [
     "list_segmentation_runs",
     "set_segment_owner",
     "list_segment_members",
+    "list_segment_movers",
     "score_customer_value",
     "segment_customers",
     "submit_segmentation",

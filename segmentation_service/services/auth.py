@@ -45,6 +45,7 @@ MINIMUM_ROLE: dict[str, str] = {
     "GetSegmentationRun": VIEWER,
     "ListSegmentationRuns": VIEWER,
     "CompareSegmentationRuns": VIEWER,
+    "ListSegmentMovers": VIEWER,
     "ListSegmentationSchedules": VIEWER,
     "GetPortfolio": VIEWER,  # evaluates now: reading the grid keeps it in the history
     "GetPortfolioHistory": VIEWER,

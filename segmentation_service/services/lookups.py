@@ -59,9 +59,7 @@ def list_segment_members(
     """One page of a segment's members in customer id order, with the token of the next."""
     if (run_id is None) == (method is None):
         raise InvalidRequest("runId", "give either runId or method (one of them)")
-    size = DEFAULT_PAGE_SIZE if page_size is None else page_size
-    if not 1 <= size <= MAX_PAGE_SIZE:
-        raise InvalidRequest("pageSize", f"must be between 1 and {MAX_PAGE_SIZE}, got {size}")
+    size = page_size_or_default(page_size)
     cursor = paging.decode(page_token) if page_token is not None else None
     with uow:
         if run_id is None:
@@ -88,6 +86,13 @@ def list_segment_members(
         rows = rows[:size]
         next_token = paging.encode(paging.Cursor(run_id, segment_code, rows[-1].customer_id))
     return MemberPage(run_id, segment_code, segment.size, tuple(rows), next_token)
+
+
+def page_size_or_default(page_size: int | None) -> int:
+    size = DEFAULT_PAGE_SIZE if page_size is None else page_size
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise InvalidRequest("pageSize", f"must be between 1 and {MAX_PAGE_SIZE}, got {size}")
+    return size
 
 
 def _run(uow: UnitOfWork, run_id: int) -> tuple[SegmentationMethod, RunStatus]:

@@ -63,11 +63,7 @@ def compare_segmentation_runs(from_run_id: int, to_run_id: int, uow: UnitOfWork)
     """The migration matrix from one completed run to another."""
     with uow:
         for run_id in (from_run_id, to_run_id):
-            found = uow.runs.method_of(run_id)
-            if found is None:
-                raise RunNotFound(run_id)
-            if found[1] is not RunStatus.COMPLETED:
-                raise RunNotFound(run_id, f"has no results (status {found[1].value})")
+            completed_method(uow, run_id)
         before = uow.assignments.of_run(from_run_id)
         after = uow.assignments.of_run(to_run_id)
     migration = compare_assignments(before, after)
@@ -80,6 +76,16 @@ def compare_segmentation_runs(from_run_id: int, to_run_id: int, uow: UnitOfWork)
         entered_count=migration.entered_count,
         left_count=migration.left_count,
     )
+
+
+def completed_method(uow: UnitOfWork, run_id: int) -> SegmentationMethod:
+    """The method of a completed run; RunNotFound for an unknown or unfinished one."""
+    found = uow.runs.method_of(run_id)
+    if found is None:
+        raise RunNotFound(run_id)
+    if found[1] is not RunStatus.COMPLETED:
+        raise RunNotFound(run_id, f"has no results (status {found[1].value})")
+    return found[0]
 
 
 def set_segment_owner(run_id: int, segment_code: str, owner: str, uow: UnitOfWork) -> Segment:

@@ -30,6 +30,7 @@ from segmentation_service.engines.group_figures import GroupSums
 from segmentation_service.engines.partitions import PartitionPlan, Stage
 from segmentation_service.engines.rules import InvalidRuleError
 from segmentation_service.engines.treatments import TreatmentPolicy, recommend
+from segmentation_service.engines.value_based import tier_ranks
 from segmentation_service.observability.logs import incident_reference
 from segmentation_service.services.clock import Clock, utc_now
 from segmentation_service.services.executors import InlineExecutor, PartitionExecutor, RunLayout
@@ -248,9 +249,7 @@ def _previous_tiers(uow: UnitOfWork, method: SegmentationMethod) -> PreviousTier
     model = uow.runs.model(run_id) if run_id is not None else None
     if run_id is None or not model:
         return None
-    codes: list[str] = model["tier_codes"]
-    last = max(len(codes) - 1, 1)
-    return PreviousTiers(run_id, {code: i / last for i, code in enumerate(codes)})
+    return PreviousTiers(run_id, tier_ranks(model["tier_codes"]))
 
 
 def _checkpoint(

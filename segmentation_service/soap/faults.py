@@ -160,6 +160,7 @@ OPERATION_FAULTS: dict[str, list[type[DeclaredFault]]] = {
         "GetSegmentationRun": [RunNotFoundFault, InvalidRequestFault],
         "ListSegmentationRuns": [InvalidRequestFault],
         "CompareSegmentationRuns": [RunNotFoundFault, InvalidRequestFault],
+        "ListSegmentMovers": [RunNotFoundFault, SegmentNotFoundFault, InvalidRequestFault],
         "SubmitSegmentation": [CustomerNotFoundFault, InvalidRequestFault],
         "CancelSegmentationRun": [RunNotFoundFault, InvalidRequestFault],
         "CreateSegmentationSchedule": [CustomerNotFoundFault, InvalidRequestFault],

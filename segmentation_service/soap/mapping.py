@@ -275,6 +275,31 @@ def comparison(found: model.RunComparison) -> tuple[Any, ...]:
     )
 
 
+def mover_filter(
+    from_run_id: int, to_run_id: int, from_code: str | None, to_code: str | None
+) -> model.MoverFilter:
+    return model.MoverFilter(from_run_id, to_run_id, from_code, to_code)
+
+
+def direction_or_none(direction: str | None) -> model.MoveDirection | None:
+    return None if direction is None else model.MoveDirection(direction)
+
+
+def mover_page(page: model.MoverPage) -> tuple[Any, ...]:
+    movers = [
+        t.Mover(
+            customerId=m.customer_id,
+            name=m.name,
+            fromSegmentCode=m.from_segment_code,
+            toSegmentCode=m.to_segment_code,
+            valueBefore=m.value_before,
+            valueAfter=m.value_after,
+        )
+        for m in page.movers
+    ]
+    return page.total_count, t.MoverList(mover=movers), page.next_page_token
+
+
 # ------------------------------------------------------------- schedules (1.3)
 def schedule(found: model.Schedule) -> t.SegmentationSchedule:
     return t.SegmentationSchedule(

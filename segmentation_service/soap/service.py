@@ -186,6 +186,34 @@ class SegmentationService(ServiceBase):
         return mapping.comparison(services.compare_segmentation_runs(fromRunId, toRunId, _uow(ctx)))
 
     @rpc(
+        t.required(t.RunId),
+        t.required(t.RunId),
+        t.optional(t.SegmentCode),
+        t.optional(t.SegmentCode),
+        t.optional(t.MoveDirection),
+        t.optional(t.PageSize),
+        t.optional(t.PageToken),
+        _returns=(
+            t.required(Integer32),
+            t.required(t.MoverList),
+            t.optional(t.PageToken),
+        ),
+        _out_variable_names=("totalCount", "movers", "nextPageToken"),
+        _throws=OPERATION_FAULTS["ListSegmentMovers"],
+    )
+    def ListSegmentMovers(  # type: ignore[no-untyped-def]
+        ctx, fromRunId, toRunId, fromSegmentCode, toSegmentCode, direction, pageSize, pageToken
+    ):
+        page = services.list_segment_movers(
+            mapping.mover_filter(fromRunId, toRunId, fromSegmentCode, toSegmentCode),
+            mapping.direction_or_none(direction),
+            pageSize,
+            pageToken,
+            _uow(ctx),
+        )
+        return mapping.mover_page(page)
+
+    @rpc(
         t.required(t.ShortText),
         t.required(t.CronExpression),
         t.required(t.SegmentCustomers),

@@ -410,6 +410,27 @@ class TransitionList(_Model):
     _type_info = [("transition", repeated(Transition))]
 
 
+# --------------------------------------------------------- ListSegmentMovers (1.5)
+MoveDirection = Unicode(values=["Up", "Down"], type_name="MoveDirection")
+
+
+class Mover(_Model):
+    """1.5"""
+
+    _type_info = [
+        ("customerId", required(CustomerId)),
+        ("name", required(Text)),
+        ("fromSegmentCode", optional(SegmentCode)),
+        ("toSegmentCode", optional(SegmentCode)),
+        ("valueBefore", optional(Double)),
+        ("valueAfter", optional(Double)),
+    ]
+
+
+class MoverList(_Model):
+    _type_info = [("mover", repeated(Mover))]
+
+
 # ------------------------------------------------------------ portfolios (1.4)
 class PortfolioCell(_Model):
     _type_info = [

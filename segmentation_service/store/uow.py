@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from segmentation_service.domain.errors import StoreUnavailable
 from segmentation_service.store.errors import is_unavailability
+from segmentation_service.store.movers import MoverRepository
 from segmentation_service.store.portfolios import PortfolioRepository
 from segmentation_service.store.run_states import RunStateRepository
 from segmentation_service.store.runs import RunRepository
@@ -41,6 +42,7 @@ class UnitOfWork:
     run_states: RunStateRepository
     schedules: ScheduleRepository
     portfolios: PortfolioRepository
+    movers: MoverRepository
     users: UserRepository
     nonces: NonceRepository
 
@@ -56,6 +58,7 @@ class UnitOfWork:
         self.run_states = RunStateRepository(session)
         self.schedules = ScheduleRepository(session)
         self.portfolios = PortfolioRepository(session)
+        self.movers = MoverRepository(session)
         self.users = UserRepository(session)
         self.nonces = NonceRepository(session)
         return self

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, text
 
-from segmentation_service.domain.model import SegmentationMethod
+from segmentation_service.domain.model import MoverFilter, SegmentationMethod
 from segmentation_service.store.database import Store
 from segmentation_service.store.uow import UnitOfWork
 from tests.integration.test_store import _complete_run, fill
@@ -92,3 +92,36 @@ def test_value_scoring_aggregates_a_batch_through_the_transaction_index(filled: 
 def test_known_customers_are_found_by_primary_key(filled: Store) -> None:
     found = plan(filled, lambda uow: uow.customers.existing_ids(["A", "Z"]))
     assert "customers_pkey" in found or "sqlite_autoindex_customers_1" in found
+
+
+@pytest.fixture
+def moved(filled: Store) -> Store:
+    _complete_run(filled, SegmentationMethod.A_PRIORI, {"A": "Y", "B": "X", "C": None})
+    with filled.engine.begin() as connection:
+        connection.execute(text("ANALYZE"))
+    return filled
+
+
+@pytest.mark.parametrize(
+    ("movers", "branches"),
+    [
+        (MoverFilter(1, 2), 2),  # moved or left; entered
+        (MoverFilter(1, 2, to_segment_code="Y"), 2),
+        (MoverFilter(1, 2, from_segment_code="X"), 1),
+        (MoverFilter(1, 2, tier_pairs=frozenset({("X", "Y")})), 1),
+    ],
+)
+def test_mover_pages_seek_past_the_cursor_in_every_branch(
+    moved: Store, movers: MoverFilter, branches: int
+) -> None:
+    # Each branch reads the assignments from an index past the cursor, so a deep page
+    # reads what the first does; no branch scans a run's assignments from the start.
+    found = plan(moved, lambda uow: uow.movers.page(movers, "A", 100))
+    if moved.engine.dialect.name == "sqlite":
+        seeks = re.findall(r"SEARCH (?:before|after) USING INDEX \S+ \([^)]*customer_id>\?", found)
+        assert len(seeks) >= branches, found
+        assert not re.search(r"SCAN (?:before|after)\b", found), found
+    else:
+        assert "Seq Scan on assignments" not in found, found
+        seeks = re.findall(r"Index Cond: \(\(run_id = [^\n]*customer_id\)::text > ", found)
+        assert len(seeks) >= branches, found

@@ -135,6 +135,8 @@ READS = {
     "GetPortfolio",
     "GetPortfolioHistory",
     "ListPortfolios",
+    # issue 14: the customers behind a comparison are a read, like the members
+    "ListSegmentMovers",
 }
 RUNS = {
     "SegmentCustomers",
