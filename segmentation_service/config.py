@@ -131,6 +131,8 @@ PARSERS: dict[str, tuple[Callable[[str], Any], type]] = {
     "treatment_moved_down_share": (share, float),
     "treatment_valuable_ratio": (positive_number, float),
     "treatment_develop_ratio": (positive_number, float),
+    "churn_high_below": (share, float),
+    "churn_low_from": (share, float),
 }
 
 
@@ -162,6 +164,9 @@ class Settings:
     worker, sized to its cores) or ``dask`` (tasks on the Dask cluster whose
     scheduler is ``dask_scheduler``).
 
+    ``churn_high_below`` and ``churn_low_from`` cut ScoreCustomerValue's churn risk by the
+    probability of being alive: High below the first, Low from the second on.
+
     ``treatment_*`` are the thresholds of the treatment decision table
     (``engines.treatments``): who is new and who active (days), and the shares and
     ratios each strategy is decided by.
@@ -192,6 +197,8 @@ class Settings:
     treatment_moved_down_share: float = 0.25
     treatment_valuable_ratio: float = 1.0
     treatment_develop_ratio: float = 1.2
+    churn_high_below: float = 0.3
+    churn_low_from: float = 0.7
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

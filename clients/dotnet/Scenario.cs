@@ -139,6 +139,64 @@ static class Scenario
         };
     }
 
+    /// <summary>A customer whose segment differs between two runs; an absent segment or value is null.</summary>
+    static Dictionary<string, object> MoverSummary(Mover mover)
+    {
+        return new Dictionary<string, object>
+        {
+            ["customerId"] = mover.customerId,
+            ["fromSegmentCode"] = mover.fromSegmentCode,  // null: the customer entered
+            ["toSegmentCode"] = mover.toSegmentCode,  // null: the customer left
+            ["valueBefore"] = mover.valueBeforeSpecified ? (object)mover.valueBefore : null,
+            ["valueAfter"] = mover.valueAfterSpecified ? (object)mover.valueAfter : null,
+        };
+    }
+
+    /// <summary>A feature in which a segment differs from its baseline (every field required).</summary>
+    static Dictionary<string, object> DifferentiatorSummary(Differentiator differentiator)
+    {
+        return new Dictionary<string, object>
+        {
+            ["feature"] = differentiator.feature,
+            ["segmentValue"] = differentiator.segmentValue,
+            ["baselineValue"] = differentiator.baselineValue,
+            ["lift"] = differentiator.lift,
+            ["pValue"] = differentiator.pValue,
+        };
+    }
+
+    /// <summary>A segment of another method's latest run and the customers it shares with this one.</summary>
+    static Dictionary<string, object> OverlapSummary(Overlap overlap)
+    {
+        return new Dictionary<string, object>
+        {
+            ["method"] = overlap.method.ToString(),
+            ["runId"] = overlap.runId,
+            ["segmentCode"] = overlap.segmentCode,
+            ["segmentName"] = overlap.segmentName,
+            ["sharedCustomers"] = overlap.sharedCustomers,
+            ["shareOfThisSegment"] = overlap.shareOfThisSegment,
+            ["jaccard"] = overlap.jaccard,
+        };
+    }
+
+    /// <summary>
+    /// GetSegmentInsights' differentiators (the return value) and overlaps (an out parameter);
+    /// an empty list comes back null, [] here.
+    /// </summary>
+    static Dictionary<string, object> Insights(
+        SegmentationClient client, long runId, string segmentCode, string baseline)
+    {
+        Overlap[] overlaps = null;
+        Differentiator[] differentiators = Call("GetSegmentInsights", () =>
+            client.GetSegmentInsights(runId, segmentCode, baseline, out overlaps));
+        return new Dictionary<string, object>
+        {
+            ["differentiators"] = (differentiators ?? new Differentiator[0]).Select(DifferentiatorSummary).ToList(),
+            ["overlaps"] = (overlaps ?? new Overlap[0]).Select(OverlapSummary).ToList(),
+        };
+    }
+
     /// <summary>The operations of the generated proxy: one method per wsdl:operation.</summary>
     static List<string> ProxyOperations()
     {
@@ -229,7 +287,16 @@ static class Scenario
         // evaluated again, its history read, listed, deleted, and asked for once more
         // (PortfolioNotFoundFault). Before that, the value run's top tier (its first segment) gets
         // an analyst's treatment over the recommended one: with no channel given (null), the
-        // recommended channel stays.
+        // recommended channel stays. The same value tiers a year back run first (older, so the
+        // portfolio takes valueRun): the segment movers (contract 1.5) are the customers between the two.
+        var byClvYearBack = new ValueBasedParameters
+        {
+            valueMetric = ValueMetric.Clv, valueMetricSpecified = true,
+            asOfDate = new DateTime(2025, 6, 30), asOfDateSpecified = true,
+        };
+        SegmentationRun valueRunYearBack = Call("SegmentCustomers", () => client.SegmentCustomers(
+            SegmentationMethod.ValueBased, ".NET ASMX proxy, value a year back", null, null, null, byClvYearBack,
+            null));
         var byClv = new ValueBasedParameters { valueMetric = ValueMetric.Clv, valueMetricSpecified = true };
         SegmentationRun valueRun = Call("SegmentCustomers", () => client.SegmentCustomers(
             SegmentationMethod.ValueBased, ".NET ASMX proxy, portfolio rows", null, null, null, byClv, null));
@@ -258,6 +325,44 @@ static class Scenario
         evaluations = evaluations ?? new PortfolioEvaluation[0];
         Portfolio[] listedPortfolios = Call("ListPortfolios", () => client.ListPortfolios()) ?? new Portfolio[0];
         Portfolio deletedPortfolio = Call("DeletePortfolio", () => client.DeletePortfolio(portfolioId));
+
+        // Segment movers (contract 1.5): every customer whose value tier changed between the run a
+        // year back and the portfolio's value run, page by page with nextPageToken (each page's
+        // totalCount kept), then those who fell to a worse tier (direction Down), on one page.
+        long moversFrom = valueRunYearBack.runId, moversTo = valueRun.runId;
+        var moverTotals = new List<int>();
+        var moverPages = new List<int>();
+        var movers = new List<Dictionary<string, object>>();
+        string moverToken = null;
+        do
+        {
+            Mover[] moverPage = null;
+            moverTotals.Add(Call("ListSegmentMovers", () => client.ListSegmentMovers(
+                moversFrom, moversTo, null, null, default(MoveDirection), false, pageSize, true, moverToken,
+                out moverPage, out moverToken)));
+            moverPage = moverPage ?? new Mover[0];
+            moverPages.Add(moverPage.Length);
+            movers.AddRange(moverPage.Select(MoverSummary));
+        } while (moverToken != null);
+        Mover[] down = null;
+        string downNextToken = null;
+        int downTotal = Call("ListSegmentMovers", () => client.ListSegmentMovers(
+            moversFrom, moversTo, null, null, MoveDirection.Down, true, 1000, true, null,
+            out down, out downNextToken));
+
+        // Segment insights (contract 1.5): what sets the needs run's largest segment apart from all
+        // the run's customers, and the segments of the other methods' latest runs it overlaps; then
+        // against the next largest segment (baseline), and against itself (InvalidRequestFault).
+        string[] needsBySize = needsRun.segments
+            .OrderByDescending(s => s.size).ThenBy(s => s.code, StringComparer.Ordinal)
+            .Select(s => s.code).ToArray();
+        string insightsSegment = needsBySize[0], insightsBaseline = needsBySize[1];
+        Dictionary<string, object> insights = Insights(client, needsRun.runId, insightsSegment, null);
+        Dictionary<string, object> againstBaseline =
+            Insights(client, needsRun.runId, insightsSegment, insightsBaseline);
+        againstBaseline["baseline"] = insightsBaseline;
+        Dictionary<string, object> selfBaselineFault = FaultOf(() =>
+            Insights(client, needsRun.runId, insightsSegment, insightsSegment));
 
         var faults = new Dictionary<string, object>
         {
@@ -398,6 +503,26 @@ static class Scenario
                     .Select(p => new Dictionary<string, object> { ["portfolioId"] = p.portfolioId, ["name"] = p.name })
                     .ToList(),
                 ["deleted"] = PortfolioSummary(deletedPortfolio),
+            },
+            ["movers"] = new Dictionary<string, object>
+            {
+                ["fromRunId"] = moversFrom,
+                ["toRunId"] = moversTo,
+                ["totals"] = moverTotals,
+                ["pages"] = moverPages,
+                ["movers"] = movers,
+                ["downTotalCount"] = downTotal,
+                ["downNextPageToken"] = downNextToken,
+                ["down"] = (down ?? new Mover[0]).Select(MoverSummary).ToList(),
+            },
+            ["insights"] = new Dictionary<string, object>
+            {
+                ["runId"] = needsRun.runId,
+                ["segmentCode"] = insightsSegment,
+                ["differentiators"] = insights["differentiators"],
+                ["overlaps"] = insights["overlaps"],
+                ["againstBaseline"] = againstBaseline,
+                ["selfBaselineFault"] = selfBaselineFault,
             },
             ["faults"] = faults,
         };

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Set;
 import javax.jws.WebMethod;
 import javax.xml.XMLConstants;
+import javax.xml.datatype.DatatypeFactory;
 import javax.xml.parsers.DocumentBuilderFactory;
 import javax.xml.ws.Holder;
 import javax.xml.ws.WebFault;
@@ -31,8 +32,13 @@ import segmentation.customer.v1.CustomerNotFoundFault_Exception;
 import segmentation.customer.v1.CustomerSegment;
 import segmentation.customer.v1.CustomerValueScore;
 import segmentation.customer.v1.CustomerValueScoreList;
+import segmentation.customer.v1.DifferentiatorList;
 import segmentation.customer.v1.InvalidRequestFault_Exception;
+import segmentation.customer.v1.MoveDirection;
+import segmentation.customer.v1.Mover;
+import segmentation.customer.v1.MoverList;
 import segmentation.customer.v1.NeedsBasedParameters;
+import segmentation.customer.v1.OverlapList;
 import segmentation.customer.v1.Portfolio;
 import segmentation.customer.v1.PortfolioCell;
 import segmentation.customer.v1.PortfolioCellOwner;
@@ -177,7 +183,15 @@ public final class Scenario {
         // treatment and evaluated again, its history read, listed, deleted, and asked for once
         // more (PortfolioNotFoundFault). Before that, the value run's top tier (its first
         // segment) gets an analyst's treatment over the recommended one: with no channel given
-        // (null), the recommended channel stays.
+        // (null), the recommended channel stays. The same value tiers a year back run first
+        // (older, so the portfolio takes valueRun): the segment movers (contract 1.5) are the
+        // customers between the two.
+        ValueBasedParameters byClvYearBack = new ValueBasedParameters();
+        byClvYearBack.setValueMetric(ValueMetric.CLV);
+        byClvYearBack.setAsOfDate(
+                DatatypeFactory.newInstance().newXMLGregorianCalendar("2025-06-30"));
+        SegmentationRun valueRunYearBack = soap.segmentCustomers(SegmentationMethod.VALUE_BASED,
+                "Java JAX-WS, value a year back", null, null, null, byClvYearBack, null);
         ValueBasedParameters byClv = new ValueBasedParameters();
         byClv.setValueMetric(ValueMetric.CLV);
         SegmentationRun valueRun = soap.segmentCustomers(SegmentationMethod.VALUE_BASED,
@@ -212,6 +226,51 @@ public final class Scenario {
             listedPortfolios.add(object("portfolioId", p.getPortfolioId(), "name", p.getName()));
         }
         Portfolio deletedPortfolio = soap.deletePortfolio(portfolioId);
+
+        // Segment movers (contract 1.5): every customer whose value tier changed between the
+        // run a year back and the portfolio's value run, page by page with nextPageToken (each
+        // page's totalCount kept), then those who fell to a worse tier (DOWN), on one page.
+        long moversFrom = valueRunYearBack.getRunId();
+        long moversTo = valueRun.getRunId();
+        List<Object> moverTotals = new ArrayList<>();
+        List<Object> moverPages = new ArrayList<>();
+        List<Object> movers = new ArrayList<>();
+        String moverToken = null;
+        do {
+            Holder<Integer> moverTotal = new Holder<>();
+            Holder<MoverList> moverPage = new Holder<>();
+            Holder<String> nextMoverToken = new Holder<>();
+            soap.listSegmentMovers(moversFrom, moversTo, null, null, null, pageSize, moverToken,
+                    moverTotal, moverPage, nextMoverToken);
+            moverTotals.add(moverTotal.value);
+            moverPages.add(moverPage.value.getMover().size());
+            moverPage.value.getMover().forEach(m -> movers.add(moverSummary(m)));
+            moverToken = nextMoverToken.value;
+        } while (moverToken != null);
+        Holder<Integer> downTotal = new Holder<>();
+        Holder<MoverList> downPage = new Holder<>();
+        Holder<String> downNextToken = new Holder<>();
+        soap.listSegmentMovers(moversFrom, moversTo, null, null, MoveDirection.DOWN, 1000, null,
+                downTotal, downPage, downNextToken);
+        List<Object> down = new ArrayList<>();
+        downPage.value.getMover().forEach(m -> down.add(moverSummary(m)));
+
+        // Segment insights (contract 1.5): what sets the needs run's largest segment apart from
+        // all the run's customers, and the segments of the other methods' latest runs it
+        // overlaps; then against the next largest segment (baseline), and against itself
+        // (InvalidRequestFault). No request child shares a name with a response child: the
+        // differentiators and overlaps come back in OUT holders.
+        List<Segment> needsBySize = new ArrayList<>(needsRun.getSegments().getSegment());
+        needsBySize.sort(Comparator.comparingInt(Segment::getSize).reversed()
+                .thenComparing(Segment::getCode));
+        String insightsSegment = needsBySize.get(0).getCode();
+        String insightsBaseline = needsBySize.get(1).getCode();
+        Map<String, Object> insights = insights(soap, needsRun.getRunId(), insightsSegment, null);
+        Map<String, Object> againstBaseline = object("baseline", insightsBaseline);
+        againstBaseline.putAll(
+                insights(soap, needsRun.getRunId(), insightsSegment, insightsBaseline));
+        Map<String, Object> selfBaselineFault = faultOf(port, () -> insights(
+                soap, needsRun.getRunId(), insightsSegment, insightsSegment));
 
         Map<String, Object> faults = new LinkedHashMap<>();
         faults.put("CustomerNotFoundFault", faultOf(port, () -> port.getCustomerSegment(
@@ -334,6 +393,22 @@ public final class Scenario {
                                         cell.getRowSegmentName(), cell.getColumnSegmentName()))),
                         "listed", listedPortfolios,
                         "deleted", portfolioSummary(deletedPortfolio)),
+                "movers", object(
+                        "fromRunId", moversFrom,
+                        "toRunId", moversTo,
+                        "totals", moverTotals,
+                        "pages", moverPages,
+                        "movers", movers,
+                        "downTotalCount", downTotal.value,
+                        "downNextPageToken", downNextToken.value,
+                        "down", down),
+                "insights", object(
+                        "runId", needsRun.getRunId(),
+                        "segmentCode", insightsSegment,
+                        "differentiators", insights.get("differentiators"),
+                        "overlaps", insights.get("overlaps"),
+                        "againstBaseline", againstBaseline,
+                        "selfBaselineFault", selfBaselineFault),
                 "faults", faults);
         StringBuilder out = new StringBuilder();
         Json.write(out, report, "");
@@ -400,6 +475,51 @@ public final class Scenario {
                 "assignedCount", run.getAssignedCount(),
                 "startedBy", run.getStartedBy(),
                 "segments", segments);
+    }
+
+    /**
+     * A customer whose segment differs between two runs: an absent segment (entered, left) or
+     * value is null, as JAXB leaves it.
+     */
+    static Map<String, Object> moverSummary(Mover mover) {
+        return object(
+                "customerId", mover.getCustomerId(),
+                "fromSegmentCode", mover.getFromSegmentCode(),
+                "toSegmentCode", mover.getToSegmentCode(),
+                "valueBefore", mover.getValueBefore(),
+                "valueAfter", mover.getValueAfter());
+    }
+
+    /**
+     * getSegmentInsights' differentiators and overlaps (an empty list: JAXB's empty list, or
+     * null if the element were absent; [] either way).
+     */
+    static Map<String, Object> insights(SegmentationPortType soap, long runId,
+            String segmentCode, String baseline) throws Exception {
+        Holder<DifferentiatorList> differentiators = new Holder<>();
+        Holder<OverlapList> overlaps = new Holder<>();
+        soap.getSegmentInsights(runId, segmentCode, baseline, differentiators, overlaps);
+        List<Object> features = new ArrayList<>();
+        if (differentiators.value != null) {
+            differentiators.value.getDifferentiator().forEach(d -> features.add(object(
+                    "feature", d.getFeature(),
+                    "segmentValue", d.getSegmentValue(),
+                    "baselineValue", d.getBaselineValue(),
+                    "lift", d.getLift(),
+                    "pValue", d.getPValue())));
+        }
+        List<Object> shared = new ArrayList<>();
+        if (overlaps.value != null) {
+            overlaps.value.getOverlap().forEach(o -> shared.add(object(
+                    "method", o.getMethod().value(),
+                    "runId", o.getRunId(),
+                    "segmentCode", o.getSegmentCode(),
+                    "segmentName", o.getSegmentName(),
+                    "sharedCustomers", o.getSharedCustomers(),
+                    "shareOfThisSegment", o.getShareOfThisSegment(),
+                    "jaccard", o.getJaccard())));
+        }
+        return object("differentiators", features, "overlaps", shared);
     }
 
     /** A portfolio as createPortfolio, listPortfolios and deletePortfolio answer it (no grid). */

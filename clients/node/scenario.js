@@ -109,6 +109,50 @@ function cellSummary(cell) {
   };
 }
 
+/** A customer whose segment differs between two runs; an absent segment or value is null. */
+function moverSummary(mover) {
+  return {
+    customerId: mover.customerId,
+    fromSegmentCode: mover.fromSegmentCode ?? null, // absent: the customer entered
+    toSegmentCode: mover.toSegmentCode ?? null, // absent: the customer left
+    valueBefore: mover.valueBefore == null ? null : Number(mover.valueBefore),
+    valueAfter: mover.valueAfter == null ? null : Number(mover.valueAfter),
+  };
+}
+
+/** A feature in which a segment differs from its baseline (every field required). */
+function differentiatorSummary(differentiator) {
+  return {
+    feature: differentiator.feature,
+    segmentValue: Number(differentiator.segmentValue),
+    baselineValue: Number(differentiator.baselineValue),
+    lift: Number(differentiator.lift),
+    pValue: Number(differentiator.pValue),
+  };
+}
+
+/** A segment of another method's latest run and the customers it shares with this one. */
+function overlapSummary(overlap) {
+  return {
+    method: overlap.method,
+    runId: Number(overlap.runId),
+    segmentCode: overlap.segmentCode,
+    segmentName: overlap.segmentName,
+    sharedCustomers: Number(overlap.sharedCustomers),
+    shareOfThisSegment: Number(overlap.shareOfThisSegment),
+    jaccard: Number(overlap.jaccard),
+  };
+}
+
+/** GetSegmentInsights' answer: an empty list may come back absent, a list of one unwrapped. */
+function insightsSummary(insights) {
+  const list = (container, child) => [].concat(items(container, child));
+  return {
+    differentiators: list(insights.differentiators, 'differentiator').map(differentiatorSummary),
+    overlaps: list(insights.overlaps, 'overlap').map(overlapSummary),
+  };
+}
+
 async function main(wsdlUrl, pageSize) {
   const client = await createClient(wsdlUrl);
   const called = new Set();
@@ -178,6 +222,15 @@ async function main(wsdlUrl, pageSize) {
   // evaluated again, its history read, listed, deleted, and asked for once more
   // (PortfolioNotFoundFault). Before that, the value run's top tier (its first segment) gets
   // an analyst's treatment over the recommended one: the recommended channel stays.
+  // The same value tiers a year back run first (older, so the portfolio takes valueRun):
+  // the segment movers (contract 1.5) are the customers between the two.
+  const valueRunYearBack = (
+    await invoke('SegmentCustomers', {
+      method: 'ValueBased',
+      label: 'node-soap, value a year back',
+      valueBased: { valueMetric: 'Clv', asOfDate: '2025-06-30' },
+    })
+  ).run;
   const valueRun = (
     await invoke('SegmentCustomers', {
       method: 'ValueBased',
@@ -231,6 +284,40 @@ async function main(wsdlUrl, pageSize) {
   const evaluations = items(history.evaluations, 'evaluation');
   const listedPortfolios = items((await invoke('ListPortfolios', {})).portfolios, 'portfolio');
   const deletedPortfolio = (await invoke('DeletePortfolio', { portfolioId })).portfolio;
+
+  // Segment movers (contract 1.5): every customer whose value tier changed between the run a
+  // year back and the portfolio's value run, page by page with nextPageToken (each page's
+  // totalCount kept), then those who fell to a worse tier (direction Down), on one page.
+  const moverRuns = { fromRunId: valueRunYearBack.runId, toRunId: valueRun.runId };
+  const moverTotals = [];
+  const moverPages = [];
+  const movers = [];
+  let moverToken;
+  do {
+    const moverPage = await invoke('ListSegmentMovers', { ...moverRuns, pageSize, pageToken: moverToken });
+    const listed = items(moverPage.movers, 'mover').map(moverSummary);
+    moverTotals.push(Number(moverPage.totalCount));
+    moverPages.push(listed.length);
+    movers.push(...listed);
+    moverToken = moverPage.nextPageToken;
+  } while (moverToken);
+  const down = await invoke('ListSegmentMovers', { ...moverRuns, direction: 'Down', pageSize: 1000 });
+
+  // Segment insights (contract 1.5): what sets the needs run's largest segment apart from all
+  // the run's customers, and the segments of the other methods' latest runs it overlaps; then
+  // against the next largest segment (baseline), and against itself (InvalidRequestFault).
+  const [insightsSegment, insightsBaseline] = items(needsRun.segments, 'segment')
+    .slice()
+    .sort((a, b) => b.size - a.size || (a.code < b.code ? -1 : 1))
+    .map((segment) => segment.code);
+  const insightsRequest = { runId: needsRun.runId, segmentCode: insightsSegment };
+  const insights = insightsSummary(await invoke('GetSegmentInsights', insightsRequest));
+  const againstBaseline = insightsSummary(
+    await invoke('GetSegmentInsights', { ...insightsRequest, baseline: insightsBaseline }),
+  );
+  const selfBaselineFault = await faultOf(
+    invoke('GetSegmentInsights', { ...insightsRequest, baseline: insightsSegment }),
+  );
 
   const faults = {
     CustomerNotFoundFault: await faultOf(call(client, 'GetCustomerSegment', { customerId: UNKNOWN_CUSTOMER })),
@@ -341,6 +428,23 @@ async function main(wsdlUrl, pageSize) {
       },
       listed: listedPortfolios.map((p) => ({ portfolioId: Number(p.portfolioId), name: p.name })),
       deleted: portfolioSummary(deletedPortfolio),
+    },
+    movers: {
+      fromRunId: Number(valueRunYearBack.runId),
+      toRunId: Number(valueRun.runId),
+      totals: moverTotals,
+      pages: moverPages,
+      movers,
+      downTotalCount: Number(down.totalCount),
+      downNextPageToken: down.nextPageToken ?? null,
+      down: items(down.movers, 'mover').map(moverSummary),
+    },
+    insights: {
+      runId: Number(needsRun.runId),
+      segmentCode: insightsSegment,
+      ...insights,
+      againstBaseline: { baseline: insightsBaseline, ...againstBaseline },
+      selfBaselineFault,
     },
     faults,
   };

@@ -103,6 +103,55 @@ function cell_summary(object $cell): array
     ];
 }
 
+/** A customer whose segment differs between two runs; an absent segment or value is null. */
+function mover_summary(object $mover): array
+{
+    return [
+        'customerId' => $mover->customerId,
+        'fromSegmentCode' => $mover->fromSegmentCode ?? null,  // absent: the customer entered
+        'toSegmentCode' => $mover->toSegmentCode ?? null,  // absent: the customer left
+        'valueBefore' => isset($mover->valueBefore) ? (float) $mover->valueBefore : null,
+        'valueAfter' => isset($mover->valueAfter) ? (float) $mover->valueAfter : null,
+    ];
+}
+
+/** A feature in which a segment differs from its baseline (every field required). */
+function differentiator_summary(object $differentiator): array
+{
+    return [
+        'feature' => $differentiator->feature,
+        'segmentValue' => (float) $differentiator->segmentValue,
+        'baselineValue' => (float) $differentiator->baselineValue,
+        'lift' => (float) $differentiator->lift,
+        'pValue' => (float) $differentiator->pValue,
+    ];
+}
+
+/** A segment of another method's latest run and the customers it shares with this one. */
+function overlap_summary(object $overlap): array
+{
+    return [
+        'method' => $overlap->method,
+        'runId' => (int) $overlap->runId,
+        'segmentCode' => $overlap->segmentCode,
+        'segmentName' => $overlap->segmentName,
+        'sharedCustomers' => (int) $overlap->sharedCustomers,
+        'shareOfThisSegment' => (float) $overlap->shareOfThisSegment,
+        'jaccard' => (float) $overlap->jaccard,
+    ];
+}
+
+/** GetSegmentInsights' answer: an empty list may come back absent; it is [] here. */
+function insights_summary(object $insights): array
+{
+    return [
+        'differentiators' => array_map(
+            'differentiator_summary', items($insights->differentiators ?? null, 'differentiator'),
+        ),
+        'overlaps' => array_map('overlap_summary', items($insights->overlaps ?? null, 'overlap')),
+    ];
+}
+
 function run_summary(object $run): array
 {
     $segments = [];
@@ -188,6 +237,12 @@ $deleted = $call('DeleteSegmentationSchedule', ['scheduleId' => $schedule->sched
 // evaluated again, its history read, listed, deleted, and asked for once more
 // (PortfolioNotFoundFault). Before that, the value run's top tier (its first segment) gets
 // an analyst's treatment over the recommended one: the recommended channel stays.
+// The same value tiers a year back run first (older, so the portfolio takes $valueRun):
+// the segment movers (contract 1.5) are the customers between the two.
+$valueRunYearBack = $call('SegmentCustomers', [
+    'method' => 'ValueBased', 'label' => 'PHP SoapClient, value a year back',
+    'valueBased' => ['valueMetric' => 'Clv', 'asOfDate' => '2025-06-30'],
+])->run;
 $valueRun = $call('SegmentCustomers', [
     'method' => 'ValueBased', 'label' => 'PHP SoapClient, portfolio rows', 'valueBased' => ['valueMetric' => 'Clv'],
 ])->run;
@@ -221,6 +276,39 @@ $history = $call('GetPortfolioHistory', ['portfolioId' => $portfolioId]);
 $evaluations = items($history->evaluations, 'evaluation');
 $listedPortfolios = items($call('ListPortfolios', [])->portfolios, 'portfolio');
 $deletedPortfolio = $call('DeletePortfolio', ['portfolioId' => $portfolioId])->portfolio;
+
+// Segment movers (contract 1.5): every customer whose value tier changed between the run a
+// year back and the portfolio's value run, page by page with nextPageToken (each page's
+// totalCount kept), then those who fell to a worse tier (direction Down), on one page.
+$moverRuns = ['fromRunId' => $valueRunYearBack->runId, 'toRunId' => $valueRun->runId];
+$moverTotals = [];
+$moverPages = [];
+$movers = [];
+$token = null;
+do {
+    $moverPage = $call('ListSegmentMovers', $moverRuns + ['pageSize' => $pageSize, 'pageToken' => $token]);
+    $listed = array_map('mover_summary', items($moverPage->movers, 'mover'));
+    $moverTotals[] = $moverPage->totalCount;
+    $moverPages[] = count($listed);
+    array_push($movers, ...$listed);
+    $token = $moverPage->nextPageToken ?? null;
+} while ($token !== null);
+$down = $call('ListSegmentMovers', $moverRuns + ['direction' => 'Down', 'pageSize' => 1000]);
+
+// Segment insights (contract 1.5): what sets the needs run's largest segment apart from all
+// the run's customers, and the segments of the other methods' latest runs it overlaps; then
+// against the next largest segment (baseline), and against itself (InvalidRequestFault).
+$needsSegments = items($needsRun->segments, 'segment');
+usort($needsSegments, fn ($a, $b) => [$b->size, $a->code] <=> [$a->size, $b->code]);
+[$insightsSegment, $insightsBaseline] = [$needsSegments[0]->code, $needsSegments[1]->code];
+$insightsRequest = ['runId' => $needsRun->runId, 'segmentCode' => $insightsSegment];
+$insights = insights_summary($call('GetSegmentInsights', $insightsRequest));
+$againstBaseline = insights_summary(
+    $call('GetSegmentInsights', $insightsRequest + ['baseline' => $insightsBaseline]),
+);
+$selfBaselineFault = fault_of(
+    fn () => $call('GetSegmentInsights', $insightsRequest + ['baseline' => $insightsSegment]),
+);
 
 $faults = [
     'CustomerNotFoundFault' => fault_of(fn () => $client->call('GetCustomerSegment', ['customerId' => UNKNOWN_CUSTOMER])),
@@ -327,6 +415,24 @@ echo json_encode([
         ],
         'listed' => array_map(fn ($p) => ['portfolioId' => (int) $p->portfolioId, 'name' => $p->name], $listedPortfolios),
         'deleted' => portfolio_summary($deletedPortfolio),
+    ],
+    'movers' => [
+        'fromRunId' => (int) $valueRunYearBack->runId,
+        'toRunId' => (int) $valueRun->runId,
+        'totals' => $moverTotals,
+        'pages' => $moverPages,
+        'movers' => $movers,
+        'downTotalCount' => $down->totalCount,
+        'downNextPageToken' => $down->nextPageToken ?? null,
+        'down' => array_map('mover_summary', items($down->movers, 'mover')),
+    ],
+    'insights' => [
+        'runId' => (int) $needsRun->runId,
+        'segmentCode' => $insightsSegment,
+        'differentiators' => $insights['differentiators'],
+        'overlaps' => $insights['overlaps'],
+        'againstBaseline' => ['baseline' => $insightsBaseline] + $againstBaseline,
+        'selfBaselineFault' => $selfBaselineFault,
     ],
     'faults' => $faults,
 ], JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR), "\n";

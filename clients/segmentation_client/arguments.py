@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .arguments_background import add_background_parsers
+from .arguments_insights import add_insights_parser
+from .arguments_movers import add_movers_parsers
 from .arguments_portfolio import add_portfolio_parsers
 from .connection import (
     DEFAULT_TIMEOUT_SECONDS,
@@ -19,6 +21,7 @@ from .connection import (
     default_wsdl_url,
 )
 from .options import (
+    EXPORT_PAGE_SIZE,
     add_segment_request_options,
     check_segment_request_options,
     common_options,
@@ -32,9 +35,6 @@ from .request_builders import (
     SEGMENTATION_METHODS,
     split_comma_separated,
 )
-
-# ListSegmentMembers' largest page: an export makes as few round trips as it can.
-EXPORT_PAGE_SIZE = 1000
 
 if TYPE_CHECKING:
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -280,6 +280,8 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argume
     _add_members_parser(subparsers)
     _add_run_parsers(subparsers)
     _add_export_parser(subparsers)
+    add_movers_parsers(subparsers)
+    add_insights_parser(subparsers)
     _add_report_parser(subparsers)
     checked = add_background_parsers(subparsers)
     add_portfolio_parsers(subparsers)

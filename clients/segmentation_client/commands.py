@@ -10,17 +10,26 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from rich.console import Console
 from rich.text import Text
 
-from . import polling, render, render_background, request_builders, responses
+from . import (
+    polling,
+    render,
+    render_background,
+    render_insights,
+    render_movers,
+    request_builders,
+    responses,
+)
 from .command import Args, Command
 from .commands_portfolio import PORTFOLIO_COMMANDS
 from .export import export_members
+from .export_movers import describe_scope, export_movers
 from .output import print_error, to_json
-from .paging import fetch_all_members
+from .paging import PageListener, fetch_all_members
 from .progress import Bar, Feedback
 
 Handler = Callable[[Args, Any, Console], int]
@@ -91,6 +100,19 @@ def _members_request(args: Args) -> dict[str, Any]:
     )
 
 
+def _movers_request(args: Args, page_token: str | None = None) -> dict[str, Any]:
+    """The (first) ListSegmentMovers request of `movers` and `export-movers`."""
+    return request_builders.list_segment_movers_request(
+        args.from_run_id,
+        args.to_run_id,
+        from_segment_code=args.from_segment_code,
+        to_segment_code=args.to_segment_code,
+        direction=args.direction,
+        page_size=args.page_size,
+        page_token=page_token,
+    )
+
+
 def _schedule_request(args: Args) -> dict[str, Any]:
     return request_builders.create_segmentation_schedule_request(
         args.name, args.cron, segment_request(args), enabled=False if args.disabled else None
@@ -135,6 +157,24 @@ COMMANDS: dict[str, Command] = {
         _members_request,
         responses.list_segment_members_response,
         lambda console, response, args: render.render_member_page(console, response),
+    ),
+    "movers": Command(
+        "ListSegmentMovers",
+        lambda args: _movers_request(args, args.page_token),
+        responses.list_segment_movers_response,
+        lambda console, response, args: render_movers.render_mover_page(
+            console, response, args.from_run_id, args.to_run_id
+        ),
+    ),
+    "insights": Command(
+        "GetSegmentInsights",
+        lambda args: request_builders.get_segment_insights_request(
+            args.run_id, args.segment_code, baseline=args.baseline
+        ),
+        responses.get_segment_insights_response,
+        lambda console, response, args: render_insights.render_insights(
+            console, response, args.run_id, args.segment_code, args.baseline
+        ),
     ),
     "run": Command(
         "GetSegmentationRun",
@@ -285,19 +325,57 @@ def submit(args: Args, service: Any, console: Console) -> int:
     return wait_for(args, service, console, int(run["runId"]), dict(run))
 
 
-def export(args: Args, service: Any, console: Console) -> int:
-    request = request_builders.list_segment_members_request(
-        args.segment, run_id=args.run_id, method=args.method, page_size=args.page_size
-    )
-    with feedback(args).bar(f"Exporting {args.segment}", None, "members") as bar:
-        result = export_members(
-            service.ListSegmentMembers, request, args.out, on_page=_page_listener(bar)
-        )
+class WrittenFile(Protocol):
+    """What an export returns: export.ExportResult, export_movers.MoversExportResult."""
+
+    def as_json(self) -> dict[str, Any]: ...
+    def summary(self) -> str: ...
+
+
+def _export(
+    args: Args,
+    console: Console,
+    description: str,
+    unit: str,
+    write: Callable[[PageListener], WrittenFile],
+) -> int:
+    """Write a file page by page under a progress bar, then print its summary (or JSON)."""
+    with feedback(args).bar(description, None, unit) as bar:
+        result = write(_page_listener(bar))
     if args.json:
         _print_json(console, result.as_json())
     else:
         console.print(Text(result.summary()))
     return 0
+
+
+def export(args: Args, service: Any, console: Console) -> int:
+    request = request_builders.list_segment_members_request(
+        args.segment, run_id=args.run_id, method=args.method, page_size=args.page_size
+    )
+    return _export(
+        args,
+        console,
+        f"Exporting {args.segment}",
+        "members",
+        lambda on_page: export_members(
+            service.ListSegmentMembers, request, args.out, on_page=on_page
+        ),
+    )
+
+
+def export_movers_of(args: Args, service: Any, console: Console) -> int:
+    scope = describe_scope(args.from_segment_code, args.to_segment_code, args.direction)
+    return _export(
+        args,
+        console,
+        f"Exporting movers {args.from_run_id} → {args.to_run_id}"
+        + (f" ({scope})" if scope else ""),
+        "movers",
+        lambda on_page: export_movers(
+            service.ListSegmentMovers, _movers_request(args), args.out, on_page=on_page
+        ),
+    )
 
 
 def report(args: Args, service: Any, console: Console) -> int:
@@ -330,6 +408,7 @@ HANDLERS: dict[str, Handler] = {
     "wait": wait,
     "submit": submit,
     "export": export,
+    "export-movers": export_movers_of,
     "report": report,
 }
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import csv
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .files import atomic_text_file
-from .paging import PageListener, PagingError, iterate_member_pages
+from .paged_csv import Row, number_cell, text_cell, write_paged_csv
+from .paging import PageListener, iterate_member_pages
 
 CSV_HEADER = ("customer_id", "name", "value", "score")
 
@@ -40,9 +39,13 @@ class ExportResult:
         )
 
 
-def _number(value: Any) -> str:
-    """15 significant digits (all a spreadsheet keeps, and no 22418.890000000007); else empty."""
-    return "" if value is None else f"{value:.15g}"
+def _member_row(member: dict[str, Any]) -> Row:
+    return (
+        text_cell(member.get("customerId")),
+        text_cell(member.get("name")),
+        number_cell(member.get("value")),
+        number_cell(member.get("score")),
+    )
 
 
 def export_members(
@@ -52,47 +55,23 @@ def export_members(
     on_page: PageListener | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> ExportResult:
-    """Page through the segment and write each member once, in customer id order.
-
-    The file appears only when every page has been written and the count
-    matches the service's totalCount; otherwise it is not created (or an
-    existing file is left as it was) and the error propagates.
-    """
-    started = clock()
-    seen: set[str] = set()
-    first: dict[str, Any] | None = None
-    total_count: int | None = None
-    with atomic_text_file(out, newline="") as file:
-        writer = csv.writer(file)
-        writer.writerow(CSV_HEADER)
-        for page in iterate_member_pages(list_segment_members, request):
-            first = first or page
-            total_count = page["totalCount"]
-            for member in page["members"]["member"]:
-                customer_id = member.get("customerId")
-                if customer_id in seen:
-                    continue
-                seen.add(customer_id)
-                writer.writerow(
-                    (
-                        customer_id,
-                        member.get("name") or "",
-                        _number(member.get("value")),
-                        _number(member.get("score")),
-                    )
-                )
-            if on_page is not None:
-                on_page(len(seen), total_count)
-        if total_count is not None and len(seen) != total_count:
-            raise PagingError(
-                f"segment {request.get('segmentCode')} has {total_count} members "
-                f"but paging returned {len(seen)}; nothing was written"
-            )
-    assert first is not None  # iterate_member_pages always yields the first page
+    """Page through the segment and write each member once, in customer id order,
+    all at once or not at all (paged_csv.write_paged_csv)."""
+    written = write_paged_csv(
+        out,
+        CSV_HEADER,
+        iterate_member_pages(list_segment_members, request),
+        lambda page: page["members"]["member"],
+        _member_row,
+        subject=f"segment {request.get('segmentCode')}",
+        unit="members",
+        on_page=on_page,
+        clock=clock,
+    )
     return ExportResult(
         path=str(out),
-        run_id=first["runId"],
-        segment_code=first["segmentCode"],
-        written=len(seen),
-        seconds=clock() - started,
+        run_id=written.first["runId"],
+        segment_code=written.first["segmentCode"],
+        written=written.written,
+        seconds=written.seconds,
     )

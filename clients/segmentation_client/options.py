@@ -22,6 +22,10 @@ from .request_builders import (
     split_comma_separated,
 )
 
+# The largest page of ListSegmentMembers and ListSegmentMovers: an export makes as few
+# round trips as it can.
+EXPORT_PAGE_SIZE = 1000
+
 # Which --method(s) each method-specific option of the segmentation request belongs to.
 METHODS_OF_OPTION: dict[str, tuple[str, ...]] = {
     "group_by": ("APriori",),

@@ -20,12 +20,14 @@ from .report_data import (
     Migration,
     Profile,
     ValueTier,
+    holdout_check,
     migration,
     segments_of,
     value_metric,
     value_tiers,
     z_score_profile,
 )
+from .report_holdout import holdout_section
 from .report_page import CONTENT_SECURITY_POLICY as CONTENT_SECURITY_POLICY  # its old home
 from .report_page import Page, esc, facts, html_table, open_page, stepper, td
 
@@ -269,7 +271,8 @@ def _method_section(
     page: Page, run: dict[str, Any], chart_prefix: str, step: Callable[[str], None]
 ) -> None:
     """The needs heatmap of a needs-based run, the behaviour heatmap of a behavioural run,
-    the tiers of a value-based run, else nothing."""
+    the tiers (and the hold-out check of one looking at the past) of a value-based run,
+    else nothing."""
     if run.get("method") == "NeedsBased":
         profile = z_score_profile(run)
         if profile is not None:
@@ -285,6 +288,10 @@ def _method_section(
         if tiers:
             step("drawing the value tiers")
             _tiers_section(page, f"{chart_prefix}tiers", run, tiers)
+    check = holdout_check(run)
+    if check is not None:
+        step("drawing the hold-out check")
+        holdout_section(page, f"{chart_prefix}holdout", run_title(run), check)
 
 
 def _comparison_section(
@@ -369,7 +376,8 @@ def chart_steps(run: dict[str, Any], other: dict[str, Any] | None) -> int:
     """How many charts the page will have at most (for the progress bar)."""
 
     def method_chart(candidate: dict[str, Any]) -> int:
-        return int(candidate.get("method") in ("NeedsBased", "ValueBased", "Behavioural"))
+        methods = ("NeedsBased", "ValueBased", "Behavioural")
+        return int(candidate.get("method") in methods) + int(holdout_check(candidate) is not None)
 
     count = 3 + method_chart(run) if segments_of(run) else 0
     if other is not None:

@@ -25,6 +25,7 @@ WIDTH_INCHES = 8.0
 PRIMARY = "#3569a8"
 PROFIT = "#2f6db5"
 LOSS = "#d9480f"
+ACTUAL = LOSS  # the hold-out check: predicted in PRIMARY, actual in orange
 TEXT = "#1f2933"
 GRID = "#d5dbe3"
 LABEL_LIMIT = 38
@@ -304,4 +305,38 @@ def migration_heatmap(
             texts = [[f"{count:,}" if count else "·" for count in row] for row in counts]
             _annotate_cells(axes, counts, texts, dark=peak * 0.55)
         figure.colorbar(image, ax=axes, label="customers")
+        return _png(figure)
+
+
+def calibration_chart(
+    labels: Sequence[str], predicted: Sequence[float], actual: Sequence[float]
+) -> bytes:
+    """The hold-out check's calibration plot: the mean predicted and the mean actual
+    hold-out purchases (y) of the customers with each number of repeat purchases in the
+    calibration period (x, the last label "7+")."""
+    with matplotlib.rc_context(STYLE):
+        figure = Figure(figsize=(WIDTH_INCHES, 4.2))
+        axes = figure.add_subplot()
+        positions = list(range(len(labels)))
+        axes.plot(positions, predicted, marker="o", color=PRIMARY, linewidth=1.8, label="predicted")
+        axes.plot(
+            positions,
+            actual,
+            marker="s",
+            color=ACTUAL,
+            linewidth=1.8,
+            linestyle="--",
+            label="actual",
+        )
+        axes.set_xticks(positions, list(labels))
+        axes.set_xlabel("purchases in calibration period (repeat purchases up to the as-of date)")
+        axes.set_ylabel("average purchases in hold-out period")
+        axes.set_ylim(bottom=0)
+        axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: compact(value)))
+        axes.grid(axis="y", color=GRID, linewidth=0.6)
+        axes.set_axisbelow(True)
+        for side in ("top", "right"):
+            axes.spines[side].set_visible(False)
+        axes.set_title("Hold-out check: predicted vs actual purchases after the as-of date")
+        axes.legend(loc="upper left", frameon=False)
         return _png(figure)

@@ -8,6 +8,8 @@ from typing import Any
 
 from .render import Z_SCORE_SUFFIX, migration_matrix
 
+HOLDOUT_CAP = 7  # holdout.byFrequency.7 holds the customers with 7 or more repeat purchases
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -33,6 +35,35 @@ class ValueTier:
     maximum: float | None
     size: int | None
     average: float | None
+
+
+@dataclass(frozen=True)
+class HoldoutRow:
+    """The customers with `frequency` repeat purchases in calibration (HOLDOUT_CAP: that
+    many or more) and their mean predicted and actual purchases in the hold-out."""
+
+    frequency: int
+    customers: float
+    predicted: float
+    actual: float
+
+    @property
+    def label(self) -> str:
+        return f"{self.frequency}+" if self.frequency >= HOLDOUT_CAP else str(self.frequency)
+
+
+@dataclass(frozen=True)
+class HoldoutCheck:
+    """A value-based run's hold-out check (`holdout.*` metrics): what its BG/NBD model
+    predicted for the weeks after the as-of date against what happened."""
+
+    weeks: float
+    customers: float
+    predicted: float
+    actual: float
+    error: float | None  # (predicted - actual) / actual; None when nothing happened
+    mean_absolute_error: float | None  # per customer
+    rows: list[HoldoutRow]
 
 
 @dataclass(frozen=True)
@@ -122,6 +153,41 @@ def value_metric(run: dict[str, Any]) -> str:
             if tier.metric:
                 return tier.metric
     return "Margin"
+
+
+def metrics_of(run: dict[str, Any]) -> dict[str, float]:
+    """The run's metrics by name (those with a value)."""
+    metrics = (run.get("metrics") or {}).get("metric") or []
+    return {
+        str(metric.get("name")): float(metric["value"])
+        for metric in metrics
+        if metric.get("value") is not None
+    }
+
+
+def holdout_check(run: dict[str, Any]) -> HoldoutCheck | None:
+    """The run's hold-out check; None when its metrics have none (a run looking at today,
+    a model that could not be fitted, another method)."""
+    metrics = metrics_of(run)
+    names = ("weeks", "customers", "predictedPurchases", "actualPurchases")
+    if any(f"holdout.{name}" not in metrics for name in names):
+        return None
+    rows = []
+    for frequency in range(HOLDOUT_CAP + 1):
+        prefix = f"holdout.byFrequency.{frequency}"
+        found = [metrics.get(f"{prefix}.{part}") for part in ("customers", "predicted", "actual")]
+        customers, predicted, actual = found
+        if customers is not None and predicted is not None and actual is not None:
+            rows.append(HoldoutRow(frequency, customers, predicted, actual))
+    return HoldoutCheck(
+        weeks=metrics["holdout.weeks"],
+        customers=metrics["holdout.customers"],
+        predicted=metrics["holdout.predictedPurchases"],
+        actual=metrics["holdout.actualPurchases"],
+        error=metrics.get("holdout.error"),
+        mean_absolute_error=metrics.get("holdout.meanAbsoluteError"),
+        rows=rows,
+    )
 
 
 def migration(comparison: dict[str, Any], runs_by_id: dict[int, dict[str, Any]]) -> Migration:

@@ -28,6 +28,8 @@ BEHAVIOUR_FEATURES = (
     "Recency",
 )
 RUN_STATUSES = ("Queued", "Running", "Completed", "Failed", "Cancelled")
+# ListSegmentMovers' direction (contract 1.5): to a better (Up) or a worse (Down) value tier.
+MOVE_DIRECTIONS = ("Up", "Down")
 # Contract 1.4: the strategies of a treatment (XSD Strategy).
 STRATEGIES = ("Retain", "Develop", "WinBack", "Acquire", "ReduceCostToServe", "Maintain")
 CUSTOMER_ATTRIBUTES = (
@@ -365,6 +367,38 @@ def list_segmentation_runs_request(
 
 def compare_segmentation_runs_request(from_run_id: int, to_run_id: int) -> dict[str, Any]:
     return {"fromRunId": from_run_id, "toRunId": to_run_id}
+
+
+def list_segment_movers_request(
+    from_run_id: int,
+    to_run_id: int,
+    *,
+    from_segment_code: str | None = None,
+    to_segment_code: str | None = None,
+    direction: str | None = None,
+    page_size: int | None = None,
+    page_token: str | None = None,
+) -> dict[str, Any]:
+    """ListSegmentMovers (contract 1.5); direction is one of MOVE_DIRECTIONS."""
+    return _without_missing(
+        {
+            "fromRunId": from_run_id,
+            "toRunId": to_run_id,
+            "fromSegmentCode": from_segment_code,
+            "toSegmentCode": to_segment_code,
+            "direction": direction,
+            "pageSize": page_size,
+            "pageToken": page_token,
+        }
+    )
+
+
+def get_segment_insights_request(
+    run_id: int, segment_code: str, *, baseline: str | None = None
+) -> dict[str, Any]:
+    """GetSegmentInsights (contract 1.5); without a baseline, all the run's assigned
+    customers (the segment included)."""
+    return _without_missing({"runId": run_id, "segmentCode": segment_code, "baseline": baseline})
 
 
 def set_segment_owner_request(run_id: int, segment_code: str, owner: str) -> dict[str, Any]:

@@ -129,6 +129,30 @@ def list_segment_members_response(result: Any) -> dict[str, Any]:
     }
 
 
+def list_segment_movers_response(result: Any) -> dict[str, Any]:
+    """One page: totalCount, {"movers": {"mover": [...]}}, nextPageToken (contract 1.5).
+
+    A mover without fromSegmentCode entered (it is assigned only in the later run), one
+    without toSegmentCode left; the keys are present either way, as None.
+    """
+    value = plain(result) or {}
+    return {
+        "totalCount": value.get("totalCount"),
+        "movers": _container(value.get("movers"), "mover"),
+        "nextPageToken": value.get("nextPageToken"),
+    }
+
+
+def get_segment_insights_response(result: Any) -> dict[str, Any]:
+    """{"differentiators": {"differentiator": [...]}, "overlaps": {"overlap": [...]}}
+    (contract 1.5): differentiators strongest first, overlaps largest first."""
+    value = plain(result) or {}
+    return {
+        "differentiators": _container(value.get("differentiators"), "differentiator"),
+        "overlaps": _container(value.get("overlaps"), "overlap"),
+    }
+
+
 # ------------------------------------------------------- background runs (1.3)
 
 

@@ -328,6 +328,13 @@ class CustomerValueScore:
     probability_alive: float | None = None
     expected_purchases: float | None = None
     acquisition_cost: float | None = None
+    # 1.5: see engines.value_forecast
+    churn_risk: str | None = None
+    expected_purchases_low: int | None = None
+    expected_purchases_high: int | None = None
+    predicted_clv_low: float | None = None
+    predicted_clv_high: float | None = None
+    expected_days_to_next_purchase: float | None = None
 
 
 @dataclass(frozen=True)

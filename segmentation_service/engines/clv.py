@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -38,9 +38,17 @@ _LOG_BOUND_DROPOUT = 7.0
 _A_NEAR_ONE = 1e-4  # eq. 10's removable singularity at a == 1 is interpolated across
 
 
+Covariance = tuple[tuple[float, ...], ...]
+
+
 @dataclass(frozen=True)
 class BetaGeoParams:
-    """BG/NBD parameters: purchase rate ~ Gamma(r, alpha), dropout probability ~ Beta(a, b)."""
+    """BG/NBD parameters: purchase rate ~ Gamma(r, alpha), dropout probability ~ Beta(a, b).
+
+    ``log_covariance``: the fit's asymptotic covariance of (log r, log alpha, log a,
+    log b) (see ``log_covariance``); None when unknown (a parameter sits on its bound,
+    or the parameters came from elsewhere).
+    """
 
     r: float
     alpha: float
@@ -48,6 +56,7 @@ class BetaGeoParams:
     b: float
     log_likelihood: float
     customers: int
+    log_covariance: Covariance | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,7 @@ class GammaGammaParams:
     q: float
     v: float
     customers: int
+    log_covariance: Covariance | None = field(default=None, compare=False, repr=False)
 
 
 def _arrays(**named: ArrayLike) -> list[FloatArray]:
@@ -141,6 +151,38 @@ def _minimize(
                 f"({res.message})"
             )
     return np.asarray(res.x, dtype=np.float64)
+
+
+def log_covariance(
+    gradient: Callable[[FloatArray], FloatArray],
+    z: FloatArray,
+    customers: float,
+    upper: list[float] | None = None,
+) -> Covariance | None:
+    """The asymptotic covariance of fitted log-parameters: the inverse of the observed
+    information, ``customers`` times the Hessian of the mean negative log-likelihood,
+    differenced from ``gradient`` (the mean's) at the optimum ``z``.
+
+    None when a parameter sits on its bound (the likelihood is flat there: no
+    normal approximation) or the Hessian is not positive definite.
+    """
+    highs = upper or [_LOG_BOUND] * z.size
+    bounded = zip(z, highs, strict=True)
+    if any(value <= -_LOG_BOUND + 1e-6 or value >= high - 1e-6 for value, high in bounded):
+        return None
+    step = 1e-4
+    hessian = np.empty((z.size, z.size))
+    for k in range(z.size):
+        shift = np.zeros(z.size)
+        shift[k] = step
+        hessian[:, k] = (gradient(z + shift) - gradient(z - shift)) / (2 * step)
+    information = customers * (hessian + hessian.T) / 2
+    try:
+        np.linalg.cholesky(information)
+    except np.linalg.LinAlgError:
+        return None
+    covariance = np.linalg.inv(information)
+    return tuple(tuple(float(value) for value in row) for row in covariance)
 
 
 def _bgnbd(
@@ -255,9 +297,11 @@ def fit_bgnbd_counts(
     scale = math.fsum(T_ * w) / math.fsum(x * w)
     starts = [np.log([r, r * scale, a, b]) for r in (0.3, 2) for a in (0.5, 2) for b in (1, 5)]
     upper = [_LOG_BOUND, _LOG_BOUND, _LOG_BOUND_DROPOUT, _LOG_BOUND_DROPOUT]
-    r, alpha, a, b = (float(v) for v in np.exp(_minimize(objective, starts, upper)))
+    z = _minimize(objective, starts, upper)
+    r, alpha, a, b = (float(v) for v in np.exp(z))
     ll = float(_bgnbd(r, alpha, a, b, *cols)[0] @ w)
-    return BetaGeoParams(r, alpha, a, b, log_likelihood=ll, customers=int(w.sum()))
+    covariance = log_covariance(lambda at: objective(at)[1], z, float(w.sum()), upper)
+    return BetaGeoParams(r, alpha, a, b, ll, int(w.sum()), log_covariance=covariance)
 
 
 def _alive_purchases(params: BetaGeoParams, x: FloatArray, T: FloatArray, t: FloatArray) -> Any:
@@ -481,13 +525,15 @@ def fit_gamma_gamma_counts(
         p, q, v = np.exp(z)
         return _gamma_gamma(p, q, v, x, m, w)
 
-    p, q, v = (float(c) for c in np.exp(_minimize(objective, starts)))
+    z = _minimize(objective, starts)
+    p, q, v = (float(c) for c in np.exp(z))
     if q <= 1.0:
         raise InsufficientData(
             f"the spend model's q came out at {q:.3g}, not above 1: average spend varies so "
             "much between customers that its expectation does not exist"
         )
-    return GammaGammaParams(p, q, v, customers=repeaters)
+    covariance = log_covariance(lambda at: objective(at)[1], z, float(w.sum()))
+    return GammaGammaParams(p, q, v, customers=repeaters, log_covariance=covariance)
 
 
 def expected_spend(

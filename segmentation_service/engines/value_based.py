@@ -72,6 +72,9 @@ class ValueModel:
     horizon_months: int = 12
     annual_discount_rate: float = 0.10
     extra: dict[str, Any] = field(default_factory=dict)
+    # (1.5) BG/NBD's covariance of log-parameters, for prediction intervals; None in
+    # runs made before, or where unknown (``clv.log_covariance``).
+    bgnbd_log_covariance: list[list[float]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -234,6 +237,7 @@ class ValueBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
             rfm_thresholds=thresholds,
             bgnbd=None if bgnbd is None else fitted_params(bgnbd),
             gamma_gamma=None if gamma_gamma is None else fitted_params(gamma_gamma),
+            bgnbd_log_covariance=covariance_list(bgnbd),
             horizon_months=self.horizon_months,
             annual_discount_rate=self.annual_discount_rate,
         )
@@ -394,7 +398,13 @@ def clv_metrics(
 
 
 def fitted_params(params: Any) -> dict[str, float]:
-    return {key: float(value) for key, value in asdict(params).items()}
+    """The parameters and fit figures, without the covariance (kept apart, as lists)."""
+    return {key: float(value) for key, value in asdict(params).items() if key != "log_covariance"}
+
+
+def covariance_list(params: Any) -> list[list[float]] | None:
+    covariance = None if params is None else params.log_covariance
+    return None if covariance is None else [list(row) for row in covariance]
 
 
 SCORE_COLUMNS = (

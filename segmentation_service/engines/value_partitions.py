@@ -33,6 +33,7 @@ import pandas as pd
 from segmentation_service.domain.errors import InsufficientData
 from segmentation_service.domain.model import SegmentDefinition, ValueMetric
 from segmentation_service.engines import clv, rfm
+from segmentation_service.engines.holdout import HoldoutWindow, holdout_metrics
 from segmentation_service.engines.partitions import (
     PartitionInput,
     PartitionOutput,
@@ -44,6 +45,7 @@ from segmentation_service.engines.value_based import (
     REQUIRED_COLUMNS,
     ValueModel,
     clv_metrics,
+    covariance_list,
     fitted_params,
     no_purchases_reason,
     predict_clv,
@@ -138,6 +140,8 @@ class ValueSummary:
     # stands in for the own rate of a buyer without positive revenue (value_features).
     revenue_sum: float = 0.0
     margin_sum: float = 0.0
+    # (x, t_x, T, purchases after as_of): the hold-out check's input, when there is one.
+    holdout_rows: DistinctRows | None = None
 
 
 @dataclass(frozen=True)
@@ -179,6 +183,9 @@ class ValueBasedPartitionPlan:
     as_of : date or None, default=None
     horizon_months : int, default=12
     annual_discount_rate : float, default=0.10
+    holdout : HoldoutWindow or None, default=None
+        The weeks after ``as_of`` to check the BG/NBD model against (``engines.holdout``);
+        the partitions' features then carry ``holdout_purchases``.
     """
 
     def __init__(
@@ -188,12 +195,14 @@ class ValueBasedPartitionPlan:
         as_of: date | None = None,
         horizon_months: int = 12,
         annual_discount_rate: float = 0.10,
+        holdout: HoldoutWindow | None = None,
     ) -> None:
         self.value_metric = value_metric
         self.tier_count = tier_count
         self.as_of = as_of
         self.horizon_months = horizon_months
         self.annual_discount_rate = annual_discount_rate
+        self.holdout = holdout
 
     def _metric(self) -> str:
         metric = ValueMetric(self.value_metric).value
@@ -220,6 +229,14 @@ class ValueBasedPartitionPlan:
             spend_rows=DistinctRows.of(repeat["frequency"], repeat["repeat_spend_mean"]),
             revenue_sum=math.fsum(data.features["revenue"].to_numpy(float)),
             margin_sum=math.fsum(data.features["margin"].to_numpy(float)),
+            holdout_rows=None
+            if self.holdout is None
+            else DistinctRows.of(
+                buyers["frequency"],
+                buyers["recency_weeks"],
+                buyers["T_weeks"],
+                buyers["holdout_purchases"],
+            ),
         )
 
     def combine(self, summaries: Sequence[ValueSummary]) -> ValueSummary:
@@ -234,6 +251,7 @@ class ValueBasedPartitionPlan:
             spend_rows=DistinctRows.merge([s.spend_rows for s in summaries]),
             revenue_sum=math.fsum(s.revenue_sum for s in summaries),
             margin_sum=math.fsum(s.margin_sum for s in summaries),
+            holdout_rows=_merged_holdout(summaries),
         )
 
     def fit(self, summaries: Sequence[ValueSummary]) -> ValuePlanModel:
@@ -266,10 +284,16 @@ class ValueBasedPartitionPlan:
             rfm_thresholds=thresholds,
             bgnbd=None if fitted.bgnbd is None else fitted_params(fitted.bgnbd),
             gamma_gamma=None if fitted.gamma_gamma is None else fitted_params(fitted.gamma_gamma),
+            bgnbd_log_covariance=covariance_list(fitted.bgnbd),
             horizon_months=self.horizon_months,
             annual_discount_rate=self.annual_discount_rate,
         )
         metrics = {"value.customersWithPurchases": float(buyers), **fitted.metrics}
+        holdout_rows = _merged_holdout(summaries)
+        if fitted.bgnbd is not None and self.holdout is not None and holdout_rows is not None:
+            metrics.update(
+                holdout_metrics(fitted.bgnbd, holdout_rows.rows, holdout_rows.counts, self.holdout)
+            )
         revenue_sum = math.fsum(summary.revenue_sum for summary in summaries)
         margin_sum = math.fsum(summary.margin_sum for summary in summaries)
         rate = margin_sum / revenue_sum if revenue_sum > 0 else 0.0
@@ -366,6 +390,11 @@ def _quantile_thresholds(table: ValueCounts) -> list[float]:
     n, quantiles = table.total, rfm.QUANTILES
     positions = [int(np.ceil(k * n / quantiles)) - 1 for k in range(1, quantiles)]
     return table.at([max(position, 0) for position in positions])
+
+
+def _merged_holdout(summaries: Sequence[ValueSummary]) -> DistinctRows | None:
+    parts = [s.holdout_rows for s in summaries if s.holdout_rows is not None]
+    return DistinctRows.merge(parts) if parts else None
 
 
 def _fit_clv(purchase_rows: DistinctRows, spend_rows: DistinctRows, metric: str) -> ClvFit:

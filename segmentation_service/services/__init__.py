@@ -10,6 +10,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from segmentation_service.services.insights import get_segment_insights
     from segmentation_service.services.lookups import get_customer_segment, list_segment_members
     from segmentation_service.services.movers import list_segment_movers
     from segmentation_service.services.portfolios import (
@@ -50,6 +51,7 @@ _USE_CASES = {
     "set_segment_owner": "runs",
     "list_segment_members": "lookups",
     "list_segment_movers": "movers",
+    "get_segment_insights": "insights",
     "score_customer_value": "valuation",
     "segment_customers": "submission",
     "submit_segmentation": "submission",
@@ -76,6 +78,7 @@ __all__ = [
     "set_segment_owner",
     "list_segment_members",
     "list_segment_movers",
+    "get_segment_insights",
     "score_customer_value",
     "segment_customers",
     "submit_segmentation",

@@ -46,6 +46,7 @@ MINIMUM_ROLE: dict[str, str] = {
     "ListSegmentationRuns": VIEWER,
     "CompareSegmentationRuns": VIEWER,
     "ListSegmentMovers": VIEWER,
+    "GetSegmentInsights": VIEWER,
     "ListSegmentationSchedules": VIEWER,
     "GetPortfolio": VIEWER,  # evaluates now: reading the grid keeps it in the history
     "GetPortfolioHistory": VIEWER,

@@ -13,6 +13,7 @@ from segmentation_service.engines.behaviour_features import (
     BehaviourWindow,
     behaviour_counts,
 )
+from segmentation_service.engines.holdout import HoldoutWindow
 from segmentation_service.engines.partitions import PartitionInput, Stage
 from segmentation_service.engines.profitability import customer_profitability
 from segmentation_service.engines.value_features import money_features, value_features
@@ -26,16 +27,18 @@ def load_partition(
     partition: Partition,
     stage: Stage = Stage.ASSIGN,
     window: BehaviourWindow | None = None,
+    holdout: HoldoutWindow | None = None,
 ) -> PartitionInput:
     """The partition's customers, features, needs answers (needs-based), behaviour counts
-    in ``window`` (behavioural) and profitability.
+    in ``window`` (behavioural) and profitability; value-based runs with a ``holdout``
+    also the purchase days in it (``holdout_purchases``).
 
     Transactions are aggregated by the database, only for this partition's customers.
     Before ``ASSIGN``, only what the method's summaries need is read (see
     ``PartitionInput``). Opens and closes ``uow``.
     """
     if stage is not Stage.ASSIGN:
-        return _load_for_summaries(uow, method, as_of, partition, window)
+        return _load_for_summaries(uow, method, as_of, partition, window, holdout)
     behaviour = None
     with uow:
         customers = uow.customers.frame(partition)
@@ -43,6 +46,7 @@ def load_partition(
             aggregates = uow.transactions.aggregates(as_of, partition)
             features = value_features(aggregates, customers.index, as_of)
             features["annual_cost_to_serve"] = customers["annual_cost_to_serve"].astype(float)
+            _add_holdout(uow, features, holdout, partition)
         else:  # segment value and profit need only the money, not RFM and CLV inputs
             features = money_features(uow.transactions.totals(as_of, partition), customers.index)
         responses = (
@@ -60,6 +64,7 @@ def _load_for_summaries(
     as_of: date,
     partition: Partition,
     window: BehaviourWindow | None,
+    holdout: HoldoutWindow | None,
 ) -> PartitionInput:
     responses, behaviour = None, None
     with uow:
@@ -79,9 +84,19 @@ def _load_for_summaries(
             aggregates = uow.transactions.aggregates(as_of, partition)
             features = value_features(aggregates, customers.index, as_of)
             features["annual_cost_to_serve"] = customers["annual_cost_to_serve"].astype(float)
+            _add_holdout(uow, features, holdout, partition)
     return PartitionInput(
         customers, features, responses, pd.DataFrame(index=customers.index), behaviour
     )
+
+
+def _add_holdout(
+    uow: UnitOfWork, features: pd.DataFrame, holdout: HoldoutWindow | None, partition: Partition
+) -> None:
+    if holdout is None:
+        return
+    days = uow.transactions.purchase_days(holdout.as_of, holdout.end, partition)
+    features["holdout_purchases"] = days.reindex(features.index, fill_value=0).astype(float)
 
 
 def _behaviour(

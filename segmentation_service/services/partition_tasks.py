@@ -17,6 +17,7 @@ import pandas as pd
 from segmentation_service.domain.model import Partition, SegmentationMethod
 from segmentation_service.engines.behaviour_features import BehaviourWindow
 from segmentation_service.engines.group_figures import GroupSums
+from segmentation_service.engines.holdout import HoldoutWindow
 from segmentation_service.engines.partitions import PartitionInput, PartitionPlan, Stage
 from segmentation_service.engines.treatments import TreatmentPolicy
 from segmentation_service.engines.value_based import score_with_model
@@ -66,6 +67,7 @@ class PartitionTask:
     treatments: TreatmentPolicy = TreatmentPolicy()
     previous: PreviousTiers | None = None
     needs_run: NeedsRun | None = None
+    holdout: HoldoutWindow | None = None  # the weeks a value-based run is checked on
     stage: Stage = Stage.SUMMARISE
     partition: Partition = Partition(0)
     model: Any = None
@@ -76,7 +78,9 @@ class PartitionTask:
 
 def perform(task: PartitionTask, uow: UnitOfWork) -> Any:
     """Run the task against the store of ``uow``; the assign stage commits its rows."""
-    data = load_partition(uow, task.method, task.as_of, task.partition, task.stage, task.window)
+    data = load_partition(
+        uow, task.method, task.as_of, task.partition, task.stage, task.window, task.holdout
+    )
     if task.stage is Stage.SUMMARISE:
         return task.plan.summarise(data)
     if task.stage is Stage.REFINE:

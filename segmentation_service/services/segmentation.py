@@ -27,6 +27,7 @@ from segmentation_service.domain.request_codec import decode
 from segmentation_service.engines.a_priori import OTHER_CODE, APrioriSegmenter
 from segmentation_service.engines.behaviour_features import CHANNEL_PREFIX, BehaviourWindow
 from segmentation_service.engines.group_figures import GroupSums
+from segmentation_service.engines.holdout import HoldoutWindow
 from segmentation_service.engines.partitions import PartitionPlan, Stage
 from segmentation_service.engines.rules import InvalidRuleError
 from segmentation_service.engines.treatments import TreatmentPolicy, recommend
@@ -109,7 +110,8 @@ def _execute(
     if not partitions:
         raise InsufficientData("there are no customers to segment", "customerIds")
     window = _window(request.method, options, as_of)
-    plan = _plan(request.method, options, window or as_of)
+    holdout = _holdout(request.method, options, as_of, today)
+    plan = _plan(request.method, options, window or as_of, holdout)
     with uow:
         previous = _previous_tiers(uow, request.method)
         needs_run = _needs_run(uow, request.method)
@@ -123,6 +125,7 @@ def _execute(
         treatments=layout.treatments,
         previous=previous,
         needs_run=needs_run,
+        holdout=holdout,
     )
     executor = InlineExecutor(uow) if len(partitions) == 1 else layout.executor(uow)
     stages = _Stages(uow, run_id, executor, task, partitions)
@@ -281,8 +284,21 @@ def _window(
     return BehaviourWindow(as_of, options.behavioural.lookback_months)
 
 
+def _holdout(
+    method: SegmentationMethod, options: EffectiveOptions, as_of: date, today: date
+) -> HoldoutWindow | None:
+    """The weeks a value-based run looking at the past is checked on (``engines.holdout``)."""
+    if method is not SegmentationMethod.VALUE_BASED:
+        return None
+    assert options.value_based.horizon_months is not None
+    return HoldoutWindow.of(as_of, today, options.value_based.horizon_months)
+
+
 def _plan(
-    method: SegmentationMethod, options: EffectiveOptions, observation: date | BehaviourWindow
+    method: SegmentationMethod,
+    options: EffectiveOptions,
+    observation: date | BehaviourWindow,
+    holdout: HoldoutWindow | None = None,
 ) -> PartitionPlan:
     """The configured method, as a partition plan, observing up to ``observation``."""
     if isinstance(observation, BehaviourWindow):
@@ -332,6 +348,7 @@ def _plan(
         as_of,
         horizon_months=v.horizon_months,
         annual_discount_rate=v.annual_discount_rate,
+        holdout=holdout,
     )
 
 

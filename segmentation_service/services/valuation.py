@@ -17,12 +17,14 @@ from segmentation_service.domain.model import (
 )
 from segmentation_service.engines.value_based import ValueModel, score_with_model
 from segmentation_service.engines.value_features import value_features
+from segmentation_service.engines.value_forecast import ChurnThresholds, forecast_buyers
 from segmentation_service.services.clock import Clock, utc_now
 from segmentation_service.store.uow import UnitOfWork
 
 MAX_BATCH = 1000
 DEFAULT_HORIZON_MONTHS = 12
 DEFAULT_DISCOUNT_RATE = 0.10
+DEFAULT_CHURN = ChurnThresholds()
 
 
 def score_customer_value(
@@ -32,6 +34,7 @@ def score_customer_value(
     as_of_date: date | None,
     uow: UnitOfWork,
     now: Clock = utc_now,
+    churn: ChurnThresholds = DEFAULT_CHURN,
 ) -> ValueScores:
     """Transaction figures as of a day, scored against the latest value-based run's model.
 
@@ -39,8 +42,9 @@ def score_customer_value(
     (default: today), as a value-based run with that ``asOfDate`` does; later
     ones are ignored. RFM score, RFM segment, value tier and predicted CLV
     need a completed value-based run (its quintile boundaries, tier floors and
-    fitted CLV model); without one they are absent. Unknown ids are listed,
-    not faulted.
+    fitted CLV model); without one they are absent. Churn risk, the purchase and
+    CLV intervals and the days to the next purchase (``engines.value_forecast``) need
+    its BG/NBD fit. Unknown ids are listed, not faulted.
     """
     ids, horizon, rate = _checked(customer_ids, horizon_months, annual_discount_rate)
     today = now().date()
@@ -55,7 +59,7 @@ def score_customer_value(
         run_id = uow.runs.latest_completed(SegmentationMethod.VALUE_BASED)
         model_data = uow.runs.model(run_id) if run_id is not None else None
     features = value_features(aggregates, pd.Index(known, name="customer_id"), as_of)
-    scored = _score(features, model_data, customers, horizon, rate)
+    scored = _score(features, model_data, customers, horizon, rate, churn)
     features["acquisition_cost"] = customers["acquisition_cost"].reindex(features.index)
     rows = features.to_dict("index")
     extras = scored.to_dict("index") if scored is not None else {}
@@ -86,11 +90,16 @@ def _score(
     customers: pd.DataFrame,
     horizon: int,
     rate: float,
+    churn: ChurnThresholds,
 ) -> pd.DataFrame | None:
     if model_data is None or features.empty:
         return None
     cost = customers["annual_cost_to_serve"].astype(float)
-    return score_with_model(features, ValueModel.from_dict(dict(model_data)), cost, horizon, rate)
+    model = ValueModel.from_dict(dict(model_data))
+    scored = score_with_model(features, model, cost, horizon, rate)
+    buyers = features[features["has_purchases"].to_numpy(dtype=bool)]
+    forecast = forecast_buyers(buyers, model, cost, horizon, rate, churn)
+    return scored.join(forecast)
 
 
 def _value_score(
@@ -103,6 +112,9 @@ def _value_score(
     clv = optional("predicted_clv")
     alive = optional("probability_alive")
     purchases = optional("expected_purchases")
+    low, high = optional("expected_purchases_low"), optional("expected_purchases_high")
+    clv_low, clv_high = optional("predicted_clv_low"), optional("predicted_clv_high")
+    wait = optional("days_to_next_purchase")
     acquisition = row.get("acquisition_cost")
     if acquisition is not None and pd.isna(acquisition):
         acquisition = None
@@ -125,6 +137,12 @@ def _value_score(
         acquisition_cost=None
         if acquisition is None or pd.isna(acquisition)
         else float(acquisition),
+        churn_risk=_text(optional("churn_risk")),
+        expected_purchases_low=None if low is None else int(low),
+        expected_purchases_high=None if high is None else int(high),
+        predicted_clv_low=None if clv_low is None else float(clv_low),
+        predicted_clv_high=None if clv_high is None else float(clv_high),
+        expected_days_to_next_purchase=None if wait is None else float(wait),
     )
 
 

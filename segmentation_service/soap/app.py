@@ -19,6 +19,7 @@ from segmentation_service.domain.errors import (
     SegmentationError,
 )
 from segmentation_service.engines.treatments import TreatmentPolicy
+from segmentation_service.engines.value_forecast import ChurnThresholds
 from segmentation_service.jobs.executors import treatment_policy
 from segmentation_service.jobs.queue import run_queue
 from segmentation_service.observability.logs import incident_reference
@@ -103,6 +104,7 @@ class SegmentationApplication(Application):
         authenticator: Authenticator | None,
         run_queue: RunQueue,
         treatments: TreatmentPolicy,
+        churn: ChurnThresholds,
     ) -> None:
         super().__init__(
             [SegmentationService],
@@ -115,6 +117,7 @@ class SegmentationApplication(Application):
         self.authenticator = authenticator
         self.run_queue = run_queue  # where SubmitSegmentation and SegmentCustomers put runs
         self.treatments = treatments  # the thresholds GetPortfolio's cells are treated by
+        self.churn = churn  # ScoreCustomerValue's churn risk thresholds
 
     def unit_of_work(self) -> UnitOfWork:
         return self.store.unit_of_work()
@@ -181,7 +184,12 @@ def create_app(settings: Settings, store: Store | None = None) -> ObservedApp:
     store = store or Store(settings.database_url)
     schema = CanonicalSchema(WSDL_DIRECTORY / XSD_FILE)
     application = SegmentationApplication(
-        store, schema, authenticator(settings), run_queue(settings), treatment_policy(settings)
+        store,
+        schema,
+        authenticator(settings),
+        run_queue(settings),
+        treatment_policy(settings),
+        ChurnThresholds(settings.churn_high_below, settings.churn_low_from),
     )
     soap = WsgiApplication(application, max_content_length=settings.max_request_bytes)
     instrument(soap)

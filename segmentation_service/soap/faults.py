@@ -161,6 +161,7 @@ OPERATION_FAULTS: dict[str, list[type[DeclaredFault]]] = {
         "ListSegmentationRuns": [InvalidRequestFault],
         "CompareSegmentationRuns": [RunNotFoundFault, InvalidRequestFault],
         "ListSegmentMovers": [RunNotFoundFault, SegmentNotFoundFault, InvalidRequestFault],
+        "GetSegmentInsights": [RunNotFoundFault, SegmentNotFoundFault, InvalidRequestFault],
         "SubmitSegmentation": [CustomerNotFoundFault, InvalidRequestFault],
         "CancelSegmentationRun": [RunNotFoundFault, InvalidRequestFault],
         "CreateSegmentationSchedule": [CustomerNotFoundFault, InvalidRequestFault],

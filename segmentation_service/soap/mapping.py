@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from segmentation_service.domain import model
+from segmentation_service.domain.insights import SegmentInsights
 from segmentation_service.soap import types as t
 
 
@@ -231,6 +232,12 @@ def value_scores(scores: model.ValueScores) -> tuple[Any, Any]:
                     probabilityAlive=s.probability_alive,
                     expectedPurchases=s.expected_purchases,
                     acquisitionCost=s.acquisition_cost,
+                    churnRisk=s.churn_risk,
+                    expectedPurchasesLow=s.expected_purchases_low,
+                    expectedPurchasesHigh=s.expected_purchases_high,
+                    predictedClvLow=s.predicted_clv_low,
+                    predictedClvHigh=s.predicted_clv_high,
+                    expectedDaysToNextPurchase=s.expected_days_to_next_purchase,
                 )
                 for s in scores.scores
             ]
@@ -298,6 +305,35 @@ def mover_page(page: model.MoverPage) -> tuple[Any, ...]:
         for m in page.movers
     ]
     return page.total_count, t.MoverList(mover=movers), page.next_page_token
+
+
+def insights(found: SegmentInsights) -> tuple[Any, ...]:
+    differentiators = [
+        t.Differentiator(
+            feature=d.feature,
+            segmentValue=d.segment_value,
+            baselineValue=d.baseline_value,
+            lift=d.lift,
+            pValue=d.p_value,
+        )
+        for d in found.differentiators
+    ]
+    overlaps = [
+        t.Overlap(
+            method=o.method,
+            runId=o.run_id,
+            segmentCode=o.segment_code,
+            segmentName=o.segment_name,
+            sharedCustomers=o.shared_customers,
+            shareOfThisSegment=o.share_of_this_segment,
+            jaccard=o.jaccard,
+        )
+        for o in found.overlaps
+    ]
+    return (
+        t.DifferentiatorList(differentiator=differentiators),
+        t.OverlapList(overlap=overlaps),
+    )
 
 
 # ------------------------------------------------------------- schedules (1.3)

@@ -98,7 +98,7 @@ class SegmentationService(ServiceBase):
     def ScoreCustomerValue(ctx, customerIds, horizonMonths, annualDiscountRate, asOfDate):  # type: ignore[no-untyped-def]
         ids = mapping.customer_ids(customerIds)
         scores = services.score_customer_value(
-            ids, horizonMonths, annualDiscountRate, asOfDate, _uow(ctx)
+            ids, horizonMonths, annualDiscountRate, asOfDate, _uow(ctx), churn=ctx.app.churn
         )
         return mapping.value_scores(scores)
 
@@ -212,6 +212,18 @@ class SegmentationService(ServiceBase):
             _uow(ctx),
         )
         return mapping.mover_page(page)
+
+    @rpc(
+        t.required(t.RunId),
+        t.required(t.SegmentCode),
+        t.optional(t.SegmentCode),
+        _returns=(t.required(t.DifferentiatorList), t.required(t.OverlapList)),
+        _out_variable_names=("differentiators", "overlaps"),
+        _throws=OPERATION_FAULTS["GetSegmentInsights"],
+    )
+    def GetSegmentInsights(ctx, runId, segmentCode, baseline):  # type: ignore[no-untyped-def]
+        found = services.get_segment_insights(runId, segmentCode, baseline, _uow(ctx))
+        return mapping.insights(found)
 
     @rpc(
         t.required(t.ShortText),

@@ -356,6 +356,9 @@ class CustomerSegmentList(_Model):
 
 
 # ---------------------------------------------------------- ScoreCustomerValue
+ChurnRisk = Unicode(values=["Low", "Medium", "High"], type_name="ChurnRisk")
+
+
 class CustomerValueScore(_Model):
     _type_info = [
         ("customerId", required(CustomerId)),
@@ -374,6 +377,13 @@ class CustomerValueScore(_Model):
         ("probabilityAlive", optional(Share)),
         ("expectedPurchases", optional(Double)),
         ("acquisitionCost", optional(Double)),
+        # 1.5
+        ("churnRisk", optional(ChurnRisk)),
+        ("expectedPurchasesLow", optional(Integer32)),
+        ("expectedPurchasesHigh", optional(Integer32)),
+        ("predictedClvLow", optional(Double)),
+        ("predictedClvHigh", optional(Double)),
+        ("expectedDaysToNextPurchase", optional(Double)),
     ]
 
 
@@ -429,6 +439,41 @@ class Mover(_Model):
 
 class MoverList(_Model):
     _type_info = [("mover", repeated(Mover))]
+
+
+# -------------------------------------------------------- GetSegmentInsights (1.5)
+class Differentiator(_Model):
+    """1.5"""
+
+    _type_info = [
+        ("feature", required(Text)),
+        ("segmentValue", required(Double)),
+        ("baselineValue", required(Double)),
+        ("lift", required(Double)),
+        ("pValue", required(Double)),
+    ]
+
+
+class DifferentiatorList(_Model):
+    _type_info = [("differentiator", repeated(Differentiator, max_occurs=20))]
+
+
+class Overlap(_Model):
+    """1.5"""
+
+    _type_info = [
+        ("method", required(SegmentationMethod)),
+        ("runId", required(RunId)),
+        ("segmentCode", required(SegmentCode)),
+        ("segmentName", required(Text)),
+        ("sharedCustomers", required(Integer32)),
+        ("shareOfThisSegment", required(Double)),
+        ("jaccard", required(Double)),
+    ]
+
+
+class OverlapList(_Model):
+    _type_info = [("overlap", repeated(Overlap))]
 
 
 # ------------------------------------------------------------ portfolios (1.4)

@@ -104,6 +104,24 @@ class TransactionRepository:
         frame = read_frame(self._session, query, scope, TOTAL_COLUMNS)
         return _typed(frame, TOTAL_DTYPES)
 
+    def purchase_days(self, after: date, up_to: date, scope: Scope = None) -> pd.Series:
+        """Days with a purchase (amount ≥ 0) after ``after`` up to ``up_to`` (whole days),
+        per customer who has any: BG/NBD's purchase occasions in a window."""
+        t = table(TransactionRow).c
+        window = and_(self._dated_up_to(up_to), not_(self._dated_up_to(after)))
+        day = func.date(t.occurred_at)
+
+        def query(restrict: Restriction) -> Select[Any]:
+            return (
+                select(t.customer_id, func.count(func.distinct(day)).label("purchase_days"))
+                .where(window, t.amount >= 0, *restrict(t.customer_id))
+                .group_by(t.customer_id)
+            )
+
+        frame = read_frame(self._session, query, scope, ("customer_id", "purchase_days"))
+        days: pd.Series = frame.set_index("customer_id")["purchase_days"].astype("int64")
+        return days
+
     def behaviour(self, since: date, as_of: date, scope: Scope = None) -> pd.DataFrame:
         """Per customer, channel and category: purchases (amount ≥ 0), returns (amount < 0),
         what the purchases came to, and the first and last purchase, over the transactions
@@ -135,19 +153,7 @@ class TransactionRepository:
         return frame.astype({"purchases": "int64", "returns": "int64", "spend": "float64"})
 
     def _dated_up_to(self, as_of: date) -> ColumnElement[bool]:
-        """Transactions dated on or before ``as_of``.
-
-        SQLite keeps DATETIME values as text, 'YYYY-MM-DD HH:MM:SS[.ffffff]', and
-        compares them as text: the bound is the next day's date alone, which sorts
-        after every time of ``as_of`` and before every time of the next day, with
-        or without fractional seconds (a bound of '... 00:00:00.000000' would let
-        the next midnight in when it is stored without them).
-        """
-        next_day = as_of + timedelta(days=1)
-        occurred_at = table(TransactionRow).c.occurred_at
-        if self._session.get_bind().dialect.name == "sqlite":
-            return occurred_at < literal(next_day.isoformat(), String)
-        return occurred_at < datetime.combine(next_day, time.min)
+        return dated_up_to(self._session, as_of)
 
     @staticmethod
     def _aggregate_query(dated: ColumnElement[bool], restrict: Restriction) -> Select[Any]:
@@ -198,3 +204,19 @@ def _typed(frame: pd.DataFrame, dtypes: Mapping[str, str]) -> pd.DataFrame:
         if dtype.startswith("datetime64"):
             frame[column] = pd.to_datetime(frame[column], format="ISO8601")
     return frame.astype(dict(dtypes)).set_index("customer_id").sort_index()
+
+
+def dated_up_to(session: Session, as_of: date) -> ColumnElement[bool]:
+    """Transactions dated on or before ``as_of``.
+
+    SQLite keeps DATETIME values as text, 'YYYY-MM-DD HH:MM:SS[.ffffff]', and
+    compares them as text: the bound is the next day's date alone, which sorts
+    after every time of ``as_of`` and before every time of the next day, with
+    or without fractional seconds (a bound of '... 00:00:00.000000' would let
+    the next midnight in when it is stored without them).
+    """
+    next_day = as_of + timedelta(days=1)
+    occurred_at = table(TransactionRow).c.occurred_at
+    if session.get_bind().dialect.name == "sqlite":
+        return occurred_at < literal(next_day.isoformat(), String)
+    return occurred_at < datetime.combine(next_day, time.min)

@@ -20,6 +20,7 @@ from segmentation_service.store.users import NonceRepository, UserRepository
 if TYPE_CHECKING:
     from segmentation_service.store.assignments import AssignmentRepository
     from segmentation_service.store.customers import CustomerRepository
+    from segmentation_service.store.insights import InsightRepository
     from segmentation_service.store.needs import NeedRepository
     from segmentation_service.store.transactions import TransactionRepository
 
@@ -82,6 +83,12 @@ class UnitOfWork:
         from segmentation_service.store.needs import NeedRepository
 
         return self._data_repository(NeedRepository)
+
+    @property
+    def insights(self) -> InsightRepository:
+        from segmentation_service.store.insights import InsightRepository
+
+        return self._data_repository(InsightRepository)
 
     @property
     def assignments(self) -> AssignmentRepository:

@@ -20,6 +20,7 @@ import re
 import shutil
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -321,6 +322,61 @@ def test_behavioural_report_has_the_behavioural_heatmap(
     entries = run["segments"]["segment"][0]["profile"]["entry"]
     behaviours = [e["attribute"] for e in entries if not e["attribute"].endswith(".zScore")]
     assert [row.xpath("string(td[1])") for row in table.xpath(".//tbody/tr")] == behaviours
+
+
+def test_a_value_based_run_looking_at_the_past_has_its_hold_out_check(
+    live_server: LiveServer, soap: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The demo data ends on factories.END_DATE, a year after the as-of date: the BG/NBD
+    # model fitted up to 2025-06-30 is checked on the year after it.
+    as_of = date(2025, 6, 30)
+    assert factories.END_DATE > as_of
+    started = soap.SegmentCustomers(
+        method="ValueBased", valueBased={"valueMetric": "Clv", "asOfDate": as_of}
+    )
+    run = serialize_object(soap.GetSegmentationRun(runId=started.runId), dict)
+    metrics = {metric["name"]: metric["value"] for metric in run["metrics"]["metric"]}
+    totals = ("weeks", "customers", "predictedPurchases", "actualPurchases", "error")
+    assert {f"holdout.{name}" for name in totals} <= set(metrics), "no hold-out check"
+
+    out = tmp_path / "holdout.html"
+    status, printed, err = in_process(
+        capsys, live_server, ANALYST, "report", "--run", str(started.runId), "--out", str(out)
+    )
+    assert (status, err) == (0, "")
+    assert printed.startswith(f"wrote {out}: run {started.runId}, 5 charts, in ")
+    charts = ["sizes", "value", "profit", "tiers", "holdout"]
+    assert_charts_render(out, tmp_path / "browser", charts)
+
+    html = lxml.html.document_fromstring(out.read_text(encoding="utf-8"))
+    (section,) = html.xpath('//section[@id="holdout"]')
+    assert section.xpath("string(h2)").startswith(f"Hold-out check of run {started.runId}")
+    sentence = section.xpath("string(p[1])")
+    assert sentence.startswith(f"Predicted {metrics['holdout.predictedPurchases']:,.0f} purchases")
+    assert f"for {metrics['holdout.customers']:,.0f} customers;" in sentence
+    assert sentence.endswith(
+        f"{metrics['holdout.actualPurchases']:,.0f} happened "
+        f"(error {metrics['holdout.error']:+.1%})."
+    )
+    # The table is the service's per-frequency figures, row for row.
+    expected = []
+    for k in range(8):
+        name = f"holdout.byFrequency.{k}"
+        if f"{name}.customers" in metrics:
+            expected.append(
+                [
+                    "7+" if k == 7 else str(k),
+                    f"{metrics[f'{name}.customers']:,.0f}",
+                    f"{metrics[f'{name}.predicted']:,.2f}",
+                    f"{metrics[f'{name}.actual']:,.2f}",
+                ]
+            )
+    rows = [
+        [cell.text_content().strip() for cell in row.xpath("th|td")]
+        for row in section.xpath(".//tbody/tr")
+    ]
+    assert len(expected) >= 2 and rows[:-1] == expected
+    assert rows[-1][:2] == ["all", f"{metrics['holdout.customers']:,.0f}"]
 
 
 def test_report_of_an_unknown_run_is_a_fault_and_writes_nothing(

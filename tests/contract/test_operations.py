@@ -588,3 +588,37 @@ def test_page_token_keeps_paging_the_run_it_started_on_after_a_newer_run(
     ids = [m.customerId for page in pages for m in listed(page.members, "member")]
     assert ids == segment_members(db, old.runId, code)
     assert len(ids) > 10
+
+
+def test_score_customer_value_predicts_churn_risk_intervals_and_the_next_purchase(
+    soap: Any,
+) -> None:
+    soap.SegmentCustomers(method="ValueBased", valueBased={"valueMetric": "Clv"})
+    ids = [f"C{number:07d}" for number in range(1, 121)]
+
+    result = soap.ScoreCustomerValue(customerIds={"customerId": ids}, horizonMonths=12)
+
+    buyers = [s for s in result.scores.score if s.transactionCount > 0]
+    assert buyers
+    for score in result.scores.score:
+        numbers = [
+            value
+            for value in (
+                score.predictedClv,
+                score.predictedClvLow,
+                score.predictedClvHigh,
+                score.expectedPurchases,
+                score.expectedDaysToNextPurchase,
+            )
+            if value is not None
+        ]
+        assert all(math.isfinite(value) for value in numbers)
+        if score.probabilityAlive is None:  # no purchases: nothing to predict
+            assert score.churnRisk is None and score.expectedPurchasesLow is None
+            continue
+        alive = score.probabilityAlive
+        assert score.churnRisk == ("High" if alive < 0.3 else "Low" if alive >= 0.7 else "Medium")
+        assert 0 <= score.expectedPurchasesLow <= score.expectedPurchasesHigh
+        assert score.predictedClvLow <= score.predictedClvHigh
+        assert (score.expectedDaysToNextPurchase is None) or alive >= 0.5
+    assert {s.churnRisk for s in buyers} >= {"Low", "High"}

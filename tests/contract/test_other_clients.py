@@ -14,8 +14,14 @@ each driver runs ValueBased and NeedsBased segmentations, crosses them in a port
 (SetPortfolioCellOwner) and a treatment of its own (SetPortfolioCellTreatment), evaluates it
 again, reads its history, lists and deletes it, and asks for it once more
 (PortfolioNotFoundFault); before that, it reads the recommended treatment of the ValueBased
-run's first segment and sets its own (SetSegmentTreatment). The examples beside the drivers
-run too.
+run's first segment and sets its own (SetSegmentTreatment). Since contract 1.5 each driver
+runs the same value tiers a year back (asOfDate 2025-06-30) before that ValueBased run, so
+the portfolio still takes the latter, and lists the customers whose tier changed between
+the two (ListSegmentMovers): every page with nextPageToken, then those who fell a tier
+(direction Down); and it asks what sets the NeedsBased run's largest segment apart
+(GetSegmentInsights): against all the run's customers, against the next largest segment
+(baseline), and against itself (InvalidRequestFault, field baseline). The examples beside
+the drivers run too.
 CI installs the stacks (`.ci/run`: php-cli php-soap, and `npm ci` in clients/node); a
 missing stack fails these tests rather than skipping them.
 """
@@ -391,6 +397,151 @@ def test_a_portfolio_cells_treatment_set_by_the_driver_is_read_back_from_the_nex
     assert answered["treatment"] == expected
     assert portfolio["cellReevaluated"]["treatment"] == expected  # the next GetPortfolio
     assert portfolio["history"]["lastCell"]["treatment"] == expected  # the same evaluation, kept
+
+
+def zeep_movers(soap: Any, **request: Any) -> list[dict[str, Any]]:
+    """Every mover of a listing as zeep decodes it, paged as the drivers page, in the drivers'
+    shape (an absent segment or value is None)."""
+    movers: list[dict[str, Any]] = []
+    token = None
+    while True:
+        page = soap.ListSegmentMovers(pageSize=PAGE_SIZE, pageToken=token, **request)
+        movers += [
+            {
+                "customerId": mover.customerId,
+                "fromSegmentCode": mover.fromSegmentCode,
+                "toSegmentCode": mover.toSegmentCode,
+                "valueBefore": mover.valueBefore,
+                "valueAfter": mover.valueAfter,
+            }
+            for mover in (page.movers.mover if page.movers else [])
+        ]
+        token = page.nextPageToken
+        if token is None:
+            return movers
+
+
+def assert_same_movers(decoded: list[dict[str, Any]], expected: list[dict[str, Any]]) -> None:
+    """The same movers in the same order; values to within the digits each stack prints."""
+    assert [m["customerId"] for m in decoded] == [m["customerId"] for m in expected]
+    for mover, wanted in zip(decoded, expected, strict=True):
+        assert mover == {
+            key: pytest.approx(value, rel=1e-12) if isinstance(value, float) else value
+            for key, value in wanted.items()
+        }
+
+
+def test_the_customers_moving_between_two_value_runs_are_paged_as_zeep_lists_them(
+    scenario: dict[str, Any], soap: Any
+) -> None:
+    listing = scenario["movers"]
+    runs = {"fromRunId": listing["fromRunId"], "toRunId": listing["toRunId"]}
+    assert runs["toRunId"] == scenario["portfolio"]["rowsRun"]["runId"]  # the portfolio's rows
+    earlier = soap.GetSegmentationRun(runId=runs["fromRunId"])
+    assert (earlier.method, earlier.status) == ("ValueBased", "Completed")
+    assert runs["fromRunId"] < runs["toRunId"]  # run first: the portfolio took the later one
+
+    movers, pages, totals = listing["movers"], listing["pages"], listing["totals"]
+    ids = [mover["customerId"] for mover in movers]
+    assert ids == sorted(ids) and len(ids) == len(set(ids))  # in customer id order, each once
+    assert len(ids) > PAGE_SIZE and len(pages) == math.ceil(len(ids) / PAGE_SIZE)
+    assert all(size == PAGE_SIZE for size in pages[:-1]) and 0 < pages[-1] <= PAGE_SIZE
+    assert totals == [len(ids)] * len(pages)  # every page counts them all
+    assert_same_movers(movers, zeep_movers(soap, **runs))
+    # Customers without a value a year back entered the tiers: absent elements decode as null.
+    entered = [m for m in movers if m["fromSegmentCode"] is None]
+    assert entered and all(m["valueBefore"] is None for m in entered)
+
+    down = listing["down"]  # one page of pageSize 1000
+    assert down and listing["downTotalCount"] == len(down) and listing["downNextPageToken"] is None
+    by_id = {mover["customerId"]: mover for mover in movers}
+    for mover in down:  # from a tier to a tier: in the full listing, as it is there
+        assert mover["fromSegmentCode"] is not None and mover["toSegmentCode"] is not None
+        assert by_id[mover["customerId"]] == mover
+    assert_same_movers(down, zeep_movers(soap, direction="Down", **runs))
+
+
+def zeep_insights(soap: Any, **request: Any) -> dict[str, list[dict[str, Any]]]:
+    """GetSegmentInsights as zeep decodes it, in the drivers' shape (an empty list: [])."""
+    found = soap.GetSegmentInsights(**request)
+    differentiators = found.differentiators.differentiator if found.differentiators else []
+    overlaps = found.overlaps.overlap if found.overlaps else []
+    return {
+        "differentiators": [
+            {
+                "feature": d.feature,
+                "segmentValue": d.segmentValue,
+                "baselineValue": d.baselineValue,
+                "lift": d.lift,
+                "pValue": d.pValue,
+            }
+            for d in differentiators
+        ],
+        "overlaps": [
+            {
+                "method": o.method,
+                "runId": o.runId,
+                "segmentCode": o.segmentCode,
+                "segmentName": o.segmentName,
+                "sharedCustomers": o.sharedCustomers,
+                "shareOfThisSegment": o.shareOfThisSegment,
+                "jaccard": o.jaccard,
+            }
+            for o in overlaps
+        ],
+    }
+
+
+def assert_same_records(decoded: list[dict[str, Any]], expected: list[dict[str, Any]]) -> None:
+    """The same records in the same order: strings and integers exactly, doubles to within the
+    digits each stack prints (relatively only: a pValue may be 1e-40)."""
+    assert len(decoded) == len(expected), (decoded, expected)
+    for record, wanted in zip(decoded, expected, strict=True):
+        assert record == {
+            key: pytest.approx(value, rel=1e-12, abs=0.0) if isinstance(value, float) else value
+            for key, value in wanted.items()
+        }
+
+
+def test_a_needs_segments_insights_decode_as_zeep_decodes_them(
+    scenario: dict[str, Any], soap: Any
+) -> None:
+    insights, needs_run = scenario["insights"], scenario["portfolio"]["columnsRun"]
+    assert insights["runId"] == needs_run["runId"]  # the portfolio's columns
+    sizes = {segment["code"]: segment["size"] for segment in needs_run["segments"]}
+    segment_code = insights["segmentCode"]
+    assert sizes[segment_code] == max(sizes.values())
+    request = {"runId": insights["runId"], "segmentCode": segment_code}
+    # No run of another method came after the driver's: the overlaps zeep gets are the same.
+    expected = zeep_insights(soap, **request)
+    assert_same_records(insights["differentiators"], expected["differentiators"])
+    assert_same_records(insights["overlaps"], expected["overlaps"])
+    # A needs segment differs in its needs, and overlaps the driver's latest value tiers.
+    assert any(d["feature"].startswith("need:") for d in insights["differentiators"])
+    value_runs = {o["runId"] for o in insights["overlaps"] if o["method"] == "ValueBased"}
+    assert value_runs == {scenario["portfolio"]["rowsRun"]["runId"]}
+    assert any(o["method"] == "APriori" for o in insights["overlaps"])
+
+    against = insights["againstBaseline"]
+    baseline = against["baseline"]
+    assert baseline in sizes and baseline != segment_code
+    expected = zeep_insights(soap, baseline=baseline, **request)
+    assert_same_records(against["differentiators"], expected["differentiators"])
+    assert_same_records(against["overlaps"], expected["overlaps"])
+
+    records = [
+        *insights["differentiators"],
+        *insights["overlaps"],
+        *against["differentiators"],
+        *against["overlaps"],
+    ]
+    numbers = [v for r in records for v in r.values() if isinstance(v, int | float)]
+    assert numbers and all(math.isfinite(number) for number in numbers)
+
+    fault = insights["selfBaselineFault"]  # the segment as its own baseline
+    assert local(fault["faultcode"]) == "Client.InvalidRequest"
+    assert fault["element"] == "InvalidRequestFault"
+    assert fault["detail"]["field"] == "baseline" and fault["detail"]["reason"]
 
 
 @pytest.mark.parametrize("stack", STACKS)

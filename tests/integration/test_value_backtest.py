@@ -23,6 +23,7 @@ from segmentation_service.domain.model import (
 )
 from segmentation_service.engines import clv
 from segmentation_service.engines.value_features import value_features
+from segmentation_service.services.executors import RunLayout
 from segmentation_service.services.importing import load_frame
 from segmentation_service.store.database import Store
 
@@ -115,3 +116,79 @@ def test_run_observed_until_as_of_date_predicts_the_holdout_within_five_percent(
     assert metrics["bgnbd.customers"] == len(customers)
     for name in ("r", "alpha", "a", "b"):
         assert metrics[f"bgnbd.{name}"] == pytest.approx(TRUE[name], rel=0.25)
+
+
+@pytest.mark.parametrize("partition_size", [50_000, 700])  # one partition; summaries merged
+def test_the_hold_out_check_equals_an_independent_computation(
+    sqlite_store: Store, partition_size: int
+) -> None:
+    transactions = simulate(4_000, seed=1)
+    customers = pd.DataFrame({"customer_id": sorted(set(transactions["customer_id"]))})
+    customers["name"] = customers["customer_id"]
+    load_frame(sqlite_store.unit_of_work(), "customers", customers)
+    load_frame(sqlite_store.unit_of_work(), "transactions", transactions)
+    run_date = AS_OF + timedelta(
+        days=HOLDOUT_DAYS
+    )  # before as-of + 12 months: the run date ends it
+
+    run = services.segment_customers(
+        SegmentationRequest(
+            SegmentationMethod.VALUE_BASED,
+            value_based=ValueBasedOptions(as_of_date=AS_OF, horizon_months=12),
+        ),
+        sqlite_store.unit_of_work(),
+        now=lambda: datetime.combine(run_date, time(9), tzinfo=timezone.utc),
+        layout=RunLayout(partition_size=partition_size),
+    )
+
+    metrics = {m.name: m.value for m in run.metrics}
+    with sqlite_store.unit_of_work() as uow:
+        model = uow.runs.model(run.run_id)
+    assert model is not None
+    # Calibration and hold-out from the raw transactions, without the service's features.
+    days = transactions.assign(day=pd.to_datetime(transactions["occurred_at"]).dt.date)
+    days = days[["customer_id", "day"]].drop_duplicates()
+    calibration = days[days["day"] <= AS_OF].groupby("customer_id")["day"]
+    first, last, count = calibration.min(), calibration.max(), calibration.size()
+    x = (count - 1).to_numpy(float)
+    t_x = np.array([(b - a).days / 7 for a, b in zip(first, last, strict=True)])
+    age = np.array([(AS_OF - a).days / 7 for a in first])
+    holdout = days[(days["day"] > AS_OF) & (days["day"] <= run_date)]
+    actual = holdout.groupby("customer_id").size().reindex(count.index, fill_value=0).to_numpy()
+    predicted = clv.expected_purchases(
+        clv.BetaGeoParams(**model["bgnbd"]), HOLDOUT_DAYS / 7, x, t_x, age
+    )
+
+    assert metrics["holdout.weeks"] == HOLDOUT_DAYS / 7
+    assert metrics["holdout.customers"] == len(count)
+    assert metrics["holdout.actualPurchases"] == actual.sum()
+    assert metrics["holdout.predictedPurchases"] == pytest.approx(predicted.sum(), rel=1e-9)
+    assert metrics["holdout.error"] == pytest.approx(
+        (predicted.sum() - actual.sum()) / actual.sum(), rel=1e-9
+    )
+    assert metrics["holdout.meanAbsoluteError"] == pytest.approx(
+        np.abs(predicted - actual).mean(), rel=1e-9
+    )
+    bucket = np.minimum(x, 7)
+    for frequency in range(8):
+        inside = bucket == frequency
+        name = f"holdout.byFrequency.{frequency}"
+        assert metrics[f"{name}.customers"] == inside.sum()
+        assert metrics[f"{name}.predicted"] == pytest.approx(predicted[inside].mean(), rel=1e-9)
+        assert metrics[f"{name}.actual"] == pytest.approx(actual[inside].mean(), rel=1e-9)
+    # A model fitted on the right process predicts the hold-out well, overall and by row.
+    assert abs(metrics["holdout.error"]) < 0.1
+
+
+def test_a_run_looking_at_today_has_no_hold_out_check(sqlite_store: Store) -> None:
+    transactions = simulate(600, seed=2)
+    customers = pd.DataFrame({"customer_id": sorted(set(transactions["customer_id"]))})
+    customers["name"] = customers["customer_id"]
+    load_frame(sqlite_store.unit_of_work(), "customers", customers)
+    load_frame(sqlite_store.unit_of_work(), "transactions", transactions)
+    run = services.segment_customers(
+        SegmentationRequest(SegmentationMethod.VALUE_BASED),
+        sqlite_store.unit_of_work(),
+        now=lambda: datetime.combine(AS_OF, time(9), tzinfo=timezone.utc),
+    )
+    assert not [m.name for m in run.metrics if m.name.startswith("holdout.")]

@@ -137,6 +137,7 @@ READS = {
     "ListPortfolios",
     # issue 14: the customers behind a comparison are a read, like the members
     "ListSegmentMovers",
+    "GetSegmentInsights",
 }
 RUNS = {
     "SegmentCustomers",

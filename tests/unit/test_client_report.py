@@ -100,7 +100,7 @@ def a_run(client: Any, run_id: int, method: str, segments: list[Any], **extra: A
     return new(client, "SegmentationRun", **{**values, **extra})
 
 
-def value_run(client: Any, run_id: int = 2) -> Any:
+def value_run(client: Any, run_id: int = 2, **extra: Any) -> Any:
     tiers = [
         ("V1", "Platinum", 20, 500.0, 1085.44, 161548.9),
         ("V2", "Gold", 30, -120.5, 267.93, 1085.34),
@@ -122,7 +122,7 @@ def value_run(client: Any, run_id: int = 2) -> Any:
             )
             for code, name, size, profit, low, high in tiers
         ],
-        label=HOSTILE,
+        **{"label": HOSTILE, **extra},
     )
 
 
@@ -466,12 +466,13 @@ def test_an_unwritable_destination_fails_before_any_request(
 
 
 @pytest.mark.parametrize(
-    ("make_run", "step"),
+    ("make_run", "step", "steps"),
     [
-        (needs_run, "drawing the needs profile"),
-        (behavioural_run, "drawing the behavioural profile"),
+        (needs_run, "drawing the needs profile", 5),  # one fetch, four charts
+        (behavioural_run, "drawing the behavioural profile", 5),
+        (lambda client, run_id: holdout_run(client, run_id), "drawing the hold-out check", 6),
     ],
-    ids=["needs-based", "behavioural"],
+    ids=["needs-based", "behavioural", "hold-out check"],
 )
 def test_report_shows_its_steps_on_a_terminal(
     client: Any,
@@ -479,6 +480,7 @@ def test_report_shows_its_steps_on_a_terminal(
     monkeypatch: pytest.MonkeyPatch,
     make_run: Callable[[Any, int], Any],
     step: str,
+    steps: int,
 ) -> None:
     screen = io.StringIO()
     monkeypatch.setattr(progress, "is_interactive", lambda: True)
@@ -491,7 +493,7 @@ def test_report_shows_its_steps_on_a_terminal(
     assert run_cli(["report", "--run", "1", "--out", str(tmp_path / "r.html")], service) == 0
     shown = screen.getvalue()
     assert step in shown
-    assert "5/5 steps" in shown  # one fetch, four charts
+    assert f"{steps}/{steps} steps" in shown
     assert "steps/s" not in shown
 
 
@@ -684,3 +686,147 @@ def test_portfolio_report_shows_its_steps_on_a_terminal(
     shown = screen.getvalue()
     assert "drawing customer equity over time" in shown
     assert "4/4 steps" in shown  # two fetches, two charts
+
+
+# ------------------------------------------------------------ the hold-out check
+
+# A value-based run looking at the past: 200 calibration buyers, rows 2, 4, 5 and 6 empty.
+BY_FREQUENCY = {0: (80, 1.5, 1.25), 1: (40, 4.0, 4.5), 3: (30, 9.0, 9.0), 7: (50, 14.0, 13.0)}
+HOLDOUT = {
+    "holdout.weeks": 39.0,
+    "holdout.customers": 200.0,
+    "holdout.predictedPurchases": 1250.0,
+    "holdout.actualPurchases": 1200.0,
+    "holdout.meanAbsoluteError": 2.5,
+    "holdout.error": 50.0 / 1200.0,
+    **{
+        f"holdout.byFrequency.{k}.{part}": value
+        for k, row in BY_FREQUENCY.items()
+        for part, value in zip(("customers", "predicted", "actual"), row, strict=True)
+    },
+}
+
+
+def holdout_run(client: Any, run_id: int = 2, holdout: dict[str, float] | None = None) -> Any:
+    metrics = {"value.total": 1234.5, "bgnbd.r": 0.97, **(HOLDOUT if holdout is None else holdout)}
+    return value_run(
+        client,
+        run_id,
+        label="back-test",
+        metrics={"metric": [{"name": name, "value": value} for name, value in metrics.items()]},
+    )
+
+
+def table_rows(section: Any) -> list[list[str]]:
+    return [
+        [cell.text_content().strip() for cell in row.xpath("th|td")]
+        for row in section.xpath(".//table//tr")
+    ]
+
+
+def test_a_run_looking_at_the_past_has_its_hold_out_check(
+    client: Any,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    chart = ChartSpy(monkeypatch, report_charts, "calibration_chart")
+    page, printed, _ = report(
+        client,
+        tmp_path,
+        capsys,
+        "--run",
+        "2",
+        service=FakeService(GetSegmentationRun=[holdout_run(client)]),
+    )
+    assert printed["charts"] == ["sizes", "value", "profit", "tiers", "holdout"]
+    (section,) = page.xpath('//section[@id="holdout"]')
+    assert section.xpath("string(h2)") == "Hold-out check of run 2 (ValueBased) “back-test”"
+    assert section.xpath("string(p[1])") == (
+        "Predicted 1,250 purchases over the 39 weeks after the as-of date for 200 customers; "
+        "1,200 happened (error +4.2%)."
+    )
+    assert "Mean absolute error: 2.50 purchases a customer." in section.text_content()
+
+    # The calibration plot: a point per frequency with customers, the last one "7+".
+    (img,) = section.xpath(".//img")
+    assert img.get("data-chart") == "holdout" and img.get("alt")
+    picture = Image.open(io.BytesIO(base64.b64decode(img.get("src").partition(",")[2])))
+    picture.verify()
+    assert picture.format == "PNG" and picture.size[0] > 300 and picture.size[1] > 200
+    [(labels, predicted, actual)] = chart.drawn
+    assert labels == ["0", "1", "3", "7+"]
+    assert predicted == [1.5, 4.0, 9.0, 14.0]
+    assert actual == [1.25, 4.5, 9.0, 13.0]
+
+    # The numbers behind it, and the whole calibration as the last row.
+    assert table_rows(section) == [
+        ["repeat purchases in calibration", "customers", "mean predicted", "mean actual"],
+        ["0", "80", "1.50", "1.25"],
+        ["1", "40", "4.00", "4.50"],
+        ["3", "30", "9.00", "9.00"],
+        ["7+", "50", "14.00", "13.00"],
+        ["all", "200", "6.25", "6.00"],
+    ]
+    # The section comes after the tiers, and the metrics still list every figure.
+    sections = [s.get("id") for s in page.xpath("//section")]
+    assert sections.index("holdout") == sections.index("tiers") + 1
+    assert "holdout.byFrequency.7.actual" in page.xpath('string(//section[@id="metrics"])')
+
+
+def test_a_run_without_the_hold_out_metrics_has_no_hold_out_check(
+    client: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chart = ChartSpy(monkeypatch, report_charts, "calibration_chart")
+    page, printed, _ = report(
+        client,
+        tmp_path,
+        capsys,
+        "--run",
+        "2",
+        service=FakeService(GetSegmentationRun=[value_run(client)]),
+    )
+    assert printed["charts"] == ["sizes", "value", "profit", "tiers"]
+    assert not page.xpath('//*[@id="holdout"]')
+    assert "Hold-out check" not in page.text_content()
+    assert chart.drawn == []
+    # Half a check (a metric lost on the way) is no check either.
+    partial = {k: v for k, v in HOLDOUT.items() if k != "holdout.actualPurchases"}
+    html, charts = render_report(
+        get_segmentation_run_response(holdout_run(client, 2, partial))["run"]
+    )
+    assert charts == ["sizes", "value", "profit", "tiers"] and "Hold-out check" not in html
+
+
+def test_a_hold_out_with_no_purchases_has_no_error_and_fractional_weeks_show_days(
+    client: Any,
+) -> None:
+    quiet = {
+        **{k: v for k, v in HOLDOUT.items() if k != "holdout.error"},
+        "holdout.weeks": 365 / 7,
+        "holdout.actualPurchases": 0.0,
+    }
+    run = get_segmentation_run_response(holdout_run(client, 2, quiet))["run"]
+    html = lxml.html.document_fromstring(render_report(run)[0])
+    assert html.xpath('string(//section[@id="holdout"]/p[1])') == (
+        "Predicted 1,250 purchases over the 52.1 weeks (365 days) after the as-of date for "
+        "200 customers; none happened."
+    )
+
+
+def test_the_compared_run_s_hold_out_check_is_drawn_too(
+    client: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    service = FakeService(
+        GetSegmentationRun=[needs_run(client), holdout_run(client)],
+        CompareSegmentationRuns=[comparison(client)],
+    )
+    page, printed, _ = report(
+        client, tmp_path, capsys, "--run", "1", "--compare", "2", service=service
+    )
+    expected = ["sizes", "value", "profit", "needs", "migration", "other-tiers", "other-holdout"]
+    assert printed["charts"] == expected
+    assert [img.get("data-chart") for img in page.xpath("//img")] == expected
+    (section,) = page.xpath('//section[@id="other-holdout"]')
+    assert section.xpath("string(h2)").startswith("Hold-out check of run 2 (ValueBased)")
+    assert table_rows(section)[-1] == ["all", "200", "6.25", "6.00"]
