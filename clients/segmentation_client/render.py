@@ -348,9 +348,51 @@ def render_value_scores(console: Console, response: dict[str, Any]) -> None:
     for score in response["scores"]["score"]:
         _add_row(table, (format_value(score.get(field), field) for field in SCORE_FIELDS))
     console.print(table)
+    _render_predictions(console, response["scores"]["score"])
     unknown = response["unknownCustomerIds"]["customerId"]
     if unknown:
         console.print(Text(f"Unknown customer ids: {', '.join(unknown)}"))
+
+
+PREDICTION_COLUMNS = (
+    "customerId",
+    "churnRisk",
+    "purchases (80%)",
+    "predictedClv (80%)",
+    "expectedDaysToNextPurchase",
+)
+
+
+def _render_predictions(console: Console, scores: list[dict[str, Any]]) -> None:
+    """Contract 1.5's predictions, where the service gave them: one line per customer."""
+    predicted = [score for score in scores if score.get("churnRisk") is not None]
+    if not predicted:
+        return
+    table = _table(
+        "Predictions (80% intervals)",
+        PREDICTION_COLUMNS,
+        numeric=PREDICTION_COLUMNS[2:],
+    )
+    for score in predicted:
+        _add_row(
+            table,
+            (
+                str(score["customerId"]),
+                str(score["churnRisk"]),
+                _interval(score.get("expectedPurchasesLow"), score.get("expectedPurchasesHigh")),
+                _interval(
+                    score.get("predictedClvLow"), score.get("predictedClvHigh"), "predictedClv"
+                ),
+                format_value(score.get("expectedDaysToNextPurchase")),
+            ),
+        )
+    console.print(table)
+
+
+def _interval(low: Any, high: Any, field: str = "") -> str:
+    if low is None or high is None:
+        return MISSING
+    return f"{format_value(low, field)} – {format_value(high, field)}"
 
 
 def _members_table(members: Iterable[dict[str, Any]]) -> Table:

@@ -349,5 +349,8 @@ def test_score_shows_the_clv_details_after_a_value_based_run(cli: Any, db: sa.En
     (score,) = run_json(cli, "score", customer_id)["scores"]["score"]
     assert 0 <= score["probabilityAlive"] <= 1
     assert score["expectedPurchases"] >= 0
+    assert score["churnRisk"] in {"Low", "Medium", "High"}
+    assert score["expectedPurchasesLow"] <= score["expectedPurchasesHigh"]
     status, table, _ = cli("score", customer_id)
     assert status == 0 and "probabilityAlive" in table and "acquisitionCost" in table
+    assert "Predictions (80% intervals)" in table and score["churnRisk"] in table

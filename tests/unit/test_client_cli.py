@@ -1506,6 +1506,70 @@ def test_score_shows_probability_alive_expected_purchases_and_acquisition_cost(
     assert row[-3:] == ["0.9018", "14.4982", "1,234.50"]
 
 
+def test_score_shows_the_predictions_of_contract_1_5_in_their_own_table(
+    client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    predicted = new(
+        client,
+        "CustomerValueScore",
+        customerId="C1",
+        transactionCount=12,
+        totalRevenue=1500.0,
+        totalMargin=450.25,
+        averageOrderValue=125.0,
+        monthlyRevenue=62.5,
+        probabilityAlive=0.9,
+        churnRisk="Low",
+        expectedPurchasesLow=2,
+        expectedPurchasesHigh=9,
+        predictedClvLow=120.5,
+        predictedClvHigh=2210.0,
+        expectedDaysToNextPurchase=23.25,
+    )
+    gone = new(
+        client,
+        "CustomerValueScore",
+        customerId="C2",
+        transactionCount=1,
+        totalRevenue=10.0,
+        totalMargin=1.0,
+        averageOrderValue=10.0,
+        monthlyRevenue=1.0,
+        probabilityAlive=0.1,
+        churnRisk="High",
+        expectedPurchasesLow=0,
+        expectedPurchasesHigh=0,
+        predictedClvLow=-5.0,
+        predictedClvHigh=0.0,
+    )
+    response = new(client, "ScoreCustomerValueResponse", scores={"score": [predicted, gone]})
+    assert run_cli(["score", "C1", "C2"], FakeService(ScoreCustomerValue=[response])) == 0
+    out = capsys.readouterr().out
+    assert "Predictions (80% intervals)" in out
+    lines = out[out.index("Predictions") :].splitlines()
+    rows = {line.split()[0]: line for line in lines if line.strip().startswith("C")}
+    assert rows["C1"].split() == ["C1", "Low", "2", "–", "9", "120.50", "–", "2,210.00", "23.25"]
+    assert rows["C2"].split()[:5] == ["C2", "High", "0", "–", "0"]
+
+
+def test_score_without_predictions_prints_no_prediction_table(
+    client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    score = new(
+        client,
+        "CustomerValueScore",
+        customerId="C1",
+        transactionCount=0,
+        totalRevenue=0.0,
+        totalMargin=0.0,
+        averageOrderValue=0.0,
+        monthlyRevenue=0.0,
+    )
+    response = new(client, "ScoreCustomerValueResponse", scores={"score": [score]})
+    assert run_cli(["score", "C1"], FakeService(ScoreCustomerValue=[response])) == 0
+    assert "Predictions" not in capsys.readouterr().out
+
+
 # ------------------------------------------------- background runs (1.3)
 
 
