@@ -20,9 +20,10 @@ the shortest whole-number interval holding at least ``COVERAGE`` of the probabil
 **CLV.** Purchases at the quantiles of that distribution are paired with spend per
 purchase at quantiles of Gamma–Gamma's posterior of the customer's mean spend (``GRID``
 purchase quantiles paired with ``SPEND_GRID`` spend quantiles by a fixed scrambled
-pairing: a deterministic stratified sample), scaled to the point estimate's spend; CLV = purchases x discounted share x spend x margin rate - cost to
-serve over the horizon while alive (alive for sure when it buys; else with the
-probability of being alive without buying). The interval is the central ``COVERAGE`` of
+pairing: a deterministic stratified sample), scaled to the point estimate's spend;
+CLV = purchases x discounted share x spend x margin rate - cost to serve over the
+horizon while alive (alive for sure when it buys; else with the probability of being
+alive without buying). The interval is the central ``COVERAGE`` of
 that sample.
 
 These are intervals for what the customer will do, not for its expectation: a customer
