@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -75,6 +76,10 @@ class ValueModel:
     # (1.5) BG/NBD's covariance of log-parameters, for prediction intervals; None in
     # runs made before, or where unknown (``clv.log_covariance``).
     bgnbd_log_covariance: list[list[float]] | None = None
+    # (1.5) Margin over revenue of every customer the run saw: the margin rate of a buyer
+    # without positive revenue, so scoring one reproduces the run's CLV whoever is scored
+    # with it; None in runs made before (the scored batch's own rate stands in).
+    population_margin_rate: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -240,6 +245,7 @@ class ValueBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
             bgnbd_log_covariance=covariance_list(bgnbd),
             horizon_months=self.horizon_months,
             annual_discount_rate=self.annual_discount_rate,
+            population_margin_rate=population_margin_rate(X),
         )
         self._label(X, buyers.index, values, tiers)
         self.metrics_["value.total"] = float(values.sum())
@@ -395,6 +401,26 @@ def clv_metrics(
             }
         )
     return metrics
+
+
+def population_margin_rate(features: pd.DataFrame) -> float:
+    """Every customer's margin over every customer's revenue (0 without revenue), as
+    ``value_features`` takes it for buyers without positive revenue."""
+    revenue = math.fsum(features["revenue"].to_numpy(float))
+    margin = math.fsum(features["margin"].to_numpy(float))
+    return margin / revenue if revenue > 0 else 0.0
+
+
+def with_margin_rate_of(features: pd.DataFrame, model: ValueModel) -> pd.DataFrame:
+    """``features`` with the run's population margin rate for buyers without positive
+    revenue (where the run kept one): what the run computed their CLV with."""
+    if model.population_margin_rate is None:
+        return features
+    own = features["revenue"].to_numpy(float) > 0
+    fallback = float(np.clip(model.population_margin_rate, -1.0, 1.0))
+    return features.assign(
+        margin_rate=np.where(own, features["margin_rate"].to_numpy(float), fallback)
+    )
 
 
 def fitted_params(params: Any) -> dict[str, float]:

@@ -56,6 +56,7 @@ from segmentation_service.engines.value_based import (
     tier_of,
     tier_positions,
     tier_reasons,
+    with_margin_rate_of,
 )
 
 FloatArray = npt.NDArray[np.float64]
@@ -166,7 +167,6 @@ class ValuePlanModel:
     clv: ClvFit
     ranked: ValueCounts | None = None
     bounds: tuple[tuple[float, float], ...] = ()
-    population_margin_rate: float = 0.0
 
     @property
     def segments(self) -> list[SegmentDefinition]:
@@ -270,6 +270,9 @@ class ValueBasedPartitionPlan:
             "frequency": _quantile_thresholds(ValueCounts.merge([s.purchases for s in summaries])),
             "monetary": _quantile_thresholds(revenue),
         }
+        revenue_sum = math.fsum(summary.revenue_sum for summary in summaries)
+        margin_sum = math.fsum(summary.margin_sum for summary in summaries)
+        rate = margin_sum / revenue_sum if revenue_sum > 0 else 0.0
         fitted = _fit_clv(
             DistinctRows.merge([summary.purchase_rows for summary in summaries]),
             DistinctRows.merge([summary.spend_rows for summary in summaries]),
@@ -287,6 +290,7 @@ class ValueBasedPartitionPlan:
             bgnbd_log_covariance=covariance_list(fitted.bgnbd),
             horizon_months=self.horizon_months,
             annual_discount_rate=self.annual_discount_rate,
+            population_margin_rate=rate,
         )
         metrics = {"value.customersWithPurchases": float(buyers), **fitted.metrics}
         holdout_rows = _merged_holdout(summaries)
@@ -294,10 +298,7 @@ class ValueBasedPartitionPlan:
             metrics.update(
                 holdout_metrics(fitted.bgnbd, holdout_rows.rows, holdout_rows.counts, self.holdout)
             )
-        revenue_sum = math.fsum(summary.revenue_sum for summary in summaries)
-        margin_sum = math.fsum(summary.margin_sum for summary in summaries)
-        rate = margin_sum / revenue_sum if revenue_sum > 0 else 0.0
-        model = ValuePlanModel(value, metrics, fitted, population_margin_rate=rate)
+        model = ValuePlanModel(value, metrics, fitted)
         if metric == "Revenue":
             return _settled(model, revenue)
         if metric == "Margin":
@@ -359,11 +360,7 @@ def _values(buyers: pd.DataFrame, model: ValuePlanModel) -> FloatArray:
         return np.empty(0)
     # The partition's features took its own customers' margin rate as the population's;
     # the run's is every customer's.
-    fallback = float(np.clip(model.population_margin_rate, -1.0, 1.0))
-    own = buyers["revenue"].to_numpy(float) > 0
-    buyers = buyers.assign(
-        margin_rate=np.where(own, buyers["margin_rate"].to_numpy(float), fallback)
-    )
+    buyers = with_margin_rate_of(buyers, value)
     return predict_clv(
         buyers,
         model.clv.bgnbd,

@@ -15,7 +15,11 @@ from segmentation_service.domain.model import (
     SegmentationMethod,
     ValueScores,
 )
-from segmentation_service.engines.value_based import ValueModel, score_with_model
+from segmentation_service.engines.value_based import (
+    ValueModel,
+    score_with_model,
+    with_margin_rate_of,
+)
 from segmentation_service.engines.value_features import value_features
 from segmentation_service.engines.value_forecast import ChurnThresholds, forecast_buyers
 from segmentation_service.services.clock import Clock, utc_now
@@ -96,6 +100,7 @@ def _score(
         return None
     cost = customers["annual_cost_to_serve"].astype(float)
     model = ValueModel.from_dict(dict(model_data))
+    features = with_margin_rate_of(features, model)
     scored = score_with_model(features, model, cost, horizon, rate)
     buyers = features[features["has_purchases"].to_numpy(dtype=bool)]
     forecast = forecast_buyers(buyers, model, cost, horizon, rate, churn)

@@ -133,3 +133,35 @@ def test_scoring_as_of_a_future_day_is_refused(sqlite_store: Store) -> None:
         score(sqlite_store, [FREE], NOW.date() + timedelta(days=1))
 
     assert raised.value.field == "asOfDate"
+
+
+def test_a_buyer_without_revenue_scores_the_clv_the_run_gave_it_whoever_is_scored_with_it(
+    store: Store,
+) -> None:
+    # Returned more than it bought: its own margin rate does not exist, so the run took
+    # every customer's; a score must take the same one, not the scored batch's.
+    load(store)
+    refunded = "Z-REFUNDED"
+    with store.unit_of_work() as uow:
+        uow.customers.upsert([customer(refunded)])
+        uow.transactions.upsert(
+            [
+                transaction("R1", refunded, datetime(2026, 1, 10, 11), 80.0, cost=50.0),
+                transaction("R2", refunded, datetime(2026, 3, 2, 11), 80.0, cost=50.0),
+                transaction("R3", refunded, datetime(2026, 3, 9, 11), -200.0, cost=-100.0),
+            ]
+        )
+        uow.commit()
+    run = value_run(store, ValueMetric.CLV)
+    stored = assigned(store, run)
+    others = [c for c in stored.index if c != refunded][:40]
+
+    alone = score(store, [refunded], None)[refunded]
+    in_a_batch = score(store, [*others, refunded], None)[refunded]
+
+    assert alone.predicted_clv == pytest.approx(stored.loc[refunded, "value"], rel=1e-9)
+    assert alone.predicted_clv != 0.0
+    # (the same to the last bits but one: arrays of other lengths add in other orders)
+    assert in_a_batch.predicted_clv == pytest.approx(alone.predicted_clv, rel=1e-12)
+    assert in_a_batch.predicted_clv_low == pytest.approx(alone.predicted_clv_low, rel=1e-12)
+    assert in_a_batch.predicted_clv_high == pytest.approx(alone.predicted_clv_high, rel=1e-12)
