@@ -285,7 +285,28 @@ def load_settings(
     for name, value in flags.items():
         if value is not None:
             values[name], sources[name] = value, Source("flag", f"--{name.replace('_', '-')}")
-    return LoadedSettings(replace(Settings(), **values), sources, path)
+    settings = replace(Settings(), **values)
+    _check_consistent(settings, sources)
+    return LoadedSettings(settings, sources, path)
+
+
+def _check_consistent(settings: Settings, sources: dict[str, Source]) -> None:
+    """Settings that are each valid but not together: a ConfigError naming both."""
+
+    def named(name: str) -> str:
+        return f"{name} ({sources[name]})"
+
+    if settings.executor == "dask" and not settings.dask_scheduler:
+        raise ConfigError(
+            f"{named('executor')} is 'dask': set dask_scheduler "
+            f"({env_name('dask_scheduler')}), e.g. tcp://scheduler.internal:8786"
+        )
+    if settings.churn_high_below > settings.churn_low_from:
+        raise ConfigError(
+            f"{named('churn_high_below')} = {settings.churn_high_below} is above "
+            f"{named('churn_low_from')} = {settings.churn_low_from}: High risk must end "
+            "where Medium begins"
+        )
 
 
 def read_config_file(path: Path) -> dict[str, Any]:

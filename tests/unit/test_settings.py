@@ -105,6 +105,23 @@ def test_environment_values_are_checked_and_named() -> None:
     assert (loaded.settings.log_format, loaded.settings.log_level) == ("json", "DEBUG")
 
 
+def test_settings_valid_alone_but_not_together_are_an_error_naming_both() -> None:
+    with pytest.raises(ConfigError, match=r"executor \(env SEGMENTATION_EXECUTOR\).*DASK"):
+        load_settings({"SEGMENTATION_EXECUTOR": "dask"})
+    dask = load_settings(
+        {"SEGMENTATION_EXECUTOR": "dask", "SEGMENTATION_DASK_SCHEDULER": "tcp://s:8786"}
+    )
+    assert dask.settings.dask_scheduler == "tcp://s:8786"
+    with pytest.raises(ConfigError, match="churn_high_below .*churn_low_from"):
+        load_settings(
+            {"SEGMENTATION_CHURN_HIGH_BELOW": "0.8", "SEGMENTATION_CHURN_LOW_FROM": "0.7"}
+        )
+    both = load_settings(
+        {"SEGMENTATION_CHURN_HIGH_BELOW": "0.5", "SEGMENTATION_CHURN_LOW_FROM": "0.5"}
+    )
+    assert (both.settings.churn_high_below, both.settings.churn_low_from) == (0.5, 0.5)
+
+
 def test_the_log_format_is_text_unless_json_is_asked_for() -> None:
     assert Settings.from_env({}).log_format == "text"
     assert Settings.from_env({"SEGMENTATION_LOG_FORMAT": "json"}).log_format == "json"
