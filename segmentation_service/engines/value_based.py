@@ -90,6 +90,19 @@ class ValueModel:
     def from_dict(cls, data: dict[str, Any]) -> ValueModel:
         return cls(**{**data, "as_of": date.fromisoformat(data["as_of"])})
 
+    def purchase_params(self) -> clv.BetaGeoParams | None:
+        """The BG/NBD fit, with its covariance where the run kept one."""
+        if self.bgnbd is None:
+            return None
+        covariance = self.bgnbd_log_covariance
+        return clv.BetaGeoParams(
+            **self.bgnbd,  # type: ignore[arg-type]  # the fit's figures, as fitted_params wrote them
+            log_covariance=None if covariance is None else tuple(map(tuple, covariance)),
+        )
+
+    def spend_params(self) -> clv.GammaGammaParams | None:
+        return None if self.gamma_gamma is None else clv.GammaGammaParams(**self.gamma_gamma)  # type: ignore[arg-type]
+
 
 def rfm_scores(features: pd.DataFrame, thresholds: dict[str, list[float]]) -> pd.DataFrame:
     """R, F and M scores, code and segment name of customers with purchases."""
@@ -133,11 +146,19 @@ def predict_clv(
     months = np.arange(1, horizon_months + 1)
     discounted_months = float(np.sum((1 + annual_discount_rate) ** (-months / 12)))
     monthly_cost = cost_to_serve.reindex(features.index).fillna(0.0).to_numpy() / 12
-    value = purchases * spend * features["margin_rate"].to_numpy()
-    value -= alive * monthly_cost * discounted_months
+    horizon_cost = monthly_cost * discounted_months
+    value = purchases * spend * features["margin_rate"].to_numpy() - alive * horizon_cost
     expected = clv.expected_purchases(bgnbd, horizon_months * 52 / 12, f, t_x, T)
     return pd.DataFrame(
-        {"clv": value, "probability_alive": alive, "expected_purchases": expected},
+        {
+            "clv": value,
+            "probability_alive": alive,
+            "expected_purchases": expected,
+            # The parts, for the CLV's prediction interval (engines.value_forecast).
+            "discounted_purchases": purchases,
+            "spend_per_purchase": spend,
+            "horizon_cost": horizon_cost,
+        },
         index=features.index,
     )
 
@@ -157,10 +178,18 @@ def spend_per_purchase(
         return own
     x = features["frequency"].to_numpy(float)
     m = features["repeat_spend_mean"].to_numpy(float)
-    modelled = np.where(x > 0, m > 0, own > 0)
+    modelled = spend_modelled(features)
     spend = own.copy()
     spend[modelled] = clv.expected_spend(gamma_gamma, x[modelled], m[modelled])
     return spend
+
+
+def spend_modelled(features: pd.DataFrame) -> npt.NDArray[np.bool_]:
+    """The customers whose spend Gamma–Gamma speaks for: repeat buyers who paid for their
+    repeat purchases, and one-off buyers who paid (see ``spend_per_purchase``)."""
+    x = features["frequency"].to_numpy(float)
+    paid = features["average_order_value"].to_numpy(float) > 0
+    return np.asarray(np.where(x > 0, features["repeat_spend_mean"].to_numpy(float) > 0, paid))
 
 
 def tier_of(values: npt.ArrayLike, floors: list[float]) -> npt.NDArray[np.int64]:
@@ -478,11 +507,8 @@ def score_with_model(
         metric_values = (scores["r"] + scores["f"] + scores["m"]).to_numpy(float)
     else:
         metric_values = None
-    if model.bgnbd is not None:
-        bgnbd = clv.BetaGeoParams(**model.bgnbd)  # type: ignore[arg-type]
-        gamma_gamma = (
-            None if model.gamma_gamma is None else clv.GammaGammaParams(**model.gamma_gamma)  # type: ignore[arg-type]
-        )
+    bgnbd, gamma_gamma = model.purchase_params(), model.spend_params()
+    if bgnbd is not None:
         requested = predict_clv(
             buyers, bgnbd, gamma_gamma, cost_to_serve, horizon_months, annual_discount_rate
         )

@@ -26,7 +26,7 @@ from segmentation_service.engines.clv_forecast import (
     clv_interval,
     purchase_forecast,
 )
-from segmentation_service.engines.value_based import ValueModel, spend_per_purchase
+from segmentation_service.engines.value_based import ValueModel, predict_clv, spend_modelled
 
 LIKELY_ACTIVE = 0.5
 WEEKS_PER_MONTH = 52 / 12
@@ -66,22 +66,18 @@ def forecast_buyers(
 ) -> pd.DataFrame:
     """``FORECAST_COLUMNS`` for customers with purchases (``value_features`` columns), by
     the run's model; empty when the model has no BG/NBD fit."""
-    if model.bgnbd is None or buyers.empty:
+    bgnbd, gamma_gamma = model.purchase_params(), model.spend_params()
+    if bgnbd is None or buyers.empty:
         return pd.DataFrame(columns=list(FORECAST_COLUMNS), index=buyers.index[:0])
-    bgnbd = clv.BetaGeoParams(**model.bgnbd, log_covariance=_tuple(model.bgnbd_log_covariance))  # type: ignore[arg-type]
-    gamma_gamma = (
-        None if model.gamma_gamma is None else clv.GammaGammaParams(**model.gamma_gamma)  # type: ignore[arg-type]
-    )
     x = buyers["frequency"].to_numpy(float)
     t_x = buyers["recency_weeks"].to_numpy(float)
     T = buyers["T_weeks"].to_numpy(float)
-    weeks = horizon_months * WEEKS_PER_MONTH
-    purchases = purchase_forecast(bgnbd, x, t_x, T, weeks)
-    spend = _spend_inputs(
+    purchases = purchase_forecast(bgnbd, x, t_x, T, horizon_months * WEEKS_PER_MONTH)
+    point = predict_clv(
         buyers, bgnbd, gamma_gamma, cost_to_serve, horizon_months, annual_discount_rate
     )
-    clv_low, clv_high = clv_interval(purchases, spend)
-    alive = clv.probability_alive(bgnbd, x, t_x, T)
+    clv_low, clv_high = clv_interval(purchases, _spend_inputs(buyers, point, gamma_gamma))
+    alive = point["probability_alive"].to_numpy(float)
     shape = bgnbd.r + x
     wait_days = np.divide(
         7.0 * (bgnbd.alpha + T), shape - 1.0, out=np.full_like(T, np.nan), where=shape > 1.0
@@ -101,41 +97,26 @@ def forecast_buyers(
 
 
 def _spend_inputs(
-    buyers: pd.DataFrame,
-    bgnbd: clv.BetaGeoParams,
-    gamma_gamma: clv.GammaGammaParams | None,
-    cost_to_serve: pd.Series,
-    horizon_months: int,
-    annual_discount_rate: float,
+    buyers: pd.DataFrame, point: pd.DataFrame, gamma_gamma: clv.GammaGammaParams | None
 ) -> SpendInputs:
-    """The CLV interval's inputs, as ``value_based.predict_clv`` computes the CLV itself."""
-    x = buyers["frequency"].to_numpy(float)
-    t_x, T = buyers["recency_weeks"].to_numpy(float), buyers["T_weeks"].to_numpy(float)
-    discounted = clv.discounted_purchases(
-        bgnbd, x, t_x, T, horizon_months=horizon_months, annual_discount_rate=annual_discount_rate
-    )
-    expected = clv.expected_purchases(bgnbd, horizon_months * WEEKS_PER_MONTH, x, t_x, T)
+    """The CLV interval's inputs: the parts of the point CLV (``value_based.predict_clv``)
+    and Gamma–Gamma's posterior of each customer's spend rate where it models the spend."""
+    discounted = point["discounted_purchases"].to_numpy(float)
+    expected = point["expected_purchases"].to_numpy(float)
     share = np.divide(discounted, expected, out=np.ones_like(expected), where=expected > 0)
-    months = np.arange(1, horizon_months + 1)
-    discounted_months = float(np.sum((1 + annual_discount_rate) ** (-months / 12)))
-    monthly_cost = cost_to_serve.reindex(buyers.index).fillna(0.0).to_numpy() / 12
-    spend = spend_per_purchase(buyers, gamma_gamma)
+    x = buyers["frequency"].to_numpy(float)
     if gamma_gamma is None:
         shape = rate = np.zeros_like(x)
     else:
-        repeat = buyers["repeat_spend_mean"].to_numpy(float)
-        modelled = np.where(x > 0, repeat > 0, buyers["average_order_value"].to_numpy(float) > 0)
+        modelled = spend_modelled(buyers)
+        repeat = np.where(x > 0, buyers["repeat_spend_mean"].to_numpy(float), 0.0)
         shape = np.where(modelled, gamma_gamma.p * x + gamma_gamma.q, 0.0)
-        rate = np.where(modelled, gamma_gamma.v + x * np.where(x > 0, repeat, 0.0), 1.0)
+        rate = np.where(modelled, gamma_gamma.v + x * repeat, 1.0)
     return SpendInputs(
-        spend=spend,
+        spend=point["spend_per_purchase"].to_numpy(float),
         shape=shape,
         rate=rate,
         margin_rate=buyers["margin_rate"].to_numpy(float),
         discount_share=share,
-        horizon_cost=monthly_cost * discounted_months,
+        horizon_cost=point["horizon_cost"].to_numpy(float),
     )
-
-
-def _tuple(covariance: list[list[float]] | None) -> clv.Covariance | None:
-    return None if covariance is None else tuple(tuple(row) for row in covariance)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, case, cast, func, select
+from sqlalchemy import ColumnElement, Float, Join, Table, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from segmentation_service.domain.insights import FigureMoments, Moments, ShareCounts
@@ -164,7 +164,7 @@ class InsightRepository:
     def _moments(
         self,
         groups: Groups,
-        source: Any,
+        source: Table,
         customer_id: ColumnElement[str],
         numbers: dict[str, ColumnElement[Any]],
     ) -> list[FigureMoments]:
@@ -198,7 +198,7 @@ def _members(groups: Groups) -> list[ColumnElement[bool]]:
     ]
 
 
-def _joined(source: Any, customer_id: ColumnElement[str]) -> Any:
+def _joined(source: Table, customer_id: ColumnElement[str]) -> Join:
     a = table(AssignmentRow)
     return a.join(source, customer_id == a.c.customer_id)
 

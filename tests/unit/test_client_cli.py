@@ -37,16 +37,6 @@ UTC = timezone.utc
 # ------------------------------------------------------------------ helpers
 
 
-@pytest.fixture(scope="module")
-def client() -> Any:
-    return zeep.Client(str(WSDL_PATH))
-
-
-@pytest.fixture(scope="module")
-def schema() -> etree.XMLSchema:
-    return etree.XMLSchema(file=str(XSD_PATH))
-
-
 def new(client: Any, type_name: str, **values: Any) -> Any:
     """An instance of an XSD complex type, built with zeep's type factory."""
     return client.get_type(f"{{{TNS}}}{type_name}")(**values)

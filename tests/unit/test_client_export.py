@@ -11,20 +11,14 @@ from typing import Any
 
 import pytest
 import requests
-import zeep
 from rich.console import Console
 from segmentation_client import progress
 from segmentation_client.export import CSV_HEADER
 from zeep.exceptions import Fault
 
-from tests.unit.test_client_cli import WSDL_PATH, FakeService, a_member, a_run, run_cli
+from tests.unit.test_client_cli import FakeService, a_member, a_run, run_cli
 
 TNS = "urn:customer-segmentation:v1"
-
-
-@pytest.fixture(scope="module")
-def client() -> Any:
-    return zeep.Client(str(WSDL_PATH))
 
 
 def page(client: Any, members: list[Any], token: str | None = None, total: int = 5) -> Any:

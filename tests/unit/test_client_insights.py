@@ -7,7 +7,6 @@ import re
 from typing import Any
 
 import pytest
-import zeep
 from lxml import etree
 from segmentation_client.render_insights import (
     NO_DIFFERENTIATORS,
@@ -20,8 +19,6 @@ from zeep.exceptions import Fault
 
 from tests.unit.test_client_cli import (
     TNS,
-    WSDL_PATH,
-    XSD_PATH,
     CannedTransport,
     FakeService,
     body_of_request,
@@ -31,16 +28,6 @@ from tests.unit.test_client_cli import (
     soap_envelope,
     typed_detail,
 )
-
-
-@pytest.fixture(scope="module")
-def client() -> Any:
-    return zeep.Client(str(WSDL_PATH))
-
-
-@pytest.fixture(scope="module")
-def schema() -> etree.XMLSchema:
-    return etree.XMLSchema(file=str(XSD_PATH))
 
 
 def a_differentiator(

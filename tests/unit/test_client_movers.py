@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import requests
-import zeep
 from lxml import etree
 from rich.console import Console
 from segmentation_client import progress
@@ -19,8 +18,6 @@ from zeep.exceptions import Fault
 
 from tests.unit.test_client_cli import (
     TNS,
-    WSDL_PATH,
-    XSD_PATH,
     CannedTransport,
     FakeService,
     body_of_request,
@@ -29,16 +26,6 @@ from tests.unit.test_client_cli import (
     run_cli_over_http,
     soap_envelope,
 )
-
-
-@pytest.fixture(scope="module")
-def client() -> Any:
-    return zeep.Client(str(WSDL_PATH))
-
-
-@pytest.fixture(scope="module")
-def schema() -> etree.XMLSchema:
-    return etree.XMLSchema(file=str(XSD_PATH))
 
 
 def a_mover(

@@ -17,7 +17,6 @@ from typing import Any
 
 import lxml.html
 import pytest
-import zeep
 from PIL import Image
 from rich.console import Console
 from segmentation_client import progress, report_charts, report_portfolio_charts
@@ -26,7 +25,6 @@ from segmentation_client.responses import get_segmentation_run_response
 from zeep.exceptions import Fault
 
 from tests.unit.test_client_cli import (
-    WSDL_PATH,
     FakeService,
     a_history,
     a_portfolio,
@@ -46,11 +44,6 @@ BEHAVIOURS = {
     "purchasesPerYear": ("14.20", "+0.85"),
     "averageBasket": ("1234.56", "+2.10"),
 }
-
-
-@pytest.fixture(scope="module")
-def client() -> Any:
-    return zeep.Client(str(WSDL_PATH))
 
 
 def segment(
