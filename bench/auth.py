@@ -9,7 +9,8 @@ envelopes are built just before the run).
 
     python -m bench.auth [--size 10000] [--store sqlite] [--out bench/results]
 
-merges {"auth": ...} into --out's latest.json, which the report shows as an extra row.
+writes --out/auth.json. `python -m bench.run` measures the same for each size and store
+(its "GetCustomerSegment with UsernameToken PasswordDigest" rows, target: adds ≤ 15%).
 """
 
 from __future__ import annotations
@@ -122,13 +123,6 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "auth.json").write_text(json.dumps(result, indent=2))
-    latest = args.out / "latest.json"
-    if latest.exists():
-        from bench import report
-
-        merged = json.loads(latest.read_text())
-        merged["auth"] = result
-        report.write(merged, args.out)
     print(json.dumps(result, indent=2))
 
 

@@ -23,7 +23,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from bench import measure, report, servers
+from bench import auth, measure, report, servers
 from bench.bulkload import analyze, bulk_load, create_schema
 from bench.datasets import CACHE, KINDS, ensure_dataset
 from bench.imports import measure_import
@@ -57,7 +57,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         help="keep the other sizes/stores of --out's latest.json (runs done separately)",
     )
     parser.add_argument(
-        "--skip", default="", help="parts to skip: import,lookups,paging,contention"
+        "--skip", default="", help="parts to skip: import,lookups,auth,paging,contention"
     )
     args = parser.parse_args(argv)
     sizes = args.sizes or ("10000" if args.quick else ",".join(map(str, DEFAULT_SIZES)))
@@ -115,6 +115,11 @@ def _block(
         if "lookups" not in args.skip:
             block["lookups"] = measure.lookups(
                 server, echo, requests, args.concurrency, args.duration
+            )
+        if "auth" not in args.skip:
+            plain = requests["GetCustomerSegment"]
+            block["auth"] = auth.measure(
+                url, work, plain, args.workers, args.concurrency, args.duration
             )
         if "paging" not in args.skip:
             block["paging"] = measure.paging_depth(server, url)

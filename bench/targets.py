@@ -6,7 +6,10 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-LOOKUP_VS_ECHO = 0.8
+# Issue 15: each lookup's throughput × the echo baseline's, and its p99 at concurrency 8.
+LOOKUP_VS_ECHO = {"GetCustomerSegment": 0.8, "ListSegmentMembers": 0.5, "ScoreCustomerValue": 0.25}
+LOOKUP_P99_MS = {"GetCustomerSegment": 25.0, "ListSegmentMembers": 60.0, "ScoreCustomerValue": 60.0}
+DIGEST_ADDS = 0.15  # PasswordDigest authentication adds at most this to GetCustomerSegment's time
 P99_MS = 50.0
 SERVICE_VS_BARE = 1.5
 PEAK_GIB = 4.0

@@ -10,6 +10,7 @@ from typing import Any
 from lxml import etree
 from spyne import Application, Fault
 from spyne import const as spyne_const
+from spyne.protocol.soap import Soap11
 from spyne.server.wsgi import WsgiApplication
 
 from segmentation_service.config import DEFAULT_SECRET_KEY_FILE, Settings
@@ -26,16 +27,17 @@ from segmentation_service.observability.logs import incident_reference
 from segmentation_service.observability.metrics import exposition
 from segmentation_service.services.auth import (
     Authenticator,
+    Caller,
     PasswordType,
     UsernameToken,
     authorize,
 )
 from segmentation_service.services.queue import RunQueue
 from segmentation_service.soap.faults import OPERATION_FAULTS, InternalError, fault_for
+from segmentation_service.soap.hot_path import HotPath
 from segmentation_service.soap.http import WSDL_DIRECTORY, XSD_FILE, Router
 from segmentation_service.soap.observability import ObservedApp, instrument
 from segmentation_service.soap.protocol import CanonicalSchema, HardenedSoap11
-from segmentation_service.soap.serializer import FastSoap11
 from segmentation_service.soap.service import SegmentationService
 from segmentation_service.soap.types import TNS
 from segmentation_service.store.database import Store
@@ -111,7 +113,7 @@ class SegmentationApplication(Application):
             tns=TNS,
             name="CustomerSegmentation",
             in_protocol=HardenedSoap11(schema, frozenset(OPERATION_FAULTS)),
-            out_protocol=FastSoap11(),
+            out_protocol=Soap11(),
         )
         self.store = store
         self.authenticator = authenticator
@@ -128,16 +130,26 @@ class SegmentationApplication(Application):
         Done here rather than in a ``method_call`` listener: spyne turns anything but
         a Fault raised there into a bare Server fault, bypassing the mapping below.
         """
-        if self.authenticator is None:
-            return
         operation = ctx.descriptor.name
+        ctx.udc = self.authenticated(operation, ctx.in_header_doc)
+        self.authorized(ctx.udc, operation)  # the caller known: the request log names it
+
+    def authenticated(self, operation: str, header: Sequence[Any] | None) -> Caller | None:
+        """The caller the SOAP header's UsernameToken proves; None when authentication is off."""
+        if self.authenticator is None:
+            return None
         try:
-            token = read_username_token(ctx.in_header_doc)
-            caller = self.authenticator.authenticate(token, self.unit_of_work())
+            token = read_username_token(header)
+            return self.authenticator.authenticate(token, self.unit_of_work())
         except AuthenticationFailed as exc:
             logger.warning("%s refused: authentication failed: %s", operation, exc.reason)
             raise
-        ctx.udc = caller  # known from here on, also to the request log when access is denied
+
+    @staticmethod
+    def authorized(caller: Caller | None, operation: str) -> None:
+        """Refuse ``operation`` to a caller whose role does not allow it."""
+        if caller is None:
+            return
         try:
             authorize(caller, operation)
         except AccessDenied:
@@ -148,14 +160,25 @@ class SegmentationApplication(Application):
         try:
             self.authenticate(ctx)
             return super().call_wrapper(ctx)
-        except SegmentationError as exc:
-            raise fault_for(exc) from exc
         except Fault:
             raise
-        except Exception as exc:  # a bug, not the caller's doing: the details stay in the log
-            reference = incident_reference()
-            logger.exception("unhandled error in %s (reference %s)", ctx.method_name, reference)
-            raise InternalError(reference) from exc
+        except Exception as exc:
+            raise self.fault_of(exc, ctx.method_name) from exc
+
+    @staticmethod
+    def fault_of(error: Exception, operation: str) -> Fault:
+        """The declared fault an operation's error is answered with.
+
+        Anything that is not the caller's doing is a bug of ours: a Server fault with
+        an incident reference, the details staying in the log.
+        """
+        if isinstance(error, Fault):
+            return error
+        if isinstance(error, SegmentationError):
+            return fault_for(error)
+        reference = incident_reference()
+        logger.error("unhandled error in %s (reference %s)", operation, reference, exc_info=error)
+        return InternalError(reference)
 
 
 def no_forced_collections() -> None:
@@ -199,6 +222,7 @@ def create_app(settings: Settings, store: Store | None = None) -> ObservedApp:
         store.is_reachable,
         settings.max_request_bytes,
         metrics=exposition,
+        hot_path=HotPath(soap, schema),
     )
     return ObservedApp(router)
 

@@ -41,6 +41,8 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 XML = "text/xml; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
 Metrics = Callable[[], tuple[bytes, str]]
+# Answers a POST's body itself, or returns None to leave it to the SOAP application.
+HotPath = Callable[[dict[str, Any], bytes, StartResponse], Iterable[bytes] | None]
 
 
 def published_wsdl(address: str, directory: Path = WSDL_DIRECTORY) -> bytes:
@@ -68,8 +70,10 @@ class Router:
         directory: Path = WSDL_DIRECTORY,
         *,
         metrics: Metrics | None = None,
+        hot_path: HotPath | None = None,
     ) -> None:
         self._soap = soap
+        self._hot_path = hot_path
         self._health = health
         self._metrics = metrics
         self._max_request_bytes = max_request_bytes
@@ -118,6 +122,10 @@ class Router:
             fault = _soap_fault("Client.RequestTooLong", message)
             note_fault("Client.RequestTooLong")
             return _reply(start_response, "413 Content Too Large", XML, fault)
+        if self._hot_path is not None:
+            answer = self._hot_path(environ, body, start_response)
+            if answer is not None:
+                return answer
         bounded = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
         return self._soap(bounded, start_response)
 

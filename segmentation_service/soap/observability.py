@@ -79,13 +79,19 @@ def instrument(soap: Any) -> None:
     soap.app.event_manager.add_listener("method_return_object", _returned)
 
 
-def _note_call(ctx: Any, outcome: str) -> None:
+def note_call(operation: str | None, outcome: str, user: str | None) -> None:
+    """Record the operation a request called, how it ended and who called it."""
     observation = current()
     if observation is None:
         return
-    observation.operation = ctx.descriptor.name if ctx.descriptor is not None else None
+    observation.operation = operation
     observation.outcome = outcome
-    observation.user = getattr(ctx.udc, "username", None)
+    observation.user = user
+
+
+def _note_call(ctx: Any, outcome: str) -> None:
+    operation = ctx.descriptor.name if ctx.descriptor is not None else None
+    note_call(operation, outcome, getattr(ctx.udc, "username", None))
 
 
 def _answered(ctx: Any) -> None:

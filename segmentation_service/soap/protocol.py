@@ -31,7 +31,7 @@ _NAMESPACE = re.compile(r"\{(?:urn|https?):[^}]*\}")
 _SINGLE_EXPECTED = re.compile(r"Expected is \( (\w+) \)")
 
 
-def _parser() -> etree.XMLParser:
+def hardened_parser() -> etree.XMLParser:
     return etree.XMLParser(
         resolve_entities=False,
         load_dtd=False,
@@ -58,7 +58,7 @@ class CanonicalSchema:
     def get(self) -> etree.XMLSchema:
         schema: etree.XMLSchema | None = getattr(self._local, "schema", None)
         if schema is None:
-            document = etree.fromstring(self._source, _parser(), base_url=self._base_url)
+            document = etree.fromstring(self._source, hardened_parser(), base_url=self._base_url)
             schema = self._local.schema = etree.XMLSchema(document)
         return schema
 
@@ -76,7 +76,7 @@ class HardenedSoap11(Soap11):
             chunk if isinstance(chunk, bytes) else chunk.encode() for chunk in ctx.in_string
         )
         try:
-            root = etree.fromstring(body, _parser())
+            root = etree.fromstring(body, hardened_parser())
         except etree.XMLSyntaxError as exc:
             message = f"the request is not well-formed XML: {exc.msg}"
             raise Fault("Client.XMLSyntaxError", message) from None

@@ -1,20 +1,24 @@
-"""SOAP 1.1 output that writes the responses of the hot lookups straight into lxml.
+"""Response elements of the hot lookups, written straight from the domain objects.
 
 spyne's serializer walks every field of every object through several layers
-of generic calls (attribute look-ups, coroutine-style generators, per-value
-class attribute resolution): for a page of 100 members or 100 value scores
-that is most of the request's time (bench/profile.py). This protocol keeps
-spyne's output for everything else, and for the operations in ``FAST_PATH``
-builds the same elements from a plan compiled once per class from its
-``_type_info``. Texts come from the same conversions spyne uses (``repr`` for
-doubles, ``str`` for integers, spyne's own for dates and times), and
-tests/contract/test_fast_serializer.py checks the two outputs are identical.
+of generic calls, and getting there takes a spyne ComplexModel per object
+(bench/profile.py: for a page of 100 members, most of the request's time).
+``ResponseWriter`` compiles, once per class, a plan from the spyne types'
+``_type_info`` (the contract's element order, types and occurrences) and fills
+it from the domain dataclasses, each element's value read from the attribute of
+the same name in snake case (``segmentCode`` from ``segment_code``). A class with
+one repeated field (``SegmentMemberList``) takes the sequence itself. Texts come
+from the conversions spyne uses (``repr`` for doubles, ``str`` for integers,
+spyne's own for dates and times), and tests/contract/test_hot_path.py checks the
+bytes equal spyne's own output.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, datetime
+from enum import Enum
 from typing import Any
 
 from lxml import etree
@@ -22,65 +26,60 @@ from spyne.model import ComplexModelBase
 from spyne.model.primitive import Boolean, Date, Double, Integer, Unicode
 from spyne.protocol.soap import Soap11
 
-FAST_PATH = frozenset({"GetCustomerSegment", "ScoreCustomerValue", "ListSegmentMembers"})
-
 Write = Callable[[etree._Element, Any], None]
+Read = Callable[[Any], Any]
+_CAMEL_HUMP = re.compile(r"(?<!^)(?=[A-Z])")
 
 
-class FastSoap11(Soap11):
-    """spyne's Soap11, with a compiled serializer for the responses in ``fast_path``."""
+class ResponseWriter:
+    """Writes an operation's response envelope as ``protocol`` (spyne's Soap11) would."""
 
-    fast_path: frozenset[str] = FAST_PATH
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, protocol: Soap11) -> None:
+        self._protocol = protocol
         self._writers: dict[type, Write] = {}
 
-    def serialize(self, ctx: Any, message: Any) -> None:
-        if (
-            message is not self.RESPONSE
-            or ctx.out_error is not None
-            or ctx.out_header is not None
-            or ctx.descriptor is None
-            or ctx.descriptor.name not in self.fast_path
-        ):
-            super().serialize(ctx, message)
-            return
-        self.event_manager.fire_event("before_serialize", ctx)
-        self._serialize_response(ctx)
-        if self.cleanup_namespaces:
-            etree.cleanup_namespaces(ctx.out_document)
-        self.event_manager.fire_event("after_serialize", ctx)
-
-    def _serialize_response(self, ctx: Any) -> None:
-        """Envelope, Body and the wrapper element holding the operation's results."""
-        envelope = etree.Element(f"{{{self.ns_soap_env}}}Envelope", nsmap=self.app.interface.nsmap)
-        body = ctx.out_body_doc = etree.SubElement(envelope, f"{{{self.ns_soap_env}}}Body")
-        wrapper_class = ctx.descriptor.out_message
-        wrapper = etree.SubElement(body, _tag(wrapper_class, wrapper_class.get_type_name()))
-        # Wrapped document/literal: out_object holds the wrapper's fields, in order.
-        self._complex_writer(wrapper_class)(wrapper, _Fields(wrapper_class, ctx.out_object))
-        ctx.out_document = envelope
+    def envelope(self, response_class: type, result: Any) -> bytes:
+        """The whole response document: Envelope, Body and the response element."""
+        protocol = self._protocol
+        soap_env = protocol.ns_soap_env
+        envelope = etree.Element(f"{{{soap_env}}}Envelope", nsmap=protocol.app.interface.nsmap)
+        body = etree.SubElement(envelope, f"{{{soap_env}}}Body")
+        name = response_class.get_type_name()  # type: ignore[attr-defined]
+        self._complex_writer(response_class)(
+            etree.SubElement(body, _tag(response_class, name)), result
+        )
+        if protocol.cleanup_namespaces:
+            etree.cleanup_namespaces(envelope)
+        return bytes(
+            etree.tostring(
+                envelope,
+                encoding=protocol.encoding,
+                pretty_print=protocol.pretty_print,
+                xml_declaration=protocol.xml_declaration,
+            )
+        )
 
     def _complex_writer(self, cls: type) -> Write:
-        """Writes an instance's fields, in ``_type_info`` order, into its element."""
+        """Writes an object's fields, in ``_type_info`` order, into its element."""
         writer = self._writers.get(cls)
         if writer is None:
+            type_info = cls._type_info  # type: ignore[attr-defined]
+            list_wrapper = len(type_info) == 1
             fields = [
-                (name, self._field_writer(cls, name, kind))
-                for name, kind in cls._type_info.items()  # type: ignore[attr-defined]
+                (_reader(name, list_wrapper=list_wrapper), self._field_writer(cls, name, kind))
+                for name, kind in type_info.items()
             ]
 
             def writer(element: etree._Element, instance: Any) -> None:
-                for name, write in fields:
-                    write(element, getattr(instance, name, None))
+                for read, write in fields:
+                    write(element, read(instance))
 
             self._writers[cls] = writer
         return writer
 
     def _field_writer(self, owner: type, name: str, kind: Any) -> Write:
         tag = _tag(owner, name)
-        repeated = _max_occurs(kind) > 1
+        repeated = float(kind.Attributes.max_occurs) > 1
         if issubclass(kind, ComplexModelBase):
             write_children = self._complex_writer(kind)
 
@@ -110,10 +109,10 @@ class FastSoap11(Soap11):
 
     def _text_of(self, kind: Any) -> Callable[[Any], str]:
         """The text of a simple value, as spyne writes it for ``kind``."""
-        attributes = self.get_cls_attrs(kind)
+        attributes = self._protocol.get_cls_attrs(kind)
         formatted = attributes.str_format is not None or attributes.format is not None
         if issubclass(kind, Unicode) and not formatted:
-            return str
+            return _plain_text
         if issubclass(kind, Boolean):
             return lambda value: str(bool(value)).lower()
         if issubclass(kind, Integer) and not formatted:
@@ -126,15 +125,27 @@ class FastSoap11(Soap11):
             and attributes.serialize_as is None
         ):
             return _iso_date
-        return lambda value: str(self.to_unicode(kind, value))
+        return lambda value: str(self._protocol.to_unicode(kind, value))
 
 
-class _Fields:
-    """An operation's results (a sequence) read by field name, like a wrapper instance."""
+def _reader(field: str, *, list_wrapper: bool) -> Read:
+    """Reads ``field`` (camelCase) of a domain object from its snake_case attribute.
 
-    def __init__(self, wrapper_class: Any, values: Any) -> None:
-        # Missing trailing values are None, as in spyne's own wrapping.
-        self.__dict__.update(zip(wrapper_class._type_info, values, strict=False))
+    For a list type's only field, a sequence given for the list is the field itself.
+    """
+    attribute = _CAMEL_HUMP.sub("_", field).lower()
+
+    def read(instance: Any) -> Any:
+        if list_wrapper and isinstance(instance, list | tuple):
+            return instance
+        return getattr(instance, attribute)
+
+    return read
+
+
+def _plain_text(value: Any) -> str:
+    """Text as spyne writes a string; an enumeration member by its contract value."""
+    return str(value.value) if isinstance(value, Enum) else str(value)
 
 
 def _iso_date(value: date) -> str:
@@ -143,7 +154,3 @@ def _iso_date(value: date) -> str:
 
 def _tag(owner: type, name: str) -> str:
     return f"{{{owner.get_namespace()}}}{name}"  # type: ignore[attr-defined]
-
-
-def _max_occurs(kind: Any) -> float:
-    return float(kind.Attributes.max_occurs)

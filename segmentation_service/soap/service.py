@@ -15,7 +15,7 @@ from spyne import Boolean, Date, Double, Integer32, ServiceBase, rpc
 
 from segmentation_service import services
 from segmentation_service.services.queue import RunQueue
-from segmentation_service.soap import mapping
+from segmentation_service.soap import lookups, mapping
 from segmentation_service.soap import types as t
 from segmentation_service.soap.faults import OPERATION_FAULTS
 from segmentation_service.store.uow import UnitOfWork
@@ -81,10 +81,7 @@ class SegmentationService(ServiceBase):
         _throws=OPERATION_FAULTS["GetCustomerSegment"],
     )
     def GetCustomerSegment(ctx, customerId, method, runId):  # type: ignore[no-untyped-def]
-        found = services.get_customer_segment(
-            customerId, mapping.method_or_none(method), runId, _uow(ctx)
-        )
-        return mapping.assignments(found)
+        return mapping.assignments(lookups.customer_segment(ctx.app, customerId, method, runId))
 
     @rpc(
         t.required(t.CustomerIdBatch),
@@ -96,9 +93,8 @@ class SegmentationService(ServiceBase):
         _throws=OPERATION_FAULTS["ScoreCustomerValue"],
     )
     def ScoreCustomerValue(ctx, customerIds, horizonMonths, annualDiscountRate, asOfDate):  # type: ignore[no-untyped-def]
-        ids = mapping.customer_ids(customerIds)
-        scores = services.score_customer_value(
-            ids, horizonMonths, annualDiscountRate, asOfDate, _uow(ctx), churn=ctx.app.churn
+        scores = lookups.value_scores(
+            ctx.app, customerIds, horizonMonths, annualDiscountRate, asOfDate
         )
         return mapping.value_scores(scores)
 
@@ -119,9 +115,7 @@ class SegmentationService(ServiceBase):
         _throws=OPERATION_FAULTS["ListSegmentMembers"],
     )
     def ListSegmentMembers(ctx, segmentCode, runId, method, pageSize, pageToken):  # type: ignore[no-untyped-def]
-        page = services.list_segment_members(
-            segmentCode, runId, mapping.method_or_none(method), pageSize, pageToken, _uow(ctx)
-        )
+        page = lookups.segment_members(ctx.app, segmentCode, runId, method, pageSize, pageToken)
         return mapping.member_page(page)
 
     @rpc(
