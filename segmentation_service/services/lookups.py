@@ -16,6 +16,7 @@ from segmentation_service.domain.model import (
     SegmentationMethod,
 )
 from segmentation_service.services import paging
+from segmentation_service.store.reads import LookupReads
 from segmentation_service.store.uow import UnitOfWork
 
 DEFAULT_PAGE_SIZE = 100
@@ -34,18 +35,21 @@ def get_customer_segment(
     customer unassigned contributes nothing; that is not an error. Without a
     method, the methods of contract 1.3 (a behavioural segment when asked for).
     """
-    with uow:
+
+    def lookup(reads: LookupReads) -> list[CustomerSegment]:
         methods = [method] if method is not None else list(CONTRACT_1_3_METHODS)
         if run_id is not None:
-            run_method, _status = _run(uow, run_id)
+            run_method, _status = _run(reads, run_id)
             if method is not None and method is not run_method:
                 raise InvalidRequest("method", f"run {run_id} is a {run_method.value} run")
             methods = [run_method]
-        found = uow.assignments.latest_by_method(customer_id, methods, run_id)
+        found = reads.latest_by_method(customer_id, methods, run_id)
         # An assignment proves the customer exists; only an empty answer needs the check.
-        if not found and not uow.customers.existing_ids([customer_id]):
+        if not found and not reads.existing_ids([customer_id]):
             raise CustomerNotFound(customer_id)
         return [found[m] for m in methods if m in found]
+
+    return uow.read(lookup)
 
 
 def list_segment_members(
@@ -61,31 +65,33 @@ def list_segment_members(
         raise InvalidRequest("runId", "give either runId or method (one of them)")
     size = page_size_or_default(page_size)
     cursor = paging.decode(page_token) if page_token is not None else None
-    with uow:
-        if run_id is None:
+
+    def lookup(reads: LookupReads) -> MemberPage:
+        page_run = run_id
+        if page_run is None:
             assert method is not None
             # A token pins the run it started on, so paging survives a newer run.
-            run_id = cursor.run_id if cursor else uow.runs.latest_completed(method)
-            if run_id is None:
+            page_run = cursor.run_id if cursor else reads.latest_completed(method)
+            if page_run is None:
                 raise InvalidRequest("method", f"there is no completed {method.value} run yet")
-            if cursor and _run(uow, run_id)[0] is not method:
+            if cursor and _run(reads, page_run)[0] is not method:
                 raise InvalidRequest("pageToken", "belongs to a run of another method")
-        status = _run(uow, run_id)[1]
+        status = _run(reads, page_run)[1]
         if status is not RunStatus.COMPLETED:
-            raise RunNotFound(run_id, f"has no results (status {status.value})")
-        if cursor and (cursor.run_id, cursor.segment_code) != (run_id, segment_code):
+            raise RunNotFound(page_run, f"has no results (status {status.value})")
+        if cursor and (cursor.run_id, cursor.segment_code) != (page_run, segment_code):
             raise InvalidRequest("pageToken", "belongs to another run or segment")
-        segment = uow.runs.segment(run_id, segment_code)
-        if segment is None:
-            raise SegmentNotFound(run_id, segment_code)
-        rows = uow.assignments.page(
-            run_id, segment_code, cursor.after if cursor else None, size + 1
-        )
-    next_token = None
-    if len(rows) > size:
-        rows = rows[:size]
-        next_token = paging.encode(paging.Cursor(run_id, segment_code, rows[-1].customer_id))
-    return MemberPage(run_id, segment_code, segment.size, tuple(rows), next_token)
+        total = reads.segment_size(page_run, segment_code)
+        if total is None:
+            raise SegmentNotFound(page_run, segment_code)
+        rows = reads.member_page(page_run, segment_code, cursor.after if cursor else None, size + 1)
+        next_token = None
+        if len(rows) > size:
+            rows = rows[:size]
+            next_token = paging.encode(paging.Cursor(page_run, segment_code, rows[-1].customer_id))
+        return MemberPage(page_run, segment_code, total, tuple(rows), next_token)
+
+    return uow.read(lookup)
 
 
 def page_size_or_default(page_size: int | None) -> int:
@@ -95,8 +101,8 @@ def page_size_or_default(page_size: int | None) -> int:
     return size
 
 
-def _run(uow: UnitOfWork, run_id: int) -> tuple[SegmentationMethod, RunStatus]:
-    found = uow.runs.method_of(run_id)
+def _run(reads: LookupReads, run_id: int) -> tuple[SegmentationMethod, RunStatus]:
+    found = reads.run_method_and_status(run_id)
     if found is None:
         raise RunNotFound(run_id)
     return found

@@ -15,9 +15,8 @@ from segmentation_service.domain.model import (
     SegmentationMethod,
     SegmentMember,
 )
-from segmentation_service.store import queries
 from segmentation_service.store.bulk import Restriction, Scope, insert_rows, read_frame
-from segmentation_service.store.runs import to_utc
+from segmentation_service.store.reads import LookupReads
 from segmentation_service.store.tables import (
     AssignmentRow,
     table,
@@ -66,26 +65,7 @@ class AssignmentRepository:
 
         Methods whose newest covering run left the customer unassigned are absent.
         """
-        parameters: dict[str, Any] = {
-            "customer_id": customer_id,
-            "methods": [method.value for method in methods],
-        }
-        query = queries.LATEST_BY_METHOD
-        if run_id is not None:
-            query, parameters["run_id"] = queries.LATEST_BY_METHOD_IN_RUN, run_id
-        return {
-            SegmentationMethod(row.method): CustomerSegment(
-                customer_id=customer_id,
-                run_id=row.run_id,
-                method=SegmentationMethod(row.method),
-                segment_code=row.segment_code,
-                segment_name=row.name or row.segment_code,
-                assigned_at=to_utc(row.finished_at) or row.finished_at,
-                score=row.score,
-                reason=row.reason,
-            )
-            for row in self._session.execute(query, parameters)
-        }
+        return LookupReads(self._session).latest_by_method(customer_id, methods, run_id)
 
     def of_run(self, run_id: int) -> pd.DataFrame:
         """Every assigned customer of a run: customer_id, segment_code, value."""
@@ -113,17 +93,7 @@ class AssignmentRepository:
         self, run_id: int, segment_code: str, after: str | None, limit: int
     ) -> list[SegmentMember]:
         """Up to ``limit`` members with customer ids greater than ``after``, in id order."""
-        parameters = {"run_id": run_id, "segment_code": segment_code, "limit": limit}
-        query = queries.FIRST_MEMBER_PAGE
-        if after is not None:
-            query = queries.NEXT_MEMBER_PAGE
-            parameters["after"] = after
-        return [
-            SegmentMember(
-                customer_id=row.customer_id, name=row.name or "", value=row.value, score=row.score
-            )
-            for row in self._session.execute(query, parameters)
-        ]
+        return LookupReads(self._session).member_page(run_id, segment_code, after, limit)
 
 
 def _text(value: Any) -> str | None:

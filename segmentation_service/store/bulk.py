@@ -10,15 +10,7 @@ from sqlalchemy import ColumnElement, Select, Table
 from sqlalchemy.orm import Session
 
 from segmentation_service.domain.model import Partition
-
-# SQLite allows 32,766 bound variables per statement; stay well below it.
-IN_CLAUSE_CHUNK = 5_000
-
-
-def chunks(items: Sequence[Any], size: int = IN_CLAUSE_CHUNK) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
+from segmentation_service.store.chunking import chunks
 
 # Which customers a read covers: all (None), given ids, or one partition of a run.
 Scope = Partition | Sequence[str] | None

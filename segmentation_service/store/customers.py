@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from segmentation_service.domain.model import Partition
 from segmentation_service.store import queries
-from segmentation_service.store.bulk import Restriction, Scope, chunks, read_frame, upsert_rows
+from segmentation_service.store.bulk import Restriction, Scope, read_frame, upsert_rows
+from segmentation_service.store.chunking import chunks
 from segmentation_service.store.tables import CustomerRow, table
 
 CUSTOMER_COLUMNS: tuple[str, ...] = tuple(c.name for c in table(CustomerRow).columns)

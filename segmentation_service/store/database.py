@@ -13,18 +13,21 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from segmentation_service.store import migrations
+from segmentation_service.store.reads import LookupStore
 from segmentation_service.store.uow import UnitOfWork
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-def create_store_engine(url: str, *, pool_size: int = 5) -> Engine:
+def create_store_engine(url: str, *, pool_size: int = 5, lookups: bool = False) -> Engine:
     """An engine tuned for the store's dialect.
 
     SQLite runs in WAL mode so readers never wait for a segmentation run's
     write, with foreign keys on. PostgreSQL pings pooled connections, so a
     restarted server costs one failed request at most, and bounds how long a
-    connection attempt may hang.
+    connection attempt may hang. With ``lookups`` (PostgreSQL), an engine for
+    the hot lookups instead: autocommit and no ping, one round trip per query
+    (store/reads.py retries a read whose connection had died).
     """
     if url.startswith("sqlite"):
         kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
@@ -33,6 +36,15 @@ def create_store_engine(url: str, *, pool_size: int = 5) -> Engine:
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _configure_sqlite)
         return engine
+    if lookups:
+        return create_engine(
+            url,
+            isolation_level="AUTOCOMMIT",
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_timeout=10,
+            connect_args={"connect_timeout": 3},
+        )
     return create_engine(
         url,
         pool_pre_ping=True,
@@ -109,9 +121,13 @@ class Store:
     def __init__(self, url: str) -> None:
         self.engine = create_store_engine(url)
         self._sessions = session_factory(self.engine)
+        # SQLite has no round trips to save: its lookups share the engine (and pragmas).
+        sqlite = self.engine.dialect.name == "sqlite"
+        self._lookup_engine = self.engine if sqlite else create_store_engine(url, lookups=True)
+        self._lookups = LookupStore(self._lookup_engine)
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self._sessions)
+        return UnitOfWork(self._sessions, self._lookups)
 
     def create_schema(self) -> None:
         create_schema(self.engine)
@@ -121,6 +137,7 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        self._lookup_engine.dispose()
 
 
 _PROCESS_STORES: dict[tuple[int, str], Store] = {}

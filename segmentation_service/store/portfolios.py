@@ -11,12 +11,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from segmentation_service.domain.model import Portfolio, SegmentationMethod, Treatment
-from segmentation_service.store.runs import aware_utc, to_naive_utc, treatment_data, treatment_of
+from segmentation_service.store.runs import treatment_data, treatment_of
 from segmentation_service.store.tables import (
     PortfolioCellRow,
     PortfolioEvaluationRow,
     PortfolioRow,
 )
+from segmentation_service.store.times import aware_utc, to_naive_utc
 
 
 class DuplicatePortfolioName(Exception):

@@ -81,6 +81,7 @@ LATEST_COMPLETED_RUN = (
     .order_by(R.run_id.desc())
     .limit(1)
 )
+SEGMENT_SIZE = select(S.size).where(S.run_id == bindparam("run_id"), S.code == bindparam("code"))
 RUN_METHOD_AND_STATUS = select(R.method, R.status).where(R.run_id == bindparam("run_id"))
 EXISTING_CUSTOMERS = select(C.customer_id).where(
     C.customer_id.in_(bindparam("customer_ids", expanding=True))

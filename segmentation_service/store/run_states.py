@@ -15,8 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from segmentation_service.domain.model import RunPhase, RunStatus, SegmentationMethod
-from segmentation_service.store.runs import to_naive_utc, to_utc
 from segmentation_service.store.tables import RunRow
+from segmentation_service.store.times import to_naive_utc, to_utc
 
 
 class RunStateRepository:

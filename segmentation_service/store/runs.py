@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -20,24 +20,9 @@ from segmentation_service.domain.model import (
     Strategy,
     Treatment,
 )
-from segmentation_service.store import queries
+from segmentation_service.store.reads import LookupReads
 from segmentation_service.store.tables import RunRow, SegmentRow
-
-
-def to_utc(moment: datetime | None) -> datetime | None:
-    """Stored times are naive UTC; callers get aware ones."""
-    return None if moment is None else aware_utc(moment)
-
-
-def aware_utc(moment: datetime) -> datetime:
-    """A stored (naive UTC) time that is never NULL, as an aware one."""
-    return moment.replace(tzinfo=timezone.utc)
-
-
-def to_naive_utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        return moment
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+from segmentation_service.store.times import to_naive_utc, to_utc
 
 
 class RunRepository:
@@ -229,16 +214,10 @@ class RunRepository:
         return None if row is None else _segment(row)
 
     def method_of(self, run_id: int) -> tuple[SegmentationMethod, RunStatus] | None:
-        found = self._session.execute(queries.RUN_METHOD_AND_STATUS, {"run_id": run_id}).first()
-        if found is None:
-            return None
-        return SegmentationMethod(found.method), RunStatus(found.status)
+        return LookupReads(self._session).run_method_and_status(run_id)
 
     def latest_completed(self, method: SegmentationMethod) -> int | None:
-        found: int | None = self._session.scalar(
-            queries.LATEST_COMPLETED_RUN, {"method": method.value}
-        )
-        return found
+        return LookupReads(self._session).latest_completed(method)
 
     def model(self, run_id: int) -> dict[str, Any] | None:
         return self._session.scalar(select(RunRow.model).where(RunRow.run_id == run_id))

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from segmentation_service.domain.model import Schedule
 from segmentation_service.domain.request_codec import decode
-from segmentation_service.store.runs import to_naive_utc, to_utc
 from segmentation_service.store.tables import ScheduleRow
+from segmentation_service.store.times import to_naive_utc, to_utc
 
 
 class DuplicateScheduleName(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
@@ -12,6 +13,7 @@ from segmentation_service.domain.errors import StoreUnavailable
 from segmentation_service.store.errors import is_unavailability
 from segmentation_service.store.movers import MoverRepository
 from segmentation_service.store.portfolios import PortfolioRepository
+from segmentation_service.store.reads import LookupReads, LookupStore
 from segmentation_service.store.run_states import RunStateRepository
 from segmentation_service.store.runs import RunRepository
 from segmentation_service.store.schedules import ScheduleRepository
@@ -30,6 +32,7 @@ class _Repository(Protocol):
 
 
 Repository = TypeVar("Repository", bound=_Repository)
+Result = TypeVar("Result")
 
 
 class UnitOfWork:
@@ -47,8 +50,9 @@ class UnitOfWork:
     users: UserRepository
     nonces: NonceRepository
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], lookups: LookupStore) -> None:
         self._sessions = sessions
+        self._lookups = lookups
         self._session: Session | None = None
         self._data: dict[type, object] = {}
 
@@ -129,7 +133,20 @@ class UnitOfWork:
 
     def another(self) -> UnitOfWork:
         """A separate unit of work on the same store (e.g. for another thread)."""
-        return UnitOfWork(self._sessions)
+        return UnitOfWork(self._sessions, self._lookups)
+
+    def read(self, lookup: Callable[[LookupReads], Result]) -> Result:
+        """The answer of a lookup's reads, outside any transaction (store/reads.py).
+
+        For the reads of one CRM screen; a use case that also writes, or needs a
+        snapshot, enters the unit of work instead.
+        """
+        try:
+            return self._lookups.read(lookup)
+        except SQLAlchemyError as exc:
+            if is_unavailability(exc):
+                raise StoreUnavailable() from exc
+            raise
 
     def commit(self) -> None:
         if self._session is None:

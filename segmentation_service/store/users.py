@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, delete, func, select, update
+from sqlalchemy import CursorResult, Insert, Table, bindparam, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from segmentation_service.store.runs import to_naive_utc
 from segmentation_service.store.tables import UsedNonceRow, UserRow, table
+from segmentation_service.store.times import to_naive_utc
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,27 @@ class UserRecord:
     created_at: datetime
 
 
-def _record(row: UserRow) -> UserRecord:
+_USERS = table(UserRow).c
+_NONCES = table(UsedNonceRow)
+# Built once: every authenticated request runs these, and building a statement costs
+# more than running it.
+USER_BY_NAME = select(
+    _USERS.username, _USERS.role, _USERS.password_hash, _USERS.password_encrypted, _USERS.created_at
+).where(_USERS.username == bindparam("username"))
+PURGE_NONCES = delete(_NONCES).where(_NONCES.c.seen_at < bindparam("before"))
+
+
+def _new_nonce(insert: Any) -> Insert:
+    values: dict[str, Any] = {"nonce": bindparam("nonce"), "seen_at": bindparam("seen_at")}
+    statement: Insert = insert(_NONCES).values(values).on_conflict_do_nothing()
+    return statement.returning(_NONCES.c.nonce)
+
+
+NEW_NONCE = {"postgresql": _new_nonce(postgresql.insert), "sqlite": _new_nonce(sqlite.insert)}
+
+
+def _record(row: Any) -> UserRecord:
+    """The record of a user row (ORM or Core: the same attribute names)."""
     return UserRecord(
         username=row.username,
         role=row.role,
@@ -56,7 +76,7 @@ class UserRepository:
         self._session = session
 
     def get(self, username: str) -> UserRecord | None:
-        row = self._session.get(UserRow, username)
+        row = self._session.execute(USER_BY_NAME, {"username": username}).first()
         return None if row is None else _record(row)
 
     def all(self) -> list[UserRecord]:
@@ -93,15 +113,20 @@ class NonceRepository:
         """Record ``nonce`` as seen at ``seen_at``; False when it is already recorded (a replay).
 
         The primary key makes this atomic across processes: of two requests with the
-        same nonce, exactly one insert takes effect.
+        same nonce, exactly one insert takes effect. On PostgreSQL the transaction
+        commits without waiting for its WAL flush (``synchronous_commit`` off, for
+        this transaction only): a database crash may forget the last fraction of a
+        second of nonces, which is what a replay cache in memory would forget too.
         """
+        dialect = self._session.get_bind().dialect.name
+        if dialect == "postgresql":
+            self._session.execute(text("SET LOCAL synchronous_commit TO OFF"))
         values = {"nonce": nonce, "seen_at": to_naive_utc(seen_at)}
-        return _insert_new(self._session, table(UsedNonceRow), values)
+        return self._session.execute(NEW_NONCE[dialect], values).first() is not None
 
     def purge(self, before: datetime) -> int:
         """Forget the nonces seen before ``before``; how many went."""
-        statement = delete(UsedNonceRow).where(UsedNonceRow.seen_at < to_naive_utc(before))
-        return _rowcount(self._session.execute(statement))
+        return _rowcount(self._session.execute(PURGE_NONCES, {"before": to_naive_utc(before)}))
 
     def count(self) -> int:
         return int(self._session.scalar(select(func.count()).select_from(UsedNonceRow)) or 0)

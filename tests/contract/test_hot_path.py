@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from cryptography.fernet import Fernet
 from lxml import etree
+from sqlalchemy import text
 
 from segmentation_service import services
 from segmentation_service.config import Settings
@@ -46,6 +47,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     store = Store(f"sqlite:///{tmp_path_factory.mktemp('hot') / 'store.db'}")
     store.create_schema()
     factories.load_demo(store, 250)
+    with store.engine.begin() as connection:  # names lxml must escape, and non-ASCII ones
+        connection.execute(
+            text("UPDATE customers SET name = name || :odd WHERE customer_id LIKE '%3'"),
+            {"odd": " & <Söhne> \r\n \"GmbH\""},
+        )
     key = Fernet.generate_key().decode()
     cipher = PasswordCipher(key, "test")
     add_user(VIEWER.username, VIEWER.role, VIEWER.password, cipher, store.unit_of_work())
@@ -157,8 +163,10 @@ def test_hot_lookups_answer_byte_for_byte_what_spyne_writes(
     schema = etree.XMLSchema(etree.parse(str(XSD)))
     operations: set[str] = set()
     optional_fields: set[str] = set()
+    escaped = 0
     for body in lookups(app, runs):
         hot, spyne = both_ways(app, body, monkeypatch)
+        escaped += b"&amp; &lt;S\xc3\xb6hne&gt; &#13;" in hot[2]
 
         assert hot == spyne
         assert hot[0] == "200 OK", hot[2][:500]
@@ -168,6 +176,7 @@ def test_hot_lookups_answer_byte_for_byte_what_spyne_writes(
         operations.add(etree.QName(response).localname.removesuffix("Response"))
         optional_fields |= {etree.QName(e).localname for e in response.iter()}
     assert operations == set(LOOKUPS)
+    assert escaped > 0  # pages with the odd names were compared
     # Optional elements both written and (in other rows) left out were compared.
     assert {"score", "reason", "predictedClv", "nextPageToken", "rfmSegment"} <= optional_fields
     assert {"firstPurchaseDate", "assignedAt", "probabilityAlive", "churnRisk"} <= optional_fields

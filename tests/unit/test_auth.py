@@ -298,7 +298,26 @@ def test_a_digest_token_is_accepted_once(uow: FakeUnitOfWork) -> None:
     assert caller == Caller("ana", ANALYST)
     assert uow.nonces.seen == {nonce_key(b"0123456789abcdef"): NOW}
     assert uow.commits == 1
-    assert uow.nonces.purged_before == [NOW - WINDOW, NOW - WINDOW]
+    assert uow.nonces.purged_before == [NOW - WINDOW]  # at most every tenth of the window
+
+
+def test_old_nonces_are_purged_at_most_every_tenth_of_the_window(uow: FakeUnitOfWork) -> None:
+    clock = [NOW]
+    checker = Authenticator(CIPHER, 300, now=lambda: clock[0])
+
+    def authenticate_after(seconds: int) -> None:
+        clock[0] = NOW + timedelta(seconds=seconds)
+        token = digest_token(clock[0], nonce=f"nonce {seconds}".encode())
+        checker.authenticate(token, uow)  # type: ignore[arg-type]
+
+    for seconds in (0, 1, 29, 30, 31, 75):
+        authenticate_after(seconds)
+
+    # The window is 300 s: purges at 0, 30 (30 s later) and 75, not in between.
+    assert uow.nonces.purged_before == [
+        NOW + timedelta(seconds=seconds) - WINDOW for seconds in (0, 30, 75)
+    ]
+    assert len(uow.nonces.seen) == 6  # every nonce was recorded all the same
 
 
 def test_a_digest_nonce_is_kept_until_a_created_ahead_of_the_clock_has_left_the_window(

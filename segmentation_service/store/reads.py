@@ -1,0 +1,138 @@
+"""The reads of the hot lookups: one pooled connection, no ORM session, no transaction.
+
+A CRM screen's GetCustomerSegment is one indexed query. Through a unit of work
+it was also an ORM session, a transaction (BEGIN and ROLLBACK: two more round
+trips on PostgreSQL) and a pool pre-ping (a third); those cost more than the
+query. ``LookupReads`` runs the lookups' statements (built once, in queries.py)
+on a connection in autocommit mode from an engine without pre-ping: one round
+trip per query. Completed runs never change, so the lookups need no snapshot
+across their queries.
+
+A pooled connection that died with its server (a PostgreSQL restart) fails its
+first query; ``read`` then runs the lookup once more on a fresh connection, as
+the pre-ping did, since a read may be repeated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from segmentation_service.domain.model import (
+    CustomerSegment,
+    RunStatus,
+    SegmentationMethod,
+    SegmentMember,
+)
+from segmentation_service.store import queries
+from segmentation_service.store.chunking import chunks
+from segmentation_service.store.times import to_utc
+
+Result = TypeVar("Result")
+# Core statements run alike on a connection and in a session (the repositories' reads).
+Executor = Connection | Session
+
+
+class LookupReads:
+    """The lookups' queries on one connection (or in a unit of work's session)."""
+
+    def __init__(self, connection: Executor) -> None:
+        self._connection = connection
+
+    def run_method_and_status(self, run_id: int) -> tuple[SegmentationMethod, RunStatus] | None:
+        found = self._connection.execute(queries.RUN_METHOD_AND_STATUS, {"run_id": run_id}).first()
+        if found is None:
+            return None
+        return SegmentationMethod(found.method), RunStatus(found.status)
+
+    def latest_completed(self, method: SegmentationMethod) -> int | None:
+        found: int | None = self._connection.scalar(
+            queries.LATEST_COMPLETED_RUN, {"method": method.value}
+        )
+        return found
+
+    def segment_size(self, run_id: int, code: str) -> int | None:
+        """How many customers the run put in the segment; None when it has no such segment."""
+        found: int | None = self._connection.scalar(
+            queries.SEGMENT_SIZE, {"run_id": run_id, "code": code}
+        )
+        return found
+
+    def existing_ids(self, customer_ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for part in chunks(list(dict.fromkeys(customer_ids))):
+            ids = self._connection.scalars(queries.EXISTING_CUSTOMERS, {"customer_ids": part})
+            found.update(ids)
+        return found
+
+    def latest_by_method(
+        self,
+        customer_id: str,
+        methods: Sequence[SegmentationMethod],
+        run_id: int | None = None,
+    ) -> dict[SegmentationMethod, CustomerSegment]:
+        """The customer's place in the newest completed covering run of each method.
+
+        With ``run_id``, in that run instead. Methods whose run left it unassigned are absent.
+        """
+        parameters: dict[str, Any] = {
+            "customer_id": customer_id,
+            "methods": [method.value for method in methods],
+        }
+        query = queries.LATEST_BY_METHOD
+        if run_id is not None:
+            query, parameters["run_id"] = queries.LATEST_BY_METHOD_IN_RUN, run_id
+        placements = {}
+        for row in self._connection.execute(query, parameters):
+            method = SegmentationMethod(row.method)
+            placements[method] = CustomerSegment(
+                customer_id=customer_id,
+                run_id=row.run_id,
+                method=method,
+                segment_code=row.segment_code,
+                segment_name=row.name or row.segment_code,
+                assigned_at=to_utc(row.finished_at) or row.finished_at,
+                score=row.score,
+                reason=row.reason,
+            )
+        return placements
+
+    def member_page(
+        self, run_id: int, segment_code: str, after: str | None, limit: int
+    ) -> list[SegmentMember]:
+        """Up to ``limit`` members with customer ids greater than ``after``, in id order."""
+        parameters = {"run_id": run_id, "segment_code": segment_code, "limit": limit}
+        query = queries.FIRST_MEMBER_PAGE
+        if after is not None:
+            query = queries.NEXT_MEMBER_PAGE
+            parameters["after"] = after
+        return [
+            SegmentMember(
+                customer_id=row.customer_id, name=row.name or "", value=row.value, score=row.score
+            )
+            for row in self._connection.execute(query, parameters)
+        ]
+
+
+class LookupStore:
+    """Runs lookups on the store's engine for them (``create_store_engine(lookups=True)``)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def read(self, lookup: Callable[[LookupReads], Result]) -> Result:
+        """``lookup``'s answer; once more on a fresh connection if the pooled one had died."""
+        try:
+            return self._read(lookup)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+        return self._read(lookup)
+
+    def _read(self, lookup: Callable[[LookupReads], Result]) -> Result:
+        with self._engine.connect() as connection:
+            return lookup(LookupReads(connection))
