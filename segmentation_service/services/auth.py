@@ -34,6 +34,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from segmentation_service.domain.errors import AccessDenied, AuthenticationFailed
 from segmentation_service.domain.roles import ADMIN, ANALYST, ROLES, VIEWER
 from segmentation_service.services.clock import Clock, utc_now
+from segmentation_service.store.reads import LookupReads
 from segmentation_service.store.secret_key import PasswordCipher
 from segmentation_service.store.uow import UnitOfWork
 from segmentation_service.store.users import UserRecord
@@ -256,8 +257,7 @@ class Authenticator:
         return self._check_text(token, uow)
 
     def _check_text(self, token: UsernameToken, uow: UnitOfWork) -> Caller:
-        with uow:
-            user = uow.users.get(token.username)
+        user = uow.read(lambda reads: reads.users.get(token.username))
         if user is None:
             verify_password(_unknown_user_hash(), token.password)
             raise AuthenticationFailed(WRONG_CREDENTIALS)
@@ -268,25 +268,32 @@ class Authenticator:
         return Caller(user.username, user.role)
 
     def _check_digest(self, token: UsernameToken, uow: UnitOfWork) -> Caller:
+        """The digest checked against the user's password, then its nonce recorded.
+
+        Outside a transaction (``uow.read``): the user's read and the nonce's insert
+        are single statements, the insert atomic on its own.
+        """
         if token.nonce is None or token.created is None:
             raise AuthenticationFailed("a PasswordDigest token needs a Nonce and a Created time")
         nonce, created_text = decode_nonce(token.nonce), token.created.strip()
         created, now = parse_created(created_text), self._now()
         check_created(created, now, self._window)
         presented = "".join(token.password.split()).encode("utf-8")
-        with uow:
-            user = uow.users.get(token.username)
+
+        def check(reads: LookupReads) -> Caller:
+            user = reads.users.get(token.username)
             password = None if user is None else self._cipher.decrypt(user.password_encrypted)
             expected = password_digest(password or "", nonce, created_text).encode("ascii")
             if user is None or not hmac.compare_digest(expected, presented):
                 raise AuthenticationFailed(WRONG_CREDENTIALS)
             if self._purge_due(now):
-                # Kept until Created has left the window too (Created may be ahead of now).
-                uow.nonces.purge(now - self._window)
-            if not uow.nonces.remember(nonce_key(nonce), max(now, created)):
+                reads.nonces.purge(now - self._window)
+            # Kept until Created has left the window too (Created may be ahead of now).
+            if not reads.nonces.remember(nonce_key(nonce), max(now, created)):
                 raise AuthenticationFailed("the Nonce has been used before: a replayed request")
-            uow.commit()
-        return Caller(user.username, user.role)
+            return Caller(user.username, user.role)
+
+        return uow.read(check)
 
     def _purge_due(self, now: datetime) -> bool:
         """Whether to forget old nonces now: at most every tenth of the window per process.

@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable
 from datetime import date, datetime
 from enum import Enum
+from operator import attrgetter
 from typing import Any
 
 from lxml import etree
@@ -31,6 +32,7 @@ Read = Callable[[Any], Any]
 _CAMEL_HUMP = re.compile(r"(?<!^)(?=[A-Z])")
 # What lxml refuses in text (XML 1.0's excluded characters), so the fast path does too.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_SPECIAL = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _MARKER = "_"
 
 
@@ -124,7 +126,7 @@ class ResponseWriter:
             text = self._text_of(kind)
 
             def write_one(parts: list[str], value: Any) -> None:
-                parts.append(opening + _escaped(text(value)) + closing)
+                parts.append(opening + text(value) + closing)
 
         if not repeated:
 
@@ -142,11 +144,15 @@ class ResponseWriter:
         return write_all
 
     def _text_of(self, kind: Any) -> Callable[[Any], str]:
-        """The text of a simple value, as spyne writes it for ``kind``."""
+        """The text of a simple value, as spyne writes it for ``kind`` and lxml escapes it.
+
+        Only strings need escaping: numbers, dates and booleans are written in
+        characters XML takes as they are.
+        """
         attributes = self._protocol.get_cls_attrs(kind)
         formatted = attributes.str_format is not None or attributes.format is not None
         if issubclass(kind, Unicode) and not formatted:
-            return _plain_text
+            return _escaped_text
         if issubclass(kind, Boolean):
             return lambda value: str(bool(value)).lower()
         if issubclass(kind, Integer) and not formatted:
@@ -159,7 +165,7 @@ class ResponseWriter:
             and attributes.serialize_as is None
         ):
             return _iso_date
-        return lambda value: str(self._protocol.to_unicode(kind, value))
+        return lambda value: _escaped(str(self._protocol.to_unicode(kind, value)))
 
 
 def _reader(field: str, *, list_wrapper: bool) -> Read:
@@ -167,29 +173,29 @@ def _reader(field: str, *, list_wrapper: bool) -> Read:
 
     For a list type's only field, a sequence given for the list is the field itself.
     """
-    attribute = _CAMEL_HUMP.sub("_", field).lower()
+    read_attribute: Read = attrgetter(_CAMEL_HUMP.sub("_", field).lower())
+    if not list_wrapper:
+        return read_attribute
 
     def read(instance: Any) -> Any:
-        if list_wrapper and isinstance(instance, list | tuple):
-            return instance
-        return getattr(instance, attribute)
+        return instance if isinstance(instance, list | tuple) else read_attribute(instance)
 
     return read
 
 
 def _escaped(text: str) -> str:
     """``text`` as lxml writes an element's text."""
+    if _SPECIAL.search(text) is None:  # nearly always: nothing to do
+        return text
     if _NOT_XML.search(text):
         raise ValueError("All strings must be XML compatible")
-    if "&" in text or "<" in text or ">" in text or "\r" in text:
-        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        text = text.replace("\r", "&#13;")
-    return text
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("\r", "&#13;")
 
 
-def _plain_text(value: Any) -> str:
-    """Text as spyne writes a string; an enumeration member by its contract value."""
-    return str(value.value) if isinstance(value, Enum) else str(value)
+def _escaped_text(value: Any) -> str:
+    """A string as spyne writes it and lxml escapes it; an enumeration member by its value."""
+    return _escaped(str(value.value) if isinstance(value, Enum) else str(value))
 
 
 def _iso_date(value: date) -> str:

@@ -17,6 +17,7 @@ from segmentation_service.store.reads import LookupStore
 from segmentation_service.store.uow import UnitOfWork
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+IN_MEMORY = ("sqlite://", "sqlite:///:memory:")
 
 
 def create_store_engine(url: str, *, pool_size: int = 5, lookups: bool = False) -> Engine:
@@ -25,25 +26,31 @@ def create_store_engine(url: str, *, pool_size: int = 5, lookups: bool = False) 
     SQLite runs in WAL mode so readers never wait for a segmentation run's
     write, with foreign keys on. PostgreSQL pings pooled connections, so a
     restarted server costs one failed request at most, and bounds how long a
-    connection attempt may hang. With ``lookups`` (PostgreSQL), an engine for
-    the hot lookups instead: autocommit and no ping, one round trip per query
-    (store/reads.py retries a read whose connection had died).
+    connection attempt may hang. With ``lookups``, an engine for the hot lookups
+    instead: autocommit (no BEGIN and ROLLBACK around a query) and no ping, one
+    round trip per query (store/reads.py retries a read whose connection had died).
     """
     if url.startswith("sqlite"):
         kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
-        if url in ("sqlite://", "sqlite:///:memory:"):
+        if url in IN_MEMORY:
             kwargs["poolclass"] = StaticPool
+        if lookups:
+            kwargs["isolation_level"] = "AUTOCOMMIT"
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _configure_sqlite)
         return engine
     if lookups:
+        # Each statement commits on its own; the only writes are PasswordDigest nonces,
+        # which need not wait for the WAL flush: a database crash may forget the last
+        # fraction of a second of them, as a replay cache in memory would.
+        options = "-c synchronous_commit=off"
         return create_engine(
             url,
             isolation_level="AUTOCOMMIT",
             pool_size=pool_size,
             max_overflow=pool_size,
             pool_timeout=10,
-            connect_args={"connect_timeout": 3},
+            connect_args={"connect_timeout": 3, "options": options},
         )
     return create_engine(
         url,
@@ -121,10 +128,11 @@ class Store:
     def __init__(self, url: str) -> None:
         self.engine = create_store_engine(url)
         self._sessions = session_factory(self.engine)
-        # SQLite has no round trips to save: its lookups share the engine (and pragmas).
-        sqlite = self.engine.dialect.name == "sqlite"
-        self._lookup_engine = self.engine if sqlite else create_store_engine(url, lookups=True)
-        self._lookups = LookupStore(self._lookup_engine)
+        self._lookup_engine = self.engine
+        lookups: Engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        if url not in IN_MEMORY:  # a second engine would open another in-memory database
+            self._lookup_engine = lookups = create_store_engine(url, lookups=True)
+        self._lookups = LookupStore(lookups)
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self._sessions, self._lookups)
@@ -137,7 +145,8 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
-        self._lookup_engine.dispose()
+        if self._lookup_engine is not self.engine:
+            self._lookup_engine.dispose()
 
 
 _PROCESS_STORES: dict[tuple[int, str], Store] = {}

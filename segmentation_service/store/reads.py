@@ -10,7 +10,9 @@ across their queries.
 
 A pooled connection that died with its server (a PostgreSQL restart) fails its
 first query; ``read`` then runs the lookup once more on a fresh connection, as
-the pre-ping did, since a read may be repeated.
+the pre-ping did, since a read may be repeated. (A nonce INSERT is the one
+write here: it runs after the user's read, so a dead connection has failed
+before it.)
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from segmentation_service.domain.model import (
 from segmentation_service.store import queries
 from segmentation_service.store.chunking import chunks
 from segmentation_service.store.times import to_utc
+from segmentation_service.store.users import NonceRepository, UserRepository
 
 Result = TypeVar("Result")
 # Core statements run alike on a connection and in a session (the repositories' reads).
@@ -38,10 +41,17 @@ Executor = Connection | Session
 
 
 class LookupReads:
-    """The lookups' queries on one connection (or in a unit of work's session)."""
+    """The lookups' queries on one connection (or in a unit of work's session).
+
+    Authentication's statements come along (``users``, ``nonces``): a UsernameToken
+    is checked before every lookup, and a nonce is recorded by one INSERT, atomic
+    on its own.
+    """
 
     def __init__(self, connection: Executor) -> None:
         self._connection = connection
+        self.users = UserRepository(connection)
+        self.nonces = NonceRepository(connection)
 
     def run_method_and_status(self, run_id: int) -> tuple[SegmentationMethod, RunStatus] | None:
         found = self._connection.execute(queries.RUN_METHOD_AND_STATUS, {"run_id": run_id}).first()

@@ -6,7 +6,17 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Insert, Table, bindparam, delete, func, select, text, update
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Insert,
+    Table,
+    bindparam,
+    delete,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -59,20 +69,25 @@ def _rowcount(result: Any) -> int:
     return int(cast(CursorResult[Any], result).rowcount)
 
 
-def _insert_new(session: Session, into: Table, values: dict[str, Any]) -> bool:
+def _dialect(executor: Session | Connection) -> str:
+    bind = executor if isinstance(executor, Connection) else executor.get_bind()
+    return bind.dialect.name
+
+
+def _insert_new(session: Session | Connection, into: Table, values: dict[str, Any]) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING: True when the row was new.
 
     Unlike catching an IntegrityError, a conflict leaves the transaction usable.
     RETURNING tells whether a row went in (psycopg reports no rowcount for INSERTs).
     """
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
     key = list(into.primary_key.columns)
     statement = insert(into).values(values).on_conflict_do_nothing().returning(*key)
     return session.execute(statement).first() is not None
 
 
 class UserRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session | Connection) -> None:
         self._session = session
 
     def get(self, username: str) -> UserRecord | None:
@@ -106,23 +121,18 @@ class UserRepository:
 class NonceRepository:
     """Nonces of accepted PasswordDigest tokens: one table, so every worker process sees them."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session | Connection) -> None:
         self._session = session
 
     def remember(self, nonce: str, seen_at: datetime) -> bool:
         """Record ``nonce`` as seen at ``seen_at``; False when it is already recorded (a replay).
 
         The primary key makes this atomic across processes: of two requests with the
-        same nonce, exactly one insert takes effect. On PostgreSQL the transaction
-        commits without waiting for its WAL flush (``synchronous_commit`` off, for
-        this transaction only): a database crash may forget the last fraction of a
-        second of nonces, which is what a replay cache in memory would forget too.
+        same nonce, exactly one insert takes effect.
         """
-        dialect = self._session.get_bind().dialect.name
-        if dialect == "postgresql":
-            self._session.execute(text("SET LOCAL synchronous_commit TO OFF"))
         values = {"nonce": nonce, "seen_at": to_naive_utc(seen_at)}
-        return self._session.execute(NEW_NONCE[dialect], values).first() is not None
+        statement = NEW_NONCE[_dialect(self._session)]
+        return self._session.execute(statement, values).first() is not None
 
     def purge(self, before: datetime) -> int:
         """Forget the nonces seen before ``before``; how many went."""
