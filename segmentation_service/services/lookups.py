@@ -74,14 +74,16 @@ def list_segment_members(
             page_run = cursor.run_id if cursor else reads.latest_completed(method)
             if page_run is None:
                 raise InvalidRequest("method", f"there is no completed {method.value} run yet")
-            if cursor and _run(reads, page_run)[0] is not method:
-                raise InvalidRequest("pageToken", "belongs to a run of another method")
-        status = _run(reads, page_run)[1]
+        found = reads.run_and_segment_size(page_run, segment_code)
+        if found is None:
+            raise RunNotFound(page_run)
+        run_method, status, total = found
+        if run_id is None and cursor and run_method is not method:
+            raise InvalidRequest("pageToken", "belongs to a run of another method")
         if status is not RunStatus.COMPLETED:
             raise RunNotFound(page_run, f"has no results (status {status.value})")
         if cursor and (cursor.run_id, cursor.segment_code) != (page_run, segment_code):
             raise InvalidRequest("pageToken", "belongs to another run or segment")
-        total = reads.segment_size(page_run, segment_code)
         if total is None:
             raise SegmentNotFound(page_run, segment_code)
         rows = reads.member_page(page_run, segment_code, cursor.after if cursor else None, size + 1)

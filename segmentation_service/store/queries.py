@@ -81,7 +81,12 @@ LATEST_COMPLETED_RUN = (
     .order_by(R.run_id.desc())
     .limit(1)
 )
-SEGMENT_SIZE = select(S.size).where(S.run_id == bindparam("run_id"), S.code == bindparam("code"))
+# A run's method and status, and the size of one of its segments (NULL: no such segment).
+RUN_AND_SEGMENT_SIZE = (
+    select(R.method, R.status, S.size)
+    .outerjoin(S, and_(S.run_id == R.run_id, S.code == bindparam("code")))
+    .where(R.run_id == bindparam("run_id"))
+)
 RUN_METHOD_AND_STATUS = select(R.method, R.status).where(R.run_id == bindparam("run_id"))
 EXISTING_CUSTOMERS = select(C.customer_id).where(
     C.customer_id.in_(bindparam("customer_ids", expanding=True))

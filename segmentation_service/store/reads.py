@@ -65,12 +65,16 @@ class LookupReads:
         )
         return found
 
-    def segment_size(self, run_id: int, code: str) -> int | None:
-        """How many customers the run put in the segment; None when it has no such segment."""
-        found: int | None = self._connection.scalar(
-            queries.SEGMENT_SIZE, {"run_id": run_id, "code": code}
-        )
-        return found
+    def run_and_segment_size(
+        self, run_id: int, code: str
+    ) -> tuple[SegmentationMethod, RunStatus, int | None] | None:
+        """The run's method and status, and how many customers it put in segment ``code``
+        (None when it has no such segment); None when there is no such run."""
+        parameters = {"run_id": run_id, "code": code}
+        found = self._connection.execute(queries.RUN_AND_SEGMENT_SIZE, parameters).first()
+        if found is None:
+            return None
+        return SegmentationMethod(found.method), RunStatus(found.status), found.size
 
     def existing_ids(self, customer_ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
@@ -120,11 +124,12 @@ class LookupReads:
         if after is not None:
             query = queries.NEXT_MEMBER_PAGE
             parameters["after"] = after
+        rows = self._connection.execute(query, parameters).all()  # one fetch, not per row
+        # Unpacked by position (the query's customer_id, name, value, score): a Row's
+        # attributes cost more than the rest of the page.
         return [
-            SegmentMember(
-                customer_id=row.customer_id, name=row.name or "", value=row.value, score=row.score
-            )
-            for row in self._connection.execute(query, parameters)
+            SegmentMember(customer_id, name or "", value, score)
+            for customer_id, name, value, score in rows
         ]
 
 
