@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
@@ -18,6 +18,9 @@ from segmentation_service.domain.model import SegmentDefinition, ValueMetric
 from segmentation_service.engines import clv, rfm
 from segmentation_service.engines.base import FittedSegmentation, format_number
 
+# Features by column: a frame's, or arrays (ScoreCustomerValue scores without a frame).
+Columns = pd.DataFrame | Mapping[str, Any]
+FloatArray = npt.NDArray[np.float64]
 TIER_LADDER = ("Diamond", "Platinum", "Gold", "Silver", "Bronze")
 METRIC_WORDS = {
     "Revenue": "revenue",
@@ -106,38 +109,42 @@ class ValueModel:
 
 def rfm_scores(features: pd.DataFrame, thresholds: dict[str, list[float]]) -> pd.DataFrame:
     """R, F and M scores, code and segment name of customers with purchases."""
-    r = rfm.score(-features["recency_days"].astype(float), thresholds["recency"])
+    return pd.DataFrame(rfm_columns(features, thresholds), index=features.index)
+
+
+def rfm_columns(features: Columns, thresholds: dict[str, list[float]]) -> dict[str, Any]:
+    """``rfm_scores``' columns as arrays."""
+    r = rfm.score(-_floats(features, "recency_days"), thresholds["recency"])
     f = rfm.score(features["purchase_count"], thresholds["frequency"])
     m = rfm.score(features["revenue"], thresholds["monetary"])
-    return pd.DataFrame(
-        {
-            "r": r,
-            "f": f,
-            "m": m,
-            "code": rfm.score_codes(r, f, m),
-            "segment": rfm.segment_names(r, f),
-        },
-        index=features.index,
-    )
+    return {
+        "r": r,
+        "f": f,
+        "m": m,
+        "code": rfm.score_codes(r, f, m),
+        "segment": rfm.segment_names(r, f),
+    }
 
 
 def predict_clv(
-    features: pd.DataFrame,
+    features: Columns,
     bgnbd: clv.BetaGeoParams,
     gamma_gamma: clv.GammaGammaParams | None,
-    cost_to_serve: pd.Series,
+    cost_to_serve: npt.ArrayLike,
     horizon_months: int,
     annual_discount_rate: float,
-) -> pd.DataFrame:
+) -> dict[str, FloatArray]:
     """Discounted expected margin over the horizon minus the discounted cost to serve.
 
     Expected purchases come from BG/NBD, spend per purchase from Gamma–Gamma
     (or, when spend could not be modelled, the customer's average order
     value; see ``spend_per_purchase``), margin per purchase from the customer's
-    own margin rate. The cost to serve is charged monthly while the customer
-    is likely alive today.
+    own margin rate. The cost to serve (per year, one per customer in the order of
+    ``features``; missing: none) is charged monthly while the customer is likely
+    alive today. Arrays ``clv``, ``probability_alive``, ``expected_purchases`` and
+    the parts of the CLV.
     """
-    f, t_x, T = features["frequency"], features["recency_weeks"], features["T_weeks"]
+    f, t_x, T = (_floats(features, name) for name in ("frequency", "recency_weeks", "T_weeks"))
     purchases = clv.discounted_purchases(
         bgnbd, f, t_x, T, horizon_months=horizon_months, annual_discount_rate=annual_discount_rate
     )
@@ -145,26 +152,24 @@ def predict_clv(
     alive = clv.probability_alive(bgnbd, f, t_x, T)
     months = np.arange(1, horizon_months + 1)
     discounted_months = float(np.sum((1 + annual_discount_rate) ** (-months / 12)))
-    monthly_cost = cost_to_serve.reindex(features.index).fillna(0.0).to_numpy() / 12
+    cost = np.asarray(cost_to_serve, dtype=float)
+    monthly_cost = np.where(np.isnan(cost), 0.0, cost) / 12
     horizon_cost = monthly_cost * discounted_months
-    value = purchases * spend * features["margin_rate"].to_numpy() - alive * horizon_cost
+    value = purchases * spend * _floats(features, "margin_rate") - alive * horizon_cost
     expected = clv.expected_purchases(bgnbd, horizon_months * 52 / 12, f, t_x, T)
-    return pd.DataFrame(
-        {
-            "clv": value,
-            "probability_alive": alive,
-            "expected_purchases": expected,
-            # The parts, for the CLV's prediction interval (engines.value_forecast).
-            "discounted_purchases": purchases,
-            "spend_per_purchase": spend,
-            "horizon_cost": horizon_cost,
-        },
-        index=features.index,
-    )
+    return {
+        "clv": np.asarray(value, dtype=float),
+        "probability_alive": np.asarray(alive, dtype=float),
+        "expected_purchases": np.asarray(expected, dtype=float),
+        # The parts, for the CLV's prediction interval (engines.value_forecast).
+        "discounted_purchases": np.asarray(purchases, dtype=float),
+        "spend_per_purchase": spend,
+        "horizon_cost": horizon_cost,
+    }
 
 
 def spend_per_purchase(
-    features: pd.DataFrame, gamma_gamma: clv.GammaGammaParams | None
+    features: Columns, gamma_gamma: clv.GammaGammaParams | None
 ) -> npt.NDArray[np.float64]:
     """Gamma–Gamma's expected spend per purchase, else the customer's average order value.
 
@@ -173,23 +178,23 @@ def spend_per_purchase(
     its fit) and a one-off buyer who paid nothing keep their own average
     order value, as everybody does when there is no spend model.
     """
-    own = features["average_order_value"].to_numpy(float)
+    own = _floats(features, "average_order_value")
     if gamma_gamma is None:
         return own
-    x = features["frequency"].to_numpy(float)
-    m = features["repeat_spend_mean"].to_numpy(float)
+    x = _floats(features, "frequency")
+    m = _floats(features, "repeat_spend_mean")
     modelled = spend_modelled(features)
     spend = own.copy()
     spend[modelled] = clv.expected_spend(gamma_gamma, x[modelled], m[modelled])
     return spend
 
 
-def spend_modelled(features: pd.DataFrame) -> npt.NDArray[np.bool_]:
+def spend_modelled(features: Columns) -> npt.NDArray[np.bool_]:
     """The customers whose spend Gamma–Gamma speaks for: repeat buyers who paid for their
     repeat purchases, and one-off buyers who paid (see ``spend_per_purchase``)."""
-    x = features["frequency"].to_numpy(float)
-    paid = features["average_order_value"].to_numpy(float) > 0
-    return np.asarray(np.where(x > 0, features["repeat_spend_mean"].to_numpy(float) > 0, paid))
+    x = _floats(features, "frequency")
+    paid = _floats(features, "average_order_value") > 0
+    return np.asarray(np.where(x > 0, _floats(features, "repeat_spend_mean") > 0, paid))
 
 
 def tier_of(values: npt.ArrayLike, floors: list[float]) -> npt.NDArray[np.int64]:
@@ -255,7 +260,7 @@ class ValueBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
             "Revenue": buyers["revenue"].to_numpy(float),
             "Margin": buyers["margin"].to_numpy(float),
             "Rfm": (scores["r"] + scores["f"] + scores["m"]).to_numpy(float),
-            "Clv": None if clv_frame is None else clv_frame["clv"].to_numpy(float),
+            "Clv": None if clv_frame is None else clv_frame["clv"],
         }[metric]
         assert values is not None
         floors = _tier_floors(values, buyers.index, self.tier_count)
@@ -282,7 +287,7 @@ class ValueBasedSegmenter(FittedSegmentation, ClusterMixin, BaseEstimator):
 
     def _fit_clv(
         self, buyers: pd.DataFrame, metric: str
-    ) -> tuple[clv.BetaGeoParams | None, clv.GammaGammaParams | None, pd.DataFrame | None]:
+    ) -> tuple[clv.BetaGeoParams | None, clv.GammaGammaParams | None, dict[str, FloatArray] | None]:
         """Fit BG/NBD and Gamma–Gamma; without a BG/NBD fit there is no CLV (fatal for Clv)."""
         try:
             bgnbd = clv.fit_bgnbd(buyers["frequency"], buyers["recency_weeks"], buyers["T_weeks"])
@@ -445,11 +450,17 @@ def with_margin_rate_of(features: pd.DataFrame, model: ValueModel) -> pd.DataFra
     revenue (where the run kept one): what the run computed their CLV with."""
     if model.population_margin_rate is None:
         return features
-    own = features["revenue"].to_numpy(float) > 0
+    return features.assign(margin_rate=margin_rates_of(features, model))
+
+
+def margin_rates_of(features: Columns, model: ValueModel) -> FloatArray:
+    """``with_margin_rate_of``'s margin rates, as an array."""
+    rates = _floats(features, "margin_rate")
+    if model.population_margin_rate is None:
+        return rates
+    own = _floats(features, "revenue") > 0
     fallback = float(np.clip(model.population_margin_rate, -1.0, 1.0))
-    return features.assign(
-        margin_rate=np.where(own, features["margin_rate"].to_numpy(float), fallback)
-    )
+    return np.where(own, rates, fallback)
 
 
 def fitted_params(params: Any) -> dict[str, float]:
@@ -462,6 +473,19 @@ def covariance_list(params: Any) -> list[list[float]] | None:
     return None if covariance is None else [list(row) for row in covariance]
 
 
+# What scoring reads of a buyer's features.
+BUYER_COLUMNS = (
+    "recency_days",
+    "purchase_count",
+    "revenue",
+    "margin",
+    "frequency",
+    "recency_weeks",
+    "T_weeks",
+    "average_order_value",
+    "repeat_spend_mean",
+    "margin_rate",
+)
 SCORE_COLUMNS = (
     "rfm_score",
     "rfm_segment",
@@ -481,50 +505,75 @@ def score_with_model(
 ) -> pd.DataFrame:
     """RFM code and segment, CLV figures and value tier of customers, by a fitted model.
 
-    Columns ``rfm_score``, ``rfm_segment``, ``predicted_clv``, ``value_tier``,
-    ``probability_alive``, ``expected_purchases`` (over the horizon); None
-    where a customer has no purchases or the model has no CLV fit. The tier
-    uses the model's own CLV horizon and rate, so it matches the run.
+    Columns ``SCORE_COLUMNS`` (see ``score_columns``), indexed as ``features``.
     """
-    result = pd.DataFrame(
-        {
-            column: pd.Series([None] * len(features), index=features.index, dtype=object)
-            for column in SCORE_COLUMNS
-        }
-    )
-    buyers = features[features["has_purchases"].to_numpy(dtype=bool)]
-    if buyers.empty:
+    cost = cost_to_serve.reindex(features.index).to_numpy(float)
+    scores = score_columns(features, model, cost, horizon_months, annual_discount_rate)
+    return pd.DataFrame(scores, index=features.index, dtype=object)
+
+
+def score_columns(
+    features: Columns,
+    model: ValueModel,
+    cost_to_serve: npt.ArrayLike,
+    horizon_months: int,
+    annual_discount_rate: float,
+) -> dict[str, npt.NDArray[np.object_]]:
+    """``SCORE_COLUMNS`` as arrays of objects: ``rfm_score``, ``rfm_segment``,
+    ``predicted_clv``, ``value_tier``, ``probability_alive``, ``expected_purchases``
+    (over the horizon); None where a customer has no purchases or the model has no
+    CLV fit. ``cost_to_serve`` is per customer of ``features``. The tier uses the
+    model's own CLV horizon and rate, so it matches the run.
+    """
+    has_purchases = np.asarray(features["has_purchases"], dtype=bool)
+    size = len(has_purchases)
+    result = {column: np.full(size, None, dtype=object) for column in SCORE_COLUMNS}
+    if not has_purchases.any():
         return result
-    scores = rfm_scores(buyers, model.rfm_thresholds)
-    result.loc[buyers.index, "rfm_score"] = scores["code"]
-    result.loc[buyers.index, "rfm_segment"] = scores["segment"]
+    buyers = {name: np.asarray(features[name])[has_purchases] for name in BUYER_COLUMNS}
+    cost = np.asarray(cost_to_serve, dtype=float)[has_purchases]
+    scores = rfm_columns(buyers, model.rfm_thresholds)
+    result["rfm_score"][has_purchases] = scores["code"]
+    result["rfm_segment"][has_purchases] = scores["segment"]
     metric_values: npt.NDArray[np.float64] | None
     if model.metric == "Revenue":
-        metric_values = buyers["revenue"].to_numpy(float)
+        metric_values = _floats(buyers, "revenue")
     elif model.metric == "Margin":
-        metric_values = buyers["margin"].to_numpy(float)
+        metric_values = _floats(buyers, "margin")
     elif model.metric == "Rfm":
-        metric_values = (scores["r"] + scores["f"] + scores["m"]).to_numpy(float)
+        metric_values = (scores["r"] + scores["f"] + scores["m"]).astype(float)
     else:
         metric_values = None
     bgnbd, gamma_gamma = model.purchase_params(), model.spend_params()
     if bgnbd is not None:
         requested = predict_clv(
-            buyers, bgnbd, gamma_gamma, cost_to_serve, horizon_months, annual_discount_rate
+            buyers, bgnbd, gamma_gamma, cost, horizon_months, annual_discount_rate
         )
         for column in ("predicted_clv", "probability_alive", "expected_purchases"):
             source = "clv" if column == "predicted_clv" else column
-            result.loc[buyers.index, column] = requested[source].astype(object)
+            result[column][has_purchases] = requested[source].astype(object)
         if model.metric == "Clv":
-            metric_values = predict_clv(
-                buyers,
-                bgnbd,
-                gamma_gamma,
-                cost_to_serve,
+            same = (horizon_months, annual_discount_rate) == (
                 model.horizon_months,
                 model.annual_discount_rate,
-            )["clv"].to_numpy(float)
+            )
+            metric_values = (
+                requested
+                if same
+                else predict_clv(
+                    buyers,
+                    bgnbd,
+                    gamma_gamma,
+                    cost,
+                    model.horizon_months,
+                    model.annual_discount_rate,
+                )
+            )["clv"]
     if metric_values is not None:
         tiers = tier_of(metric_values, model.tier_floors)
-        result.loc[buyers.index, "value_tier"] = np.asarray(model.tier_names, dtype=object)[tiers]
+        result["value_tier"][has_purchases] = np.asarray(model.tier_names, dtype=object)[tiers]
     return result
+
+
+def _floats(features: Columns, column: str) -> FloatArray:
+    return np.asarray(features[column], dtype=float)

@@ -15,10 +15,10 @@ churn risk, purchase and CLV intervals, and the days to the next purchase.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from segmentation_service.engines import clv
 from segmentation_service.engines.clv_forecast import (
@@ -26,7 +26,13 @@ from segmentation_service.engines.clv_forecast import (
     clv_interval,
     purchase_forecast,
 )
-from segmentation_service.engines.value_based import ValueModel, predict_clv, spend_modelled
+from segmentation_service.engines.value_based import (
+    Columns,
+    FloatArray,
+    ValueModel,
+    predict_clv,
+    spend_modelled,
+)
 
 LIKELY_ACTIVE = 0.5
 WEEKS_PER_MONTH = 52 / 12
@@ -56,67 +62,65 @@ class ChurnThresholds:
         ).astype(object)
 
 
-def forecast_buyers(
-    buyers: pd.DataFrame,
+def forecast_columns(
+    buyers: Columns,
     model: ValueModel,
-    cost_to_serve: pd.Series,
+    cost_to_serve: npt.ArrayLike,
     horizon_months: int,
     annual_discount_rate: float,
     thresholds: ChurnThresholds,
-) -> pd.DataFrame:
-    """``FORECAST_COLUMNS`` for customers with purchases (``value_features`` columns), by
-    the run's model; empty when the model has no BG/NBD fit."""
+) -> dict[str, npt.NDArray[Any]] | None:
+    """``FORECAST_COLUMNS`` as arrays for customers with purchases (``value_features``
+    columns; ``cost_to_serve`` per customer), by the run's model; None when the model
+    has no BG/NBD fit."""
     bgnbd, gamma_gamma = model.purchase_params(), model.spend_params()
-    if bgnbd is None or buyers.empty:
-        return pd.DataFrame(columns=list(FORECAST_COLUMNS), index=buyers.index[:0])
-    x = buyers["frequency"].to_numpy(float)
-    t_x = buyers["recency_weeks"].to_numpy(float)
-    T = buyers["T_weeks"].to_numpy(float)
+    if bgnbd is None:
+        return None
+    x = np.asarray(buyers["frequency"], dtype=float)
+    t_x = np.asarray(buyers["recency_weeks"], dtype=float)
+    T = np.asarray(buyers["T_weeks"], dtype=float)
     purchases = purchase_forecast(bgnbd, x, t_x, T, horizon_months * WEEKS_PER_MONTH)
     point = predict_clv(
         buyers, bgnbd, gamma_gamma, cost_to_serve, horizon_months, annual_discount_rate
     )
     clv_low, clv_high = clv_interval(purchases, _spend_inputs(buyers, point, gamma_gamma))
-    alive = point["probability_alive"].to_numpy(float)
+    alive = point["probability_alive"]
     shape = bgnbd.r + x
     wait_days = np.divide(
         7.0 * (bgnbd.alpha + T), shape - 1.0, out=np.full_like(T, np.nan), where=shape > 1.0
     )
     wait = np.where(alive >= LIKELY_ACTIVE, wait_days, np.nan)
-    return pd.DataFrame(
-        {
-            "churn_risk": thresholds.risk(alive),
-            "expected_purchases_low": purchases.low,
-            "expected_purchases_high": purchases.high,
-            "predicted_clv_low": clv_low,
-            "predicted_clv_high": clv_high,
-            "days_to_next_purchase": wait,
-        },
-        index=buyers.index,
-    )
+    return {
+        "churn_risk": thresholds.risk(alive),
+        "expected_purchases_low": purchases.low,
+        "expected_purchases_high": purchases.high,
+        "predicted_clv_low": clv_low,
+        "predicted_clv_high": clv_high,
+        "days_to_next_purchase": wait,
+    }
 
 
 def _spend_inputs(
-    buyers: pd.DataFrame, point: pd.DataFrame, gamma_gamma: clv.GammaGammaParams | None
+    buyers: Columns, point: dict[str, FloatArray], gamma_gamma: clv.GammaGammaParams | None
 ) -> SpendInputs:
     """The CLV interval's inputs: the parts of the point CLV (``value_based.predict_clv``)
     and Gamma–Gamma's posterior of each customer's spend rate where it models the spend."""
-    discounted = point["discounted_purchases"].to_numpy(float)
-    expected = point["expected_purchases"].to_numpy(float)
+    discounted = point["discounted_purchases"]
+    expected = point["expected_purchases"]
     share = np.divide(discounted, expected, out=np.ones_like(expected), where=expected > 0)
-    x = buyers["frequency"].to_numpy(float)
+    x = np.asarray(buyers["frequency"], dtype=float)
     if gamma_gamma is None:
         shape = rate = np.zeros_like(x)
     else:
         modelled = spend_modelled(buyers)
-        repeat = np.where(x > 0, buyers["repeat_spend_mean"].to_numpy(float), 0.0)
+        repeat = np.where(x > 0, np.asarray(buyers["repeat_spend_mean"], dtype=float), 0.0)
         shape = np.where(modelled, gamma_gamma.p * x + gamma_gamma.q, 0.0)
         rate = np.where(modelled, gamma_gamma.v + x * repeat, 1.0)
     return SpendInputs(
-        spend=point["spend_per_purchase"].to_numpy(float),
+        spend=point["spend_per_purchase"],
         shape=shape,
         rate=rate,
-        margin_rate=buyers["margin_rate"].to_numpy(float),
+        margin_rate=np.asarray(buyers["margin_rate"], dtype=float),
         discount_share=share,
-        horizon_cost=point["horizon_cost"].to_numpy(float),
+        horizon_cost=point["horizon_cost"],
     )

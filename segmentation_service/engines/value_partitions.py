@@ -368,7 +368,7 @@ def _values(buyers: pd.DataFrame, model: ValuePlanModel) -> FloatArray:
         buyers["annual_cost_to_serve"],
         value.horizon_months,
         value.annual_discount_rate,
-    )["clv"].to_numpy(float)
+    )["clv"]
 
 
 def _settled(model: ValuePlanModel, ranked: ValueCounts) -> ValuePlanModel:

@@ -28,7 +28,6 @@ from segmentation_service.services.csv_rows import (
     NEEDS,
     TRANSACTIONS,
     CsvFormat,
-    RowError,
 )
 from segmentation_service.store.uow import UnitOfWork
 
@@ -88,13 +87,20 @@ def _import_file(
         if header_problem:
             report.rejected.append(RejectedRow(source, 1, header_problem))
             return
-        batch: list[tuple[int, dict[str, Any]]] = []
-        for line, row in _rows(lines, header, csv_format, source, report):
-            batch.append((line, row))
+        loader = _BatchLoader(uow, csv_format, header, source, report, progress)
+        width = len(header)
+        batch: list[tuple[int, list[str]]] = []
+        for line, fields in lines:
+            if len(fields) != width:  # one loop, no generator per row: it is the hot loop
+                if fields:  # else a blank line
+                    reason = f"wrong number of fields ({len(fields)}, the header has {width})"
+                    report.rejected.append(RejectedRow(source, line, reason))
+                continue
+            batch.append((line, fields))
             if len(batch) >= batch_size:
-                _write(uow, csv_format, batch, source, report, progress)
+                loader.load(batch)
                 batch = []
-        _write(uow, csv_format, batch, source, report, progress)
+        loader.load(batch)
 
 
 def _readable(
@@ -128,61 +134,80 @@ def _check_header(csv_format: CsvFormat, header: Sequence[str], delimiter: str) 
     return None
 
 
-def _rows(
-    lines: Iterator[tuple[int, list[str]]],
-    header: list[str],
-    csv_format: CsvFormat,
-    source: str,
-    report: ImportReport,
-) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Parsed rows with the lines they start on; bad and duplicate rows go to the report."""
-    seen: dict[tuple[Any, ...], int] = {}
-    width = len(header)
-    for line, fields in lines:
-        if not fields:
-            continue  # a blank line
-        if len(fields) != width:
-            reason = f"wrong number of fields ({len(fields)}, the header has {width})"
-            report.rejected.append(RejectedRow(source, line, reason))
-            continue
-        try:
-            row = csv_format.parse(dict(zip(header, fields, strict=True)))
-        except RowError as exc:
-            report.rejected.append(RejectedRow(source, line, str(exc)))
-            continue
-        key = tuple(row[name] for name in csv_format.key)
-        if key in seen:
-            reason = f"duplicate {'/'.join(csv_format.key)}, first on line {seen[key]}"
-            report.rejected.append(RejectedRow(source, line, reason))
-            continue
-        seen[key] = line
-        yield line, row
+class _BatchLoader:
+    """Checks batches of records a column at a time and upserts their good rows.
+
+    Bad rows, rows repeating an earlier row's key (anywhere in the file) and, for
+    transactions and needs, rows of unknown customers go to the report with their line.
+    """
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        csv_format: CsvFormat,
+        header: list[str],
+        source: str,
+        report: ImportReport,
+        progress: Progress | None,
+    ) -> None:
+        self._uow, self._format, self._header = uow, csv_format, header
+        self._source, self._report, self._progress = source, report, progress
+        self._seen: dict[tuple[Any, ...], int] = {}
+
+    def load(self, batch: list[tuple[int, list[str]]]) -> None:
+        if not batch:
+            return
+        parsed = self._format.parse_columns(self._header, [fields for _, fields in batch])
+        for position, error in parsed.errors.items():
+            self._reject(batch[position][0], str(error))
+        lines = [batch[position][0] for position in parsed.positions]
+        keep = self._first_of_each_key(parsed.columns, lines)
+        with self._uow as uow:
+            if self._format is not CUSTOMERS:
+                keep = self._of_known_customers(uow, parsed.columns, lines, keep)
+            columns = _rows_at(parsed.columns, keep, len(lines))
+            _repository(uow, self._format).upsert_columns(columns)
+            uow.commit()
+        self._report.loaded[self._format.kind] += len(keep)
+        if self._progress is not None:
+            self._progress(self._format.kind, len(keep))
+
+    def _first_of_each_key(self, columns: dict[str, list[Any]], lines: list[int]) -> list[int]:
+        keep: list[int] = []
+        keys = zip(*(columns[name] for name in self._format.key), strict=True)
+        for position, key in enumerate(keys):
+            first = self._seen.get(key)
+            if first is not None:
+                self._reject(
+                    lines[position],
+                    f"duplicate {'/'.join(self._format.key)}, first on line {first}",
+                )
+                continue
+            self._seen[key] = lines[position]
+            keep.append(position)
+        return keep
+
+    def _of_known_customers(
+        self, uow: UnitOfWork, columns: dict[str, list[Any]], lines: list[int], keep: list[int]
+    ) -> list[int]:
+        ids = columns["customer_id"]
+        known = uow.customers.existing_ids([ids[position] for position in keep])
+        for position in keep:
+            if ids[position] not in known:
+                self._reject(lines[position], f"customer_id: unknown customer {ids[position]!r}")
+        return [position for position in keep if ids[position] in known]
+
+    def _reject(self, line: int, reason: str) -> None:
+        self._report.rejected.append(RejectedRow(self._source, line, reason))
 
 
-def _write(
-    uow: UnitOfWork,
-    csv_format: CsvFormat,
-    batch: list[tuple[int, dict[str, Any]]],
-    source: str,
-    report: ImportReport,
-    progress: Progress | None,
-) -> None:
-    if not batch:
-        return
-    with uow:
-        if csv_format is not CUSTOMERS:
-            known = uow.customers.existing_ids([row["customer_id"] for _, row in batch])
-            for line, row in batch:
-                if row["customer_id"] not in known:
-                    reason = f"customer_id: unknown customer {row['customer_id']!r}"
-                    report.rejected.append(RejectedRow(source, line, reason))
-            batch = [(line, row) for line, row in batch if row["customer_id"] in known]
-        rows = [row for _, row in batch]
-        _repository(uow, csv_format).upsert(rows)
-        uow.commit()
-    report.loaded[csv_format.kind] += len(rows)
-    if progress is not None:
-        progress(csv_format.kind, len(rows))
+def _rows_at(
+    columns: dict[str, list[Any]], positions: list[int], size: int
+) -> dict[str, list[Any]]:
+    """The columns cut to the rows at ``positions`` (all ``size`` of them: as they are)."""
+    if len(positions) == size:
+        return columns
+    return {name: [values[p] for p in positions] for name, values in columns.items()}
 
 
 def _repository(uow: UnitOfWork, csv_format: CsvFormat) -> Any:

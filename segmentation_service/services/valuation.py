@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-import pandas as pd
+import numpy as np
+import numpy.typing as npt
 
 from segmentation_service.domain.errors import InvalidRequest
 from segmentation_service.domain.model import (
@@ -16,13 +17,16 @@ from segmentation_service.domain.model import (
     ValueScores,
 )
 from segmentation_service.engines.value_based import (
+    BUYER_COLUMNS,
+    FloatArray,
     ValueModel,
-    score_with_model,
-    with_margin_rate_of,
+    margin_rates_of,
+    score_columns,
 )
-from segmentation_service.engines.value_features import value_features
-from segmentation_service.engines.value_forecast import ChurnThresholds, forecast_buyers
+from segmentation_service.engines.value_features import AGGREGATE_INPUTS, feature_columns
+from segmentation_service.engines.value_forecast import ChurnThresholds, forecast_columns
 from segmentation_service.services.clock import Clock, utc_now
+from segmentation_service.store.reads import LookupReads, ValueInputs
 from segmentation_service.store.uow import UnitOfWork
 
 MAX_BATCH = 1000
@@ -55,21 +59,51 @@ def score_customer_value(
     if as_of_date is not None and as_of_date > today:
         raise InvalidRequest("asOfDate", f"{as_of_date} is in the future")
     as_of = as_of_date or today
-    with uow:
-        known_set = uow.customers.existing_ids(ids)
-        known = [customer_id for customer_id in ids if customer_id in known_set]
-        aggregates = uow.transactions.aggregates(as_of, known)
-        customers = uow.customers.frame(known)
-        run_id = uow.runs.latest_completed(SegmentationMethod.VALUE_BASED)
-        model_data = uow.runs.model(run_id) if run_id is not None else None
-    features = value_features(aggregates, pd.Index(known, name="customer_id"), as_of)
-    scored = _score(features, model_data, customers, horizon, rate, churn)
-    features["acquisition_cost"] = customers["acquisition_cost"].reindex(features.index)
-    rows = features.to_dict("index")
-    extras = scored.to_dict("index") if scored is not None else {}
-    scores = tuple(_value_score(rows[i], extras.get(i, {}), i) for i in known)
+
+    def read(reads: LookupReads) -> tuple[ValueInputs, ValueModel | None]:
+        run_id = reads.latest_completed(SegmentationMethod.VALUE_BASED)
+        return reads.value_inputs(as_of, ids), None if run_id is None else _model(reads, run_id)
+
+    inputs, model = uow.read(read)
+    known_set = {row[0] for row in inputs.costs}
+    known = [customer_id for customer_id in ids if customer_id in known_set]
+    features, costs = _batch(inputs, known, as_of)
+    scored = _score(features, costs, model, horizon, rate, churn)
+    scores = tuple(_value_score(features, costs, scored, i, c) for i, c in enumerate(known))
     unknown = tuple(customer_id for customer_id in ids if customer_id not in known_set)
     return ValueScores(scores, unknown)
+
+
+def _model(reads: LookupReads, run_id: int) -> ValueModel | None:
+    data = reads.run_model(run_id)
+    return None if data is None else ValueModel.from_dict(dict(data))
+
+
+def _batch(
+    inputs: ValueInputs, known: list[str], as_of: date
+) -> tuple[dict[str, Any], dict[str, FloatArray]]:
+    """The batch's features (``feature_columns``) and costs, in the order of ``known``."""
+    position = {customer_id: i for i, customer_id in enumerate(known)}
+    size = len(known)
+    columns: dict[str, Any] = {
+        name: np.full(size, np.nan) for name in AGGREGATE_INPUTS if "purchase" not in name
+    }
+    columns["transaction_count"] = np.zeros(size)
+    columns["purchase_count"] = np.zeros(size)
+    columns["purchase_days"] = np.zeros(size)
+    columns["first_purchase"] = np.full(size, None, dtype=object)
+    columns["last_purchase"] = np.full(size, None, dtype=object)
+    for row in inputs.aggregates:
+        values = row._mapping
+        i = position[values["customer_id"]]
+        for name in AGGREGATE_INPUTS:
+            columns[name][i] = values[name]
+    costs = {name: np.full(size, np.nan) for name in ("acquisition_cost", "annual_cost_to_serve")}
+    for customer_id, acquisition, serving in inputs.costs:
+        i = position[customer_id]
+        costs["acquisition_cost"][i] = np.nan if acquisition is None else acquisition
+        costs["annual_cost_to_serve"][i] = np.nan if serving is None else serving
+    return feature_columns(columns, as_of), costs
 
 
 def _checked(
@@ -89,30 +123,41 @@ def _checked(
 
 
 def _score(
-    features: pd.DataFrame,
-    model_data: dict[str, object] | None,
-    customers: pd.DataFrame,
+    features: dict[str, Any],
+    costs: dict[str, FloatArray],
+    model: ValueModel | None,
     horizon: int,
     rate: float,
     churn: ChurnThresholds,
-) -> pd.DataFrame | None:
-    if model_data is None or features.empty:
-        return None
-    cost = customers["annual_cost_to_serve"].astype(float)
-    model = ValueModel.from_dict(dict(model_data))
-    features = with_margin_rate_of(features, model)
-    scored = score_with_model(features, model, cost, horizon, rate)
-    buyers = features[features["has_purchases"].to_numpy(dtype=bool)]
-    forecast = forecast_buyers(buyers, model, cost, horizon, rate, churn)
-    return scored.join(forecast)
+) -> dict[str, npt.NDArray[Any]]:
+    """``score_columns`` and, for buyers, ``forecast_columns``: per customer, None where
+    there is nothing to say; empty without a value-based run."""
+    if model is None or not len(features["has_purchases"]):
+        return {}
+    features = {**features, "margin_rate": margin_rates_of(features, model)}
+    serving = costs["annual_cost_to_serve"]
+    scored = score_columns(features, model, serving, horizon, rate)
+    bought = np.asarray(features["has_purchases"], dtype=bool)
+    buyers = {name: np.asarray(features[name])[bought] for name in BUYER_COLUMNS}
+    if bought.any():
+        forecast = forecast_columns(buyers, model, serving[bought], horizon, rate, churn)
+        for name, values in (forecast or {}).items():
+            scored[name] = np.full(len(bought), None, dtype=object)
+            scored[name][bought] = np.asarray(values, dtype=object)
+    return scored
 
 
 def _value_score(
-    row: Mapping[Hashable, Any], extra: Mapping[Hashable, Any], customer_id: str
+    features: dict[str, Any],
+    costs: dict[str, FloatArray],
+    scored: dict[str, npt.NDArray[Any]],
+    i: int,
+    customer_id: str,
 ) -> CustomerValueScore:
     def optional(name: str) -> Any:
-        value = extra.get(name)
-        return None if value is None or pd.isna(value) else value
+        column = scored.get(name)
+        value = None if column is None else column[i]
+        return None if value is None or _missing(value) else value
 
     clv = optional("predicted_clv")
     alive = optional("probability_alive")
@@ -120,28 +165,25 @@ def _value_score(
     low, high = optional("expected_purchases_low"), optional("expected_purchases_high")
     clv_low, clv_high = optional("predicted_clv_low"), optional("predicted_clv_high")
     wait = optional("days_to_next_purchase")
-    acquisition = row.get("acquisition_cost")
-    if acquisition is not None and pd.isna(acquisition):
-        acquisition = None
+    acquisition = float(costs["acquisition_cost"][i])
+    recency = float(features["recency_days"][i])
     return CustomerValueScore(
         customer_id=customer_id,
-        transaction_count=int(row["transaction_count"]),
-        first_purchase_date=_date(row["first_purchase_date"]),
-        last_purchase_date=_date(row["last_purchase_date"]),
-        recency_days=None if pd.isna(row["recency_days"]) else int(row["recency_days"]),
-        total_revenue=float(row["revenue"]),
-        total_margin=float(row["margin"]),
-        average_order_value=float(row["average_order_value"]),
-        monthly_revenue=float(row["monthly_revenue"]),
+        transaction_count=int(features["transaction_count"][i]),
+        first_purchase_date=features["first_purchase_date"][i],
+        last_purchase_date=features["last_purchase_date"][i],
+        recency_days=None if math.isnan(recency) else int(recency),
+        total_revenue=float(features["revenue"][i]),
+        total_margin=float(features["margin"][i]),
+        average_order_value=float(features["average_order_value"][i]),
+        monthly_revenue=float(features["monthly_revenue"][i]),
         rfm_score=_text(optional("rfm_score")),
         rfm_segment=_text(optional("rfm_segment")),
         predicted_clv=None if clv is None else float(clv),
         value_tier=_text(optional("value_tier")),
         probability_alive=None if alive is None else min(1.0, max(0.0, float(alive))),
         expected_purchases=None if purchases is None else float(purchases),
-        acquisition_cost=None
-        if acquisition is None or pd.isna(acquisition)
-        else float(acquisition),
+        acquisition_cost=None if math.isnan(acquisition) else acquisition,
         churn_risk=_text(optional("churn_risk")),
         expected_purchases_low=None if low is None else int(low),
         expected_purchases_high=None if high is None else int(high),
@@ -151,9 +193,8 @@ def _value_score(
     )
 
 
-def _date(value: object) -> date | None:
-    # pandas' NaT is a date instance too.
-    return value if isinstance(value, date) and not pd.isna(value) else None
+def _missing(value: Any) -> bool:
+    return isinstance(value, float) and math.isnan(value)
 
 
 def _text(value: object | None) -> str | None:

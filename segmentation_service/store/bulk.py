@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, Table
+from sqlalchemy import ColumnElement, DateTime, Select, Table
 from sqlalchemy.orm import Session
 
 from segmentation_service.domain.model import Partition
@@ -98,26 +99,39 @@ def upsert_rows(
     SQLite one driver-level executemany of INSERT ... ON CONFLICT. Both run in
     the session's transaction.
     """
-    if not rows:
+    names = [column.name for column in table.columns]
+    upsert_columns(session, table, {name: [row.get(name) for row in rows] for name in names}, key)
+
+
+def upsert_columns(
+    session: Session, table: Table, columns: Mapping[str, Sequence[Any]], key: Sequence[str]
+) -> None:
+    """``upsert_rows`` of rows given by column (each list one value per row; a column
+    of the table not given is NULL): an import's batch is parsed a column at a time."""
+    size = len(next(iter(columns.values()), ()))
+    if not size:
         return
-    columns = [column.name for column in table.columns]
     dialect = session.get_bind().dialect
-    # What SQLAlchemy would do per value (e.g. SQLite's datetime text format), but
-    # only for the columns that need it.
-    processors = [
-        (position, processor)
-        for position, column in enumerate(table.columns)
-        if (processor := column.type.dialect_impl(dialect).bind_processor(dialect)) is not None
-    ]
-    values: list[list[Any]] = []
-    for source in rows:
-        value = [source.get(name) for name in columns]
-        for position, processor in processors:
-            if value[position] is not None:
-                value[position] = processor(value[position])
-        values.append(value)
-    column_list = ", ".join(columns)
-    updates = ", ".join(f"{name} = excluded.{name}" for name in columns if name not in key)
+    prepared: list[Sequence[Any]] = []
+    for column in table.columns:
+        given = columns.get(column.name)
+        # What SQLAlchemy would do per value (e.g. SQLite's datetime text format), but
+        # only for the columns that need it.
+        processor: Callable[[Any], Any] | None = column.type.dialect_impl(dialect).bind_processor(
+            dialect
+        )
+        if processor is not None and dialect.name == "sqlite" and isinstance(column.type, DateTime):
+            processor = _sqlite_datetime(processor)
+        if given is None:
+            prepared.append([None] * size)
+        elif processor is None:
+            prepared.append(given)
+        else:
+            prepared.append([None if value is None else processor(value) for value in given])
+    values = list(zip(*prepared, strict=True))
+    names = [column.name for column in table.columns]
+    column_list = ", ".join(names)
+    updates = ", ".join(f"{name} = excluded.{name}" for name in names if name not in key)
     conflict = f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
     raw = session.connection().connection.dbapi_connection
     assert raw is not None
@@ -138,10 +152,22 @@ def upsert_rows(
             )
             cursor.execute(f"TRUNCATE {staging}")
         else:
-            placeholders = ", ".join("?" for _ in columns)
+            placeholders = ", ".join("?" for _ in names)
             cursor.executemany(
                 f"INSERT INTO {table.name} ({column_list}) VALUES ({placeholders}) {conflict}",
                 values,
             )
     finally:
         cursor.close()
+
+
+def _sqlite_datetime(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """SQLAlchemy's SQLite DATETIME text ('YYYY-MM-DD HH:MM:SS.ffffff'), written by
+    ``isoformat`` for datetimes (a third of the time; the same text: tested)."""
+
+    def text(value: Any) -> Any:
+        if type(value) is datetime:
+            return value.isoformat(" ", "microseconds")
+        return processor(value)
+
+    return text

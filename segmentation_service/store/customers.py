@@ -11,7 +11,13 @@ from sqlalchemy.orm import Session
 
 from segmentation_service.domain.model import Partition
 from segmentation_service.store import queries
-from segmentation_service.store.bulk import Restriction, Scope, read_frame, upsert_rows
+from segmentation_service.store.bulk import (
+    Restriction,
+    Scope,
+    read_frame,
+    upsert_columns,
+    upsert_rows,
+)
 from segmentation_service.store.chunking import chunks
 from segmentation_service.store.tables import CustomerRow, table
 
@@ -83,3 +89,6 @@ class CustomerRepository:
 
     def upsert(self, rows: Sequence[Mapping[str, Any]]) -> None:
         upsert_rows(self._session, table(CustomerRow), rows, key=("customer_id",))
+
+    def upsert_columns(self, columns: Mapping[str, Sequence[Any]]) -> None:
+        upsert_columns(self._session, table(CustomerRow), columns, key=("customer_id",))

@@ -9,7 +9,13 @@ import pandas as pd
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from segmentation_service.store.bulk import Restriction, Scope, read_frame, upsert_rows
+from segmentation_service.store.bulk import (
+    Restriction,
+    Scope,
+    read_frame,
+    upsert_columns,
+    upsert_rows,
+)
 from segmentation_service.store.tables import NeedResponseRow, table
 
 RESPONSE_COLUMNS = ("customer_id", "need", "score")
@@ -31,3 +37,6 @@ class NeedRepository:
 
     def upsert(self, rows: Sequence[Mapping[str, Any]]) -> None:
         upsert_rows(self._session, table(NeedResponseRow), rows, key=("customer_id", "need"))
+
+    def upsert_columns(self, columns: Mapping[str, Sequence[Any]]) -> None:
+        upsert_columns(self._session, table(NeedResponseRow), columns, key=("customer_id", "need"))

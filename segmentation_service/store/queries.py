@@ -7,17 +7,34 @@ each call only binds values. Parameter names are the keys callers pass.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    DateTime,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    func,
+    select,
+)
 
 from segmentation_service.domain.model import RunStatus
 from segmentation_service.store.tables import AssignmentRow as A  # noqa: N814
 from segmentation_service.store.tables import CustomerRow as C  # noqa: N814
 from segmentation_service.store.tables import RunRow as R  # noqa: N814
 from segmentation_service.store.tables import SegmentRow as S  # noqa: N814
+from segmentation_service.store.tables import TransactionRow, table
+
+if TYPE_CHECKING:
+    from segmentation_service.store.bulk import Restriction
 
 COMPLETED = RunStatus.COMPLETED.value
+T = table(TransactionRow).c
 
 
 def _latest_by_method(in_one_run: bool) -> Any:
@@ -87,7 +104,73 @@ RUN_AND_SEGMENT_SIZE = (
     .outerjoin(S, and_(S.run_id == R.run_id, S.code == bindparam("code")))
     .where(R.run_id == bindparam("run_id"))
 )
+RUN_MODEL = select(R.model).where(R.run_id == bindparam("run_id"))
 RUN_METHOD_AND_STATUS = select(R.method, R.status).where(R.run_id == bindparam("run_id"))
 EXISTING_CUSTOMERS = select(C.customer_id).where(
+    C.customer_id.in_(bindparam("customer_ids", expanding=True))
+)
+
+
+def aggregate_query(dated: ColumnElement[bool], restrict: Restriction) -> Select[Any]:
+    """Per customer, the transactions' aggregates (``store.transactions.AGGREGATE_COLUMNS``)."""
+    t = table(TransactionRow).c
+    in_scope = and_(dated, *restrict(t.customer_id))
+    purchase = t.amount >= 0  # zero is a purchase (a free item); only returns are not
+    day = func.date(t.occurred_at)
+    first_days = (
+        select(t.customer_id, func.min(day).label("first_day"))
+        .where(in_scope, purchase)
+        .group_by(t.customer_id)
+        .subquery()
+    )
+    return (
+        select(
+            t.customer_id,
+            func.count().label("transaction_count"),
+            func.count(case((purchase, 1))).label("purchase_count"),
+            func.sum(t.amount).label("revenue"),
+            func.coalesce(func.sum(case((purchase, t.amount))), 0.0).label("gross_revenue"),
+            func.coalesce(func.sum(t.cost), 0.0).label("cost"),
+            func.min(case((purchase, t.occurred_at))).label("first_purchase"),
+            func.max(case((purchase, t.occurred_at))).label("last_purchase"),
+            func.count(func.distinct(case((purchase, day)))).label("purchase_days"),
+            func.coalesce(
+                func.sum(case((and_(purchase, day > first_days.c.first_day), t.amount))), 0.0
+            ).label("repeat_spend"),
+        )
+        .select_from(
+            table(TransactionRow).outerjoin(first_days, first_days.c.customer_id == t.customer_id)
+        )
+        .where(in_scope)
+        .group_by(t.customer_id)
+    )
+
+
+def day_after(dialect: str, as_of: date) -> str | datetime:
+    """What ``occurred_at`` must be below to be dated on or before ``as_of``.
+
+    SQLite keeps DATETIME values as text, 'YYYY-MM-DD HH:MM:SS[.ffffff]', and
+    compares them as text: the bound is the next day's date alone, which sorts
+    after every time of ``as_of`` and before every time of the next day, with
+    or without fractional seconds (a bound of '... 00:00:00.000000' would let
+    the next midnight in when it is stored without them).
+    """
+    next_day = as_of + timedelta(days=1)
+    return next_day.isoformat() if dialect == "sqlite" else datetime.combine(next_day, time.min)
+
+
+def _batch_aggregates(bound_type: Any) -> Select[Any]:
+    """``aggregate_query`` of the customers ``customer_ids`` dated before ``before``."""
+    before = bindparam("before", type_=bound_type)
+    ids: BindParameter[Any] = bindparam("customer_ids", expanding=True)
+    return aggregate_query(T.occurred_at < before, lambda column: [column.in_(ids)])
+
+
+# ScoreCustomerValue's aggregates of a batch, by dialect (see ``day_after``).
+BATCH_AGGREGATES = {
+    "sqlite": _batch_aggregates(String),
+    "postgresql": _batch_aggregates(DateTime),
+}
+CUSTOMER_COSTS = select(C.customer_id, C.acquisition_cost, C.annual_cost_to_serve).where(
     C.customer_id.in_(bindparam("customer_ids", expanding=True))
 )

@@ -18,11 +18,12 @@ before it.)
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine, Row
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
 
 from segmentation_service.domain.model import (
     CustomerSegment,
@@ -32,12 +33,20 @@ from segmentation_service.domain.model import (
 )
 from segmentation_service.store import queries
 from segmentation_service.store.chunking import chunks
+from segmentation_service.store.executors import Executor, dialect_of
 from segmentation_service.store.times import to_utc
 from segmentation_service.store.users import NonceRepository, UserRepository
 
 Result = TypeVar("Result")
-# Core statements run alike on a connection and in a session (the repositories' reads).
-Executor = Connection | Session
+
+
+@dataclass(frozen=True)
+class ValueInputs:
+    """Rows of ``queries.CUSTOMER_COSTS`` and ``queries.BATCH_AGGREGATES`` (customer_id
+    first; the aggregates' columns as ``store.transactions.AGGREGATE_COLUMNS``)."""
+
+    costs: list[tuple[Any, ...]]
+    aggregates: list[Row[Any]]
 
 
 class LookupReads:
@@ -75,6 +84,27 @@ class LookupReads:
         if found is None:
             return None
         return SegmentationMethod(found.method), RunStatus(found.status), found.size
+
+    def value_inputs(self, as_of: date, customer_ids: Sequence[str]) -> ValueInputs:
+        """What ScoreCustomerValue reads of a batch: each known customer's costs and the
+        aggregates of its transactions dated on or before ``as_of`` (ids in chunks)."""
+        costs: list[tuple[Any, ...]] = []
+        aggregates: list[Row[Any]] = []
+        dialect = dialect_of(self._connection)
+        before = queries.day_after(dialect, as_of)
+        for part in chunks(list(dict.fromkeys(customer_ids))):
+            found = self._connection.execute(queries.CUSTOMER_COSTS, {"customer_ids": part})
+            costs += [tuple(row) for row in found]
+            parameters = {"customer_ids": part, "before": before}
+            aggregates += self._connection.execute(queries.BATCH_AGGREGATES[dialect], parameters)
+        return ValueInputs(costs, aggregates)
+
+    def run_model(self, run_id: int) -> dict[str, Any] | None:
+        """The fitted model a run kept (value-based runs), as stored."""
+        found: dict[str, Any] | None = self._connection.scalar(
+            queries.RUN_MODEL, {"run_id": run_id}
+        )
+        return found
 
     def existing_ids(self, customer_ids: Sequence[str]) -> set[str]:
         found: set[str] = set()

@@ -8,14 +8,21 @@ A run's partitions each aggregate their own customers' transactions: one
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import ColumnElement, Select, String, and_, case, func, literal, not_, select
 from sqlalchemy.orm import Session
 
-from segmentation_service.store.bulk import Restriction, Scope, read_frame, upsert_rows
+from segmentation_service.store.bulk import (
+    Restriction,
+    Scope,
+    read_frame,
+    upsert_columns,
+    upsert_rows,
+)
+from segmentation_service.store.queries import aggregate_query, day_after
 from segmentation_service.store.tables import TransactionRow, table
 
 # The value columns and their dtypes, whichever engine computed the frame (an
@@ -72,7 +79,7 @@ class TransactionRepository:
         dated = self._dated_up_to(as_of)
 
         def query(restrict: Restriction) -> Select[Any]:
-            return self._aggregate_query(dated, restrict)
+            return aggregate_query(dated, restrict)
 
         frame = read_frame(self._session, query, scope, AGGREGATE_COLUMNS)
         return _typed(frame, AGGREGATE_DTYPES)
@@ -155,44 +162,11 @@ class TransactionRepository:
     def _dated_up_to(self, as_of: date) -> ColumnElement[bool]:
         return dated_up_to(self._session, as_of)
 
-    @staticmethod
-    def _aggregate_query(dated: ColumnElement[bool], restrict: Restriction) -> Select[Any]:
-        t = table(TransactionRow).c
-        in_scope = and_(dated, *restrict(t.customer_id))
-        purchase = t.amount >= 0  # zero is a purchase (a free item); only returns are not
-        day = func.date(t.occurred_at)
-        first_days = (
-            select(t.customer_id, func.min(day).label("first_day"))
-            .where(in_scope, purchase)
-            .group_by(t.customer_id)
-            .subquery()
-        )
-        return (
-            select(
-                t.customer_id,
-                func.count().label("transaction_count"),
-                func.count(case((purchase, 1))).label("purchase_count"),
-                func.sum(t.amount).label("revenue"),
-                func.coalesce(func.sum(case((purchase, t.amount))), 0.0).label("gross_revenue"),
-                func.coalesce(func.sum(t.cost), 0.0).label("cost"),
-                func.min(case((purchase, t.occurred_at))).label("first_purchase"),
-                func.max(case((purchase, t.occurred_at))).label("last_purchase"),
-                func.count(func.distinct(case((purchase, day)))).label("purchase_days"),
-                func.coalesce(
-                    func.sum(case((and_(purchase, day > first_days.c.first_day), t.amount))), 0.0
-                ).label("repeat_spend"),
-            )
-            .select_from(
-                table(TransactionRow).outerjoin(
-                    first_days, first_days.c.customer_id == t.customer_id
-                )
-            )
-            .where(in_scope)
-            .group_by(t.customer_id)
-        )
-
     def upsert(self, rows: Sequence[Mapping[str, Any]]) -> None:
         upsert_rows(self._session, table(TransactionRow), rows, key=("transaction_id",))
+
+    def upsert_columns(self, columns: Mapping[str, Sequence[Any]]) -> None:
+        upsert_columns(self._session, table(TransactionRow), columns, key=("transaction_id",))
 
 
 def _typed(frame: pd.DataFrame, dtypes: Mapping[str, str]) -> pd.DataFrame:
@@ -207,16 +181,9 @@ def _typed(frame: pd.DataFrame, dtypes: Mapping[str, str]) -> pd.DataFrame:
 
 
 def dated_up_to(session: Session, as_of: date) -> ColumnElement[bool]:
-    """Transactions dated on or before ``as_of``.
-
-    SQLite keeps DATETIME values as text, 'YYYY-MM-DD HH:MM:SS[.ffffff]', and
-    compares them as text: the bound is the next day's date alone, which sorts
-    after every time of ``as_of`` and before every time of the next day, with
-    or without fractional seconds (a bound of '... 00:00:00.000000' would let
-    the next midnight in when it is stored without them).
-    """
-    next_day = as_of + timedelta(days=1)
+    """Transactions dated on or before ``as_of`` (see ``queries.day_after``)."""
     occurred_at = table(TransactionRow).c.occurred_at
-    if session.get_bind().dialect.name == "sqlite":
-        return occurred_at < literal(next_day.isoformat(), String)
-    return occurred_at < datetime.combine(next_day, time.min)
+    bound = day_after(session.get_bind().dialect.name, as_of)
+    if isinstance(bound, str):
+        return occurred_at < literal(bound, String)
+    return occurred_at < bound

@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from segmentation_service.store.executors import dialect_of
 from segmentation_service.store.tables import UsedNonceRow, UserRow, table
 from segmentation_service.store.times import to_naive_utc
 
@@ -69,18 +70,13 @@ def _rowcount(result: Any) -> int:
     return int(cast(CursorResult[Any], result).rowcount)
 
 
-def _dialect(executor: Session | Connection) -> str:
-    bind = executor if isinstance(executor, Connection) else executor.get_bind()
-    return bind.dialect.name
-
-
 def _insert_new(session: Session | Connection, into: Table, values: dict[str, Any]) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING: True when the row was new.
 
     Unlike catching an IntegrityError, a conflict leaves the transaction usable.
     RETURNING tells whether a row went in (psycopg reports no rowcount for INSERTs).
     """
-    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+    insert = postgresql.insert if dialect_of(session) == "postgresql" else sqlite.insert
     key = list(into.primary_key.columns)
     statement = insert(into).values(values).on_conflict_do_nothing().returning(*key)
     return session.execute(statement).first() is not None
@@ -131,7 +127,7 @@ class NonceRepository:
         same nonce, exactly one insert takes effect.
         """
         values = {"nonce": nonce, "seen_at": to_naive_utc(seen_at)}
-        statement = NEW_NONCE[_dialect(self._session)]
+        statement = NEW_NONCE[dialect_of(self._session)]
         return self._session.execute(statement, values).first() is not None
 
     def purge(self, before: datetime) -> int:

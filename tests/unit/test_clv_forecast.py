@@ -18,7 +18,7 @@ from segmentation_service.engines.clv_forecast import (
     shortest_intervals,
 )
 from segmentation_service.engines.value_based import ValueModel
-from segmentation_service.engines.value_forecast import ChurnThresholds, forecast_buyers
+from segmentation_service.engines.value_forecast import ChurnThresholds, forecast_columns
 
 CDNOW = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}  # Fader, Hardie & Lee (2005)
 MODERATE = {"r": 0.6, "alpha": 5.0, "a": 0.8, "b": 6.0}
@@ -140,6 +140,14 @@ def model(covariance: list[list[float]] | None = None) -> ValueModel:
     )
 
 
+def forecast_frame(
+    crafted: pd.DataFrame, cost: pd.Series, thresholds: ChurnThresholds
+) -> pd.DataFrame:
+    columns = forecast_columns(crafted, model(), cost.to_numpy(), 12, 0.1, thresholds)
+    assert columns is not None
+    return pd.DataFrame(columns, index=crafted.index)
+
+
 def test_churn_risk_and_days_to_next_purchase_follow_their_rules() -> None:
     crafted = buyers(
         frequency=[12.0, 5.0, 2.0, 0.0],
@@ -149,7 +157,7 @@ def test_churn_risk_and_days_to_next_purchase_follow_their_rules() -> None:
     cost = pd.Series(0.0, index=crafted.index)
     thresholds = ChurnThresholds(high_below=0.3, low_from=0.7)
 
-    found = forecast_buyers(crafted, model(), cost, 12, 0.1, thresholds)
+    found = forecast_frame(crafted, cost, thresholds)
 
     params = clv.BetaGeoParams(0.6, 5.0, 1.8, 4.0, 0.0, 0)
     alive = clv.probability_alive(
@@ -169,7 +177,7 @@ def test_churn_risk_and_days_to_next_purchase_follow_their_rules() -> None:
 def test_the_clv_interval_brackets_the_clv_of_a_likely_active_customer() -> None:
     crafted = buyers(frequency=[12.0], recency_weeks=[51.0], T_weeks=[52.0])
     cost = pd.Series(0.0, index=crafted.index)
-    found = forecast_buyers(crafted, model(), cost, 12, 0.1, ChurnThresholds())
+    found = forecast_frame(crafted, cost, ChurnThresholds())
     params = clv.BetaGeoParams(0.6, 5.0, 1.8, 4.0, 0.0, 0)
     x, t_x, age = crafted["frequency"], crafted["recency_weeks"], crafted["T_weeks"]
     purchases = clv.discounted_purchases(

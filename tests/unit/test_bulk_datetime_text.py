@@ -1,0 +1,28 @@
+"""The bulk path writes SQLite datetimes as the very text SQLAlchemy writes."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import DateTime
+from sqlalchemy.dialects import sqlite
+
+from segmentation_service.store.bulk import _sqlite_datetime
+
+
+def test_sqlite_datetime_text_is_sqlalchemy_s() -> None:
+    dialect = sqlite.dialect()
+    processor = DateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert processor is not None
+    fast = _sqlite_datetime(processor)
+    rng = random.Random(7)
+    moments = [datetime(999, 12, 31, 23, 59, 59, 123), datetime(2025, 1, 2, 3, 4, 5)]
+    moments += [
+        datetime(1900, 1, 1)
+        + timedelta(seconds=rng.randrange(10**10), microseconds=rng.randrange(10**6))
+        for _ in range(2000)
+    ]
+
+    assert [fast(moment) for moment in moments] == [processor(moment) for moment in moments]
+    assert fast(date(2025, 1, 2)) == processor(date(2025, 1, 2))  # not a datetime: as before
