@@ -50,7 +50,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     with store.engine.begin() as connection:  # names lxml must escape, and non-ASCII ones
         connection.execute(
             text("UPDATE customers SET name = name || :odd WHERE customer_id LIKE '%3'"),
-            {"odd": " & <Söhne> \r\n \"GmbH\""},
+            {"odd": ' & <Söhne> \r\n "GmbH"'},
         )
     key = Fernet.generate_key().decode()
     cipher = PasswordCipher(key, "test")
