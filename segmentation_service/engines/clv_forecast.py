@@ -147,7 +147,10 @@ def clv_interval(
     spread = spend.shape > 1
     shape = np.where(spread, spend.shape, 2.0)[:, None]
     rate = np.where(spread, spend.rate, 1.0)[:, None]
-    spend_rates = stats.gamma.ppf(1.0 - strata[None, :], shape) / rate  # nu's quantiles
+    # nu's quantiles. The posterior shape p x + q takes one value per repeat count x, so
+    # the inverse CDF (most of this function's time) is evaluated once per distinct shape.
+    shapes, which = np.unique(shape[:, 0], return_inverse=True)
+    spend_rates = stats.gamma.ppf(1.0 - strata[None, :], shapes[:, None])[which] / rate
     mean_inverse_rate = rate / (shape - 1.0)  # E[1 / nu]: scales spend to its point estimate
     per_stratum = spend.spend[:, None] / (spend_rates * mean_inverse_rate)
     per_purchase = np.where(spread[:, None], per_stratum, spend.spend[:, None])[:, pairing]

@@ -518,12 +518,14 @@ def score_columns(
     cost_to_serve: npt.ArrayLike,
     horizon_months: int,
     annual_discount_rate: float,
+    prediction: dict[str, FloatArray] | None = None,
 ) -> dict[str, npt.NDArray[np.object_]]:
     """``SCORE_COLUMNS`` as arrays of objects: ``rfm_score``, ``rfm_segment``,
     ``predicted_clv``, ``value_tier``, ``probability_alive``, ``expected_purchases``
     (over the horizon); None where a customer has no purchases or the model has no
     CLV fit. ``cost_to_serve`` is per customer of ``features``. The tier uses the
-    model's own CLV horizon and rate, so it matches the run.
+    model's own CLV horizon and rate, so it matches the run. ``prediction``: the buyers'
+    ``predict_clv`` at this horizon and rate, when the caller has it already.
     """
     has_purchases = np.asarray(features["has_purchases"], dtype=bool)
     size = len(has_purchases)
@@ -546,7 +548,7 @@ def score_columns(
         metric_values = None
     bgnbd, gamma_gamma = model.purchase_params(), model.spend_params()
     if bgnbd is not None:
-        requested = predict_clv(
+        requested = prediction or predict_clv(
             buyers, bgnbd, gamma_gamma, cost, horizon_months, annual_discount_rate
         )
         for column in ("predicted_clv", "probability_alive", "expected_purchases"):

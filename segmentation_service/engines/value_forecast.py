@@ -69,10 +69,11 @@ def forecast_columns(
     horizon_months: int,
     annual_discount_rate: float,
     thresholds: ChurnThresholds,
+    point: dict[str, FloatArray] | None = None,
 ) -> dict[str, npt.NDArray[Any]] | None:
     """``FORECAST_COLUMNS`` as arrays for customers with purchases (``value_features``
     columns; ``cost_to_serve`` per customer), by the run's model; None when the model
-    has no BG/NBD fit."""
+    has no BG/NBD fit. ``point``: their ``predict_clv``, when the caller has it already."""
     bgnbd, gamma_gamma = model.purchase_params(), model.spend_params()
     if bgnbd is None:
         return None
@@ -80,7 +81,7 @@ def forecast_columns(
     t_x = np.asarray(buyers["recency_weeks"], dtype=float)
     T = np.asarray(buyers["T_weeks"], dtype=float)
     purchases = purchase_forecast(bgnbd, x, t_x, T, horizon_months * WEEKS_PER_MONTH)
-    point = predict_clv(
+    point = point or predict_clv(
         buyers, bgnbd, gamma_gamma, cost_to_serve, horizon_months, annual_discount_rate
     )
     clv_low, clv_high = clv_interval(purchases, _spend_inputs(buyers, point, gamma_gamma))

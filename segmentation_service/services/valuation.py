@@ -21,6 +21,7 @@ from segmentation_service.engines.value_based import (
     FloatArray,
     ValueModel,
     margin_rates_of,
+    predict_clv,
     score_columns,
 )
 from segmentation_service.engines.value_features import AGGREGATE_INPUTS, feature_columns
@@ -69,7 +70,9 @@ def score_customer_value(
     known = [customer_id for customer_id in ids if customer_id in known_set]
     features, costs = _batch(inputs, known, as_of)
     scored = _score(features, costs, model, horizon, rate, churn)
-    scores = tuple(_value_score(features, costs, scored, i, c) for i, c in enumerate(known))
+    # Python values, read once per column: indexing arrays per customer and field costs more.
+    columns = {name: values.tolist() for name, values in {**features, **costs, **scored}.items()}
+    scores = tuple(_value_score(columns, i, c) for i, c in enumerate(known))
     unknown = tuple(customer_id for customer_id in ids if customer_id not in known_set)
     return ValueScores(scores, unknown)
 
@@ -136,26 +139,27 @@ def _score(
         return {}
     features = {**features, "margin_rate": margin_rates_of(features, model)}
     serving = costs["annual_cost_to_serve"]
-    scored = score_columns(features, model, serving, horizon, rate)
     bought = np.asarray(features["has_purchases"], dtype=bool)
     buyers = {name: np.asarray(features[name])[bought] for name in BUYER_COLUMNS}
-    if bought.any():
-        forecast = forecast_columns(buyers, model, serving[bought], horizon, rate, churn)
+    bgnbd = model.purchase_params()
+    point = None  # the buyers' CLV parts, shared by the scores and the forecast
+    if bgnbd is not None and bought.any():
+        spend = model.spend_params()
+        point = predict_clv(buyers, bgnbd, spend, serving[bought], horizon, rate)
+    scored = score_columns(features, model, serving, horizon, rate, point)
+    if point is not None:
+        forecast = forecast_columns(buyers, model, serving[bought], horizon, rate, churn, point)
         for name, values in (forecast or {}).items():
             scored[name] = np.full(len(bought), None, dtype=object)
             scored[name][bought] = np.asarray(values, dtype=object)
     return scored
 
 
-def _value_score(
-    features: dict[str, Any],
-    costs: dict[str, FloatArray],
-    scored: dict[str, npt.NDArray[Any]],
-    i: int,
-    customer_id: str,
-) -> CustomerValueScore:
+def _value_score(columns: dict[str, list[Any]], i: int, customer_id: str) -> CustomerValueScore:
+    """The figures of the batch's ``i``-th customer (features, costs and scores by column)."""
+
     def optional(name: str) -> Any:
-        column = scored.get(name)
+        column = columns.get(name)
         value = None if column is None else column[i]
         return None if value is None or _missing(value) else value
 
@@ -165,18 +169,18 @@ def _value_score(
     low, high = optional("expected_purchases_low"), optional("expected_purchases_high")
     clv_low, clv_high = optional("predicted_clv_low"), optional("predicted_clv_high")
     wait = optional("days_to_next_purchase")
-    acquisition = float(costs["acquisition_cost"][i])
-    recency = float(features["recency_days"][i])
+    acquisition = float(columns["acquisition_cost"][i])
+    recency = float(columns["recency_days"][i])
     return CustomerValueScore(
         customer_id=customer_id,
-        transaction_count=int(features["transaction_count"][i]),
-        first_purchase_date=features["first_purchase_date"][i],
-        last_purchase_date=features["last_purchase_date"][i],
+        transaction_count=int(columns["transaction_count"][i]),
+        first_purchase_date=columns["first_purchase_date"][i],
+        last_purchase_date=columns["last_purchase_date"][i],
         recency_days=None if math.isnan(recency) else int(recency),
-        total_revenue=float(features["revenue"][i]),
-        total_margin=float(features["margin"][i]),
-        average_order_value=float(features["average_order_value"][i]),
-        monthly_revenue=float(features["monthly_revenue"][i]),
+        total_revenue=float(columns["revenue"][i]),
+        total_margin=float(columns["margin"][i]),
+        average_order_value=float(columns["average_order_value"][i]),
+        monthly_revenue=float(columns["monthly_revenue"][i]),
         rfm_score=_text(optional("rfm_score")),
         rfm_segment=_text(optional("rfm_segment")),
         predicted_clv=None if clv is None else float(clv),

@@ -94,9 +94,10 @@ class LookupReads:
         before = queries.day_after(dialect, as_of)
         for part in chunks(list(dict.fromkeys(customer_ids))):
             found = self._connection.execute(queries.CUSTOMER_COSTS, {"customer_ids": part})
-            costs += [tuple(row) for row in found]
+            costs += [tuple(row) for row in found.all()]  # one fetch, not one per row
             parameters = {"customer_ids": part, "before": before}
-            aggregates += self._connection.execute(queries.BATCH_AGGREGATES[dialect], parameters)
+            statement = queries.BATCH_AGGREGATES[dialect]
+            aggregates += self._connection.execute(statement, parameters).all()
         return ValueInputs(costs, aggregates)
 
     def run_model(self, run_id: int) -> dict[str, Any] | None:
