@@ -8,6 +8,7 @@ each call only binds values. Parameter names are the keys callers pass.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -20,6 +21,7 @@ from sqlalchemy import (
     bindparam,
     case,
     func,
+    literal,
     select,
 )
 
@@ -37,8 +39,14 @@ COMPLETED = RunStatus.COMPLETED.value
 T = table(TransactionRow).c
 
 
-def _latest_by_method(in_one_run: bool) -> Any:
-    """A customer's newest completed covering run per method (customer_id, methods[, run_id])."""
+@cache
+def latest_by_method(methods: tuple[str, ...], in_one_run: bool) -> Any:
+    """A customer's newest completed covering run per method (customer_id[, run_id]).
+
+    One statement per set of methods, built once (``functools.cache``): the methods are
+    the contract's enumeration, written into the statement rather than bound, so a call
+    does not expand a list parameter.
+    """
     newest = func.row_number().over(partition_by=R.method, order_by=A.run_id.desc())
     ranked = (
         select(
@@ -55,7 +63,7 @@ def _latest_by_method(in_one_run: bool) -> Any:
         .outerjoin(S, and_(S.run_id == A.run_id, S.code == A.segment_code))
         .where(
             A.customer_id == bindparam("customer_id"),
-            R.method.in_(bindparam("methods", expanding=True)),
+            R.method.in_([literal(method, String) for method in methods]),
             R.status == COMPLETED,
         )
     )
@@ -88,8 +96,6 @@ def _member_page(after: bool) -> Any:
     )
 
 
-LATEST_BY_METHOD = _latest_by_method(in_one_run=False)
-LATEST_BY_METHOD_IN_RUN = _latest_by_method(in_one_run=True)
 FIRST_MEMBER_PAGE = _member_page(after=False)
 NEXT_MEMBER_PAGE = _member_page(after=True)
 LATEST_COMPLETED_RUN = (

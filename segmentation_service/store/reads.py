@@ -124,13 +124,11 @@ class LookupReads:
 
         With ``run_id``, in that run instead. Methods whose run left it unassigned are absent.
         """
-        parameters: dict[str, Any] = {
-            "customer_id": customer_id,
-            "methods": [method.value for method in methods],
-        }
-        query = queries.LATEST_BY_METHOD
+        parameters: dict[str, Any] = {"customer_id": customer_id}
         if run_id is not None:
-            query, parameters["run_id"] = queries.LATEST_BY_METHOD_IN_RUN, run_id
+            parameters["run_id"] = run_id
+        names = tuple(method.value for method in methods)
+        query = queries.latest_by_method(names, in_one_run=run_id is not None)
         placements = {}
         for row in self._connection.execute(query, parameters):
             method = SegmentationMethod(row.method)
