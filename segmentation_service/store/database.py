@@ -39,28 +39,20 @@ def create_store_engine(url: str, *, pool_size: int = 5, lookups: bool = False) 
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _configure_sqlite)
         return engine
+    pool: dict[str, Any] = {
+        "pool_size": pool_size,
+        "max_overflow": pool_size,
+        "pool_timeout": 10,
+    }
     if lookups:
         # Each statement commits on its own; the only writes are PasswordDigest nonces,
         # which need not wait for the WAL flush: a database crash may forget the last
         # fraction of a second of them, as a replay cache in memory would.
         options = "-c synchronous_commit=off"
-        return create_engine(
-            url,
-            isolation_level="AUTOCOMMIT",
-            pool_size=pool_size,
-            max_overflow=pool_size,
-            pool_timeout=10,
-            connect_args={"connect_timeout": 3, "options": options},
-        )
-    return create_engine(
-        url,
-        pool_pre_ping=True,
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_timeout=10,
-        # Fail fast when the server is gone, rather than hang a request.
-        connect_args={"connect_timeout": 3},
-    )
+        connect = {"connect_timeout": 3, "options": options}
+        return create_engine(url, isolation_level="AUTOCOMMIT", connect_args=connect, **pool)
+    # Fail fast when the server is gone, rather than hang a request.
+    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 3}, **pool)
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:

@@ -119,36 +119,35 @@ EXISTING_CUSTOMERS = select(C.customer_id).where(
 
 def aggregate_query(dated: ColumnElement[bool], restrict: Restriction) -> Select[Any]:
     """Per customer, the transactions' aggregates (``store.transactions.AGGREGATE_COLUMNS``)."""
-    t = table(TransactionRow).c
-    in_scope = and_(dated, *restrict(t.customer_id))
-    purchase = t.amount >= 0  # zero is a purchase (a free item); only returns are not
-    day = func.date(t.occurred_at)
+    in_scope = and_(dated, *restrict(T.customer_id))
+    purchase = T.amount >= 0  # zero is a purchase (a free item); only returns are not
+    day = func.date(T.occurred_at)
     first_days = (
-        select(t.customer_id, func.min(day).label("first_day"))
+        select(T.customer_id, func.min(day).label("first_day"))
         .where(in_scope, purchase)
-        .group_by(t.customer_id)
+        .group_by(T.customer_id)
         .subquery()
     )
     return (
         select(
-            t.customer_id,
+            T.customer_id,
             func.count().label("transaction_count"),
             func.count(case((purchase, 1))).label("purchase_count"),
-            func.sum(t.amount).label("revenue"),
-            func.coalesce(func.sum(case((purchase, t.amount))), 0.0).label("gross_revenue"),
-            func.coalesce(func.sum(t.cost), 0.0).label("cost"),
-            func.min(case((purchase, t.occurred_at))).label("first_purchase"),
-            func.max(case((purchase, t.occurred_at))).label("last_purchase"),
+            func.sum(T.amount).label("revenue"),
+            func.coalesce(func.sum(case((purchase, T.amount))), 0.0).label("gross_revenue"),
+            func.coalesce(func.sum(T.cost), 0.0).label("cost"),
+            func.min(case((purchase, T.occurred_at))).label("first_purchase"),
+            func.max(case((purchase, T.occurred_at))).label("last_purchase"),
             func.count(func.distinct(case((purchase, day)))).label("purchase_days"),
             func.coalesce(
-                func.sum(case((and_(purchase, day > first_days.c.first_day), t.amount))), 0.0
+                func.sum(case((and_(purchase, day > first_days.c.first_day), T.amount))), 0.0
             ).label("repeat_spend"),
         )
         .select_from(
-            table(TransactionRow).outerjoin(first_days, first_days.c.customer_id == t.customer_id)
+            table(TransactionRow).outerjoin(first_days, first_days.c.customer_id == T.customer_id)
         )
         .where(in_scope)
-        .group_by(t.customer_id)
+        .group_by(T.customer_id)
     )
 
 

@@ -220,7 +220,7 @@ class RunRepository:
         return LookupReads(self._session).latest_completed(method)
 
     def model(self, run_id: int) -> dict[str, Any] | None:
-        return self._session.scalar(select(RunRow.model).where(RunRow.run_id == run_id))
+        return LookupReads(self._session).run_model(run_id)
 
 
 def _run(row: RunRow, segments: Sequence[Segment]) -> SegmentationRun:

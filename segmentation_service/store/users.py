@@ -7,7 +7,6 @@ from datetime import datetime, timezone
 from typing import Any, cast
 
 from sqlalchemy import (
-    Connection,
     CursorResult,
     Insert,
     Table,
@@ -18,9 +17,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
-from segmentation_service.store.executors import dialect_of
+from segmentation_service.store.executors import Executor, dialect_of
 from segmentation_service.store.tables import UsedNonceRow, UserRow, table
 from segmentation_service.store.times import to_naive_utc
 
@@ -46,13 +44,22 @@ USER_BY_NAME = select(
 PURGE_NONCES = delete(_NONCES).where(_NONCES.c.seen_at < bindparam("before"))
 
 
-def _new_nonce(insert: Any) -> Insert:
-    values: dict[str, Any] = {"nonce": bindparam("nonce"), "seen_at": bindparam("seen_at")}
-    statement: Insert = insert(_NONCES).values(values).on_conflict_do_nothing()
-    return statement.returning(_NONCES.c.nonce)
+def _new_row(dialect: str, into: Table, values: dict[str, Any]) -> Insert:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING the key: a row back when it was new.
+
+    Unlike catching an IntegrityError, a conflict leaves the transaction usable.
+    RETURNING tells whether a row went in (psycopg reports no rowcount for INSERTs).
+    """
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement: Insert = insert(into).values(values).on_conflict_do_nothing()
+    return statement.returning(*into.primary_key.columns)
 
 
-NEW_NONCE = {"postgresql": _new_nonce(postgresql.insert), "sqlite": _new_nonce(sqlite.insert)}
+DIALECTS = ("postgresql", "sqlite")
+_NONCE_VALUES: dict[str, Any] = {"nonce": bindparam("nonce"), "seen_at": bindparam("seen_at")}
+NEW_NONCE = {
+    dialect: _new_row(dialect, _NONCES, _NONCE_VALUES) for dialect in ("postgresql", "sqlite")
+}
 
 
 def _record(row: Any) -> UserRecord:
@@ -70,20 +77,13 @@ def _rowcount(result: Any) -> int:
     return int(cast(CursorResult[Any], result).rowcount)
 
 
-def _insert_new(session: Session | Connection, into: Table, values: dict[str, Any]) -> bool:
-    """INSERT ... ON CONFLICT DO NOTHING: True when the row was new.
-
-    Unlike catching an IntegrityError, a conflict leaves the transaction usable.
-    RETURNING tells whether a row went in (psycopg reports no rowcount for INSERTs).
-    """
-    insert = postgresql.insert if dialect_of(session) == "postgresql" else sqlite.insert
-    key = list(into.primary_key.columns)
-    statement = insert(into).values(values).on_conflict_do_nothing().returning(*key)
-    return session.execute(statement).first() is not None
+def _insert_new(session: Executor, into: Table, values: dict[str, Any]) -> bool:
+    """Insert a row unless its key exists: True when it was new (see ``_new_row``)."""
+    return session.execute(_new_row(dialect_of(session), into, values)).first() is not None
 
 
 class UserRepository:
-    def __init__(self, session: Session | Connection) -> None:
+    def __init__(self, session: Executor) -> None:
         self._session = session
 
     def get(self, username: str) -> UserRecord | None:
@@ -117,7 +117,7 @@ class UserRepository:
 class NonceRepository:
     """Nonces of accepted PasswordDigest tokens: one table, so every worker process sees them."""
 
-    def __init__(self, session: Session | Connection) -> None:
+    def __init__(self, session: Executor) -> None:
         self._session = session
 
     def remember(self, nonce: str, seen_at: datetime) -> bool:
