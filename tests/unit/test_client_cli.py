@@ -37,6 +37,17 @@ UTC = timezone.utc
 # ------------------------------------------------------------------ helpers
 
 
+# The required figures of a CustomerValueScore, as the score tests print them.
+A_BUYER: dict[str, Any] = {
+    "customerId": "C1",
+    "transactionCount": 12,
+    "totalRevenue": 1500.0,
+    "totalMargin": 450.25,
+    "averageOrderValue": 125.0,
+    "monthlyRevenue": 62.5,
+}
+
+
 def new(client: Any, type_name: str, **values: Any) -> Any:
     """An instance of an XSD complex type, built with zeep's type factory."""
     return client.get_type(f"{{{TNS}}}{type_name}")(**values)
@@ -918,13 +929,8 @@ def test_score_prints_every_value_field_and_the_unknown_ids(
     score = new(
         client,
         "CustomerValueScore",
-        customerId="C1",
-        transactionCount=12,
+        **A_BUYER,
         recencyDays=30,
-        totalRevenue=1500.0,
-        totalMargin=450.25,
-        averageOrderValue=125.0,
-        monthlyRevenue=62.5,
         rfmScore="545",
         rfmSegment="Champions",
         predictedClv=2222.22,
@@ -1478,12 +1484,7 @@ def test_score_shows_probability_alive_expected_purchases_and_acquisition_cost(
     score = new(
         client,
         "CustomerValueScore",
-        customerId="C1",
-        transactionCount=12,
-        totalRevenue=1500.0,
-        totalMargin=450.25,
-        averageOrderValue=125.0,
-        monthlyRevenue=62.5,
+        **A_BUYER,
         probabilityAlive=0.90183,
         expectedPurchases=14.49818,
         acquisitionCost=1234.5,
@@ -1502,12 +1503,7 @@ def test_score_shows_the_predictions_of_contract_1_5_in_their_own_table(
     predicted = new(
         client,
         "CustomerValueScore",
-        customerId="C1",
-        transactionCount=12,
-        totalRevenue=1500.0,
-        totalMargin=450.25,
-        averageOrderValue=125.0,
-        monthlyRevenue=62.5,
+        **A_BUYER,
         probabilityAlive=0.9,
         churnRisk="Low",
         expectedPurchasesLow=2,
