@@ -53,9 +53,9 @@ def _wsgi_call(app: Any, request: Request) -> bytes:
     return body
 
 
-def _top(profile: cProfile.Profile, limit: int) -> str:
+def _top(profile: cProfile.Profile, limit: int, sort: str = "cumulative") -> str:
     out = io.StringIO()
-    pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(limit)
+    pstats.Stats(profile, stream=out).sort_stats(sort).print_stats(limit)
     return out.getvalue()
 
 
@@ -66,6 +66,11 @@ def main() -> None:
     parser.add_argument("--what", default="lookups,segment")
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument(
+        "--sort",
+        default="cumulative",
+        help="pstats order of the lookups' tables: cumulative|tottime",
+    )
     parser.add_argument(
         "--spyne-gc-interval",
         type=float,
@@ -149,7 +154,7 @@ def main() -> None:
                 profile.disable()
                 per_call = (time.perf_counter() - started) / len(requests) * 1000
                 print(f"### {operation}: {per_call:.2f} ms per call (profiled)")
-                print(_top(profile, args.top))
+                print(_top(profile, args.top, args.sort))
         store.dispose()
     finally:
         databases.drop(f"bench_profile_{args.size}")
