@@ -16,6 +16,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from segmentation_service.domain import formats
@@ -34,7 +35,18 @@ class BadValue(ValueError):
     """What is wrong with a cell's (stripped, non-empty) text."""
 
 
-Convert = Callable[[str], Any]
+@dataclass(frozen=True)
+class Conversion:
+    """A cell's text to its value, one cell at a time or a whole column at once.
+
+    ``one`` raises ``BadValue`` saying what is wrong. ``column`` converts texts
+    (stripped, non-empty) by calls in C (``map``, ``all``, ``min``): a tenth of
+    the time per cell; it raises ``ValueError`` (``BadValue`` included) when any
+    text is refused, and then ``one`` finds which and why. Both accept the same texts.
+    """
+
+    one: Callable[[str], Any]
+    column: Callable[[list[str]], list[Any]]
 
 
 @dataclass(frozen=True)
@@ -42,7 +54,7 @@ class Field:
     """A column: required or not, its length limit, and the conversion of its text."""
 
     column: str
-    convert: Convert | None = None  # None: the text itself
+    convert: Conversion | None = None  # None: the text itself
     required: bool = False
     limit: int = MAX_ID
 
@@ -57,7 +69,7 @@ class Field:
         if self.convert is None:
             return raw
         try:
-            return self.convert(raw)
+            return self.convert.one(raw)
         except BadValue as problem:
             raise RowError(self.column, str(problem)) from None
 
@@ -67,7 +79,7 @@ class Field:
         Whole-column comprehensions where they can be: the common case, a column
         of good values, then costs a fraction of a call per cell.
         """
-        raws = [text.strip() for text in texts]
+        raws = list(map(str.strip, texts))
         limit = self.limit
         bad: set[int] = set()
         if max(map(len, raws), default=0) > limit:  # checks in C first: rarely any
@@ -85,17 +97,26 @@ class Field:
     def _converted(self, raws: list[str], bad: set[int]) -> list[Any]:
         convert = self.convert
         assert convert is not None
-        try:  # no refusals: one comprehension
-            return [convert(raw) if raw and i not in bad else None for i, raw in enumerate(raws)]
-        except BadValue:
+        complete = not bad and all(raws)
+        present = None if complete else [i for i, raw in enumerate(raws) if raw and i not in bad]
+        try:  # no refusals: one conversion of the whole column
+            if present is None:
+                return convert.column(raws)
+            found: list[Any] = [None] * len(raws)
+            for position, value in zip(
+                present, convert.column([raws[i] for i in present]), strict=True
+            ):
+                found[position] = value
+            return found
+        except ValueError:
             pass
-        found: list[Any] = []
+        found = []
         for position, raw in enumerate(raws):
             if not raw or position in bad:
                 found.append(None)
                 continue
             try:
-                found.append(convert(raw))
+                found.append(convert.one(raw))
             except BadValue:
                 bad.add(position)
                 found.append(None)
@@ -128,12 +149,14 @@ class CsvFormat:
 
     def parse_columns(self, header: Sequence[str], rows: Sequence[Sequence[str]]) -> ParsedColumns:
         """``parse`` of each row (each as wide as ``header``), a column at a time."""
-        by_name = dict(zip(header, zip(*rows, strict=True), strict=False)) if rows else {}
+        index = {name: i for i, name in enumerate(header)}
         blank = [""] * len(rows)
         columns: dict[str, list[Any]] = {}
         refused: set[int] = set()
         for field in self.fields:
-            columns[field.column], bad = field.values(by_name.get(field.column, blank))
+            i = index.get(field.column)
+            texts = blank if i is None else list(map(itemgetter(i), rows))
+            columns[field.column], bad = field.values(texts)
             refused |= bad
         errors: dict[int, RowError] = {}
         for position in sorted(refused):
@@ -150,8 +173,8 @@ class CsvFormat:
         return ParsedColumns(positions, columns, errors)
 
 
-def _number(minimum: float | None = None) -> Convert:
-    def convert(raw: str) -> float:
+def _number(minimum: float | None = None) -> Conversion:
+    def one(raw: str) -> float:
         try:
             value = float(raw)
         except ValueError:
@@ -162,14 +185,22 @@ def _number(minimum: float | None = None) -> Convert:
             raise BadValue(f"must be at least {minimum:g} ({raw!r})")
         return value
 
-    return convert
+    def column(raws: list[str]) -> list[float]:
+        values = list(map(float, raws))
+        if not all(map(math.isfinite, values)):
+            raise BadValue("not a finite number")
+        if minimum is not None and values and min(values) < minimum:
+            raise BadValue("below the minimum")
+        return values
+
+    return Conversion(one, column)
 
 
-def _whole(minimum: int, maximum: int | Callable[[], int]) -> Convert:
+def _whole(minimum: int, maximum: int | Callable[[], int]) -> Conversion:
     number = _number()
 
-    def convert(raw: str) -> int:
-        value = number(raw)
+    def one(raw: str) -> int:
+        value = number.one(raw)
         if not value.is_integer():
             raise BadValue(f"not a whole number ({raw!r})")
         top = maximum() if callable(maximum) else maximum
@@ -177,22 +208,45 @@ def _whole(minimum: int, maximum: int | Callable[[], int]) -> Convert:
             raise BadValue(f"must be between {minimum} and {top} ({int(value)})")
         return int(value)
 
-    return convert
+    def column(raws: list[str]) -> list[int]:
+        values = number.column(raws)
+        if not all(map(float.is_integer, values)):
+            raise BadValue("not a whole number")
+        top = maximum() if callable(maximum) else maximum
+        if values and not minimum <= min(values) <= max(values) <= top:
+            raise BadValue("out of range")
+        return list(map(int, values))
+
+    return Conversion(one, column)
 
 
-def _moment(raw: str) -> datetime:
+def _one_moment(raw: str) -> datetime:
     """An ISO 8601 date or date-time as naive UTC (a bare date is its midnight)."""
     try:
-        moment = datetime.fromisoformat(raw[:-1] + "+00:00" if raw.endswith("Z") else raw)
+        moment = datetime.fromisoformat(raw)
     except ValueError:
         raise BadValue(f"not an ISO 8601 date or date-time ({raw!r})") from None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
-    return moment
+    return _naive_utc(moment)
 
 
-def _date(raw: str) -> date:
-    return _moment(raw).date()
+def _moments(raws: list[str]) -> list[datetime]:
+    moments = list(map(datetime.fromisoformat, raws))
+    if any(map(attrgetter("tzinfo"), moments)):  # an offset given: rarely
+        return [_naive_utc(moment) for moment in moments]
+    return moments
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+_MOMENT = Conversion(_one_moment, _moments)
+_DATE = Conversion(
+    lambda raw: _one_moment(raw).date(),
+    lambda raws: [moment.date() for moment in _moments(raws)],
+)
 
 
 def _this_year() -> int:
@@ -210,14 +264,14 @@ CUSTOMER_FIELDS = (
     Field("country"),
     Field("birth_year", _whole(MIN_BIRTH_YEAR, _this_year)),
     Field("preferred_channel"),
-    Field("signup_date", _date),
+    Field("signup_date", _DATE),
     Field("acquisition_cost", _number(minimum=0)),
     Field("annual_cost_to_serve", _number(minimum=0)),
 )
 TRANSACTION_FIELDS = (
     Field("transaction_id", required=True),
     Field("customer_id", required=True),
-    Field("occurred_at", _moment, required=True),
+    Field("occurred_at", _MOMENT, required=True),
     Field("amount", _number(), required=True),
     Field("cost", _number()),
     Field("channel"),
@@ -227,7 +281,7 @@ NEED_FIELDS = (
     Field("customer_id", required=True),
     Field("need", required=True),
     Field("score", _number(), required=True),
-    Field("surveyed_at", _date),
+    Field("surveyed_at", _DATE),
 )
 
 CUSTOMERS = CsvFormat(

@@ -10,7 +10,7 @@ nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,10 +18,10 @@ import pandas as pd
 
 from segmentation_service.services.csv_files import (
     CsvFile,
-    UnreadableRecord,
+    RecordBatch,
+    RecordReader,
     describe_delimiter,
     detect_delimiter,
-    records,
 )
 from segmentation_service.services.csv_rows import (
     CUSTOMERS,
@@ -81,37 +81,45 @@ def _import_file(
     report.loaded.setdefault(csv_format.kind, 0)
     source = csv_file.path.name
     with csv_file.open() as handle:
-        lines = _readable(records(handle, csv_file.delimiter), source, report)
-        header = [name.strip() for name in next(lines, (1, []))[1]]
+        reader = RecordReader(handle, csv_file.delimiter)
+        first = reader.batch(1)
+        header = [name.strip() for name in (first.records or [[]])[0]]
+        _report_unreadable(first, source, report)
         header_problem = _check_header(csv_format, header, csv_file.delimiter)
         if header_problem:
             report.rejected.append(RejectedRow(source, 1, header_problem))
             return
         loader = _BatchLoader(uow, csv_format, header, source, report, progress)
-        width = len(header)
-        batch: list[tuple[int, list[str]]] = []
-        for line, fields in lines:
-            if len(fields) != width:  # one loop, no generator per row: it is the hot loop
-                if fields:  # else a blank line
-                    reason = f"wrong number of fields ({len(fields)}, the header has {width})"
-                    report.rejected.append(RejectedRow(source, line, reason))
-                continue
-            batch.append((line, fields))
-            if len(batch) >= batch_size:
-                loader.load(batch)
-                batch = []
-        loader.load(batch)
+        while not reader.finished:
+            batch = reader.batch(batch_size)
+            loader.load(*_of_width(batch, len(header), source, report))
+            _report_unreadable(batch, source, report)
 
 
-def _readable(
-    lines: Iterator[tuple[int, list[str]]], source: str, report: ImportReport
-) -> Iterator[tuple[int, list[str]]]:
-    """The records up to one the CSV reader gives up on, which is reported."""
-    try:
-        yield from lines
-    except UnreadableRecord as exc:
-        reason = f"unreadable CSV: {exc}; the rest of the file was not read"
-        report.rejected.append(RejectedRow(source, exc.line, reason))
+def _of_width(
+    batch: RecordBatch, width: int, source: str, report: ImportReport
+) -> tuple[list[list[str]], list[int]]:
+    """The batch's records with as many fields as the header, and their lines; the
+    others are reported, but for blank lines."""
+    if set(map(len, batch.records)) <= {width}:  # checked in C: nearly always
+        return batch.records, batch.lines
+    records: list[list[str]] = []
+    lines: list[int] = []
+    for fields, line in zip(batch.records, batch.lines, strict=True):
+        if len(fields) == width:
+            records.append(fields)
+            lines.append(line)
+        elif fields:  # else a blank line
+            reason = f"wrong number of fields ({len(fields)}, the header has {width})"
+            report.rejected.append(RejectedRow(source, line, reason))
+    return records, lines
+
+
+def _report_unreadable(batch: RecordBatch, source: str, report: ImportReport) -> None:
+    """The record the CSV reader gave up on, if any."""
+    if batch.unreadable is not None:
+        reason = f"unreadable CSV: {batch.unreadable}; the rest of the file was not read"
+        report.rejected.append(RejectedRow(source, batch.unreadable.line, reason))
 
 
 def _check_header(csv_format: CsvFormat, header: Sequence[str], delimiter: str) -> str | None:
@@ -152,15 +160,18 @@ class _BatchLoader:
     ) -> None:
         self._uow, self._format, self._header = uow, csv_format, header
         self._source, self._report, self._progress = source, report, progress
-        self._seen: dict[tuple[Any, ...], int] = {}
+        self._seen: dict[Any, int] = {}  # key (a tuple when it has several columns) -> line
 
-    def load(self, batch: list[tuple[int, list[str]]]) -> None:
-        if not batch:
+    def load(self, records: list[list[str]], lines: list[int]) -> None:
+        """Check ``records`` (as wide as the header; ``lines``: where each starts) and
+        upsert the good ones in one transaction."""
+        if not records:
             return
-        parsed = self._format.parse_columns(self._header, [fields for _, fields in batch])
+        parsed = self._format.parse_columns(self._header, records)
         for position, error in parsed.errors.items():
-            self._reject(batch[position][0], str(error))
-        lines = [batch[position][0] for position in parsed.positions]
+            self._reject(lines[position], str(error))
+        if parsed.errors:
+            lines = [lines[position] for position in parsed.positions]
         keep = self._first_of_each_key(parsed.columns, lines)
         with self._uow as uow:
             if self._format is not CUSTOMERS:
@@ -173,15 +184,22 @@ class _BatchLoader:
             self._progress(self._format.kind, len(keep))
 
     def _first_of_each_key(self, columns: dict[str, list[Any]], lines: list[int]) -> list[int]:
+        """The positions of the rows whose key no earlier row (of this file) had."""
+        names = self._format.key
+        keys: list[Any] = (
+            columns[names[0]]
+            if len(names) == 1
+            else list(zip(*(columns[n] for n in names), strict=True))
+        )
+        fresh = dict(zip(keys, lines, strict=True))
+        if len(fresh) == len(keys) and self._seen.keys().isdisjoint(fresh):  # nearly always
+            self._seen.update(fresh)
+            return list(range(len(keys)))
         keep: list[int] = []
-        keys = zip(*(columns[name] for name in self._format.key), strict=True)
         for position, key in enumerate(keys):
             first = self._seen.get(key)
             if first is not None:
-                self._reject(
-                    lines[position],
-                    f"duplicate {'/'.join(self._format.key)}, first on line {first}",
-                )
+                self._reject(lines[position], f"duplicate {'/'.join(names)}, first on line {first}")
                 continue
             self._seen[key] = lines[position]
             keep.append(position)
@@ -191,7 +209,10 @@ class _BatchLoader:
         self, uow: UnitOfWork, columns: dict[str, list[Any]], lines: list[int], keep: list[int]
     ) -> list[int]:
         ids = columns["customer_id"]
-        known = uow.customers.existing_ids([ids[position] for position in keep])
+        kept_ids = ids if len(keep) == len(ids) else [ids[position] for position in keep]
+        known = uow.customers.existing_ids(kept_ids)
+        if known.issuperset(kept_ids):  # nearly always
+            return keep
         for position in keep:
             if ids[position] not in known:
                 self._reject(lines[position], f"customer_id: unknown customer {ids[position]!r}")

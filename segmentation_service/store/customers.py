@@ -10,7 +10,6 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from segmentation_service.domain.model import Partition
-from segmentation_service.store import queries
 from segmentation_service.store.bulk import (
     Restriction,
     Scope,
@@ -18,7 +17,7 @@ from segmentation_service.store.bulk import (
     upsert_columns,
     upsert_rows,
 )
-from segmentation_service.store.chunking import chunks
+from segmentation_service.store.reads import LookupReads
 from segmentation_service.store.tables import CustomerRow, table
 
 CUSTOMER_COLUMNS: tuple[str, ...] = tuple(c.name for c in table(CustomerRow).columns)
@@ -32,10 +31,7 @@ class CustomerRepository:
         return int(self._session.scalar(select(func.count()).select_from(CustomerRow)) or 0)
 
     def existing_ids(self, customer_ids: Sequence[str]) -> set[str]:
-        found: set[str] = set()
-        for part in chunks(list(dict.fromkeys(customer_ids))):
-            found.update(self._session.scalars(queries.EXISTING_CUSTOMERS, {"customer_ids": part}))
-        return found
+        return LookupReads(self._session).existing_ids(customer_ids)
 
     def frame(self, scope: Scope = None, columns: Sequence[str] | None = None) -> pd.DataFrame:
         """The customers in ``scope`` (all when None), indexed by customer_id.

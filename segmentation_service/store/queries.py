@@ -12,12 +12,14 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    ARRAY,
     BindParameter,
     ColumnElement,
     DateTime,
     Select,
     String,
     and_,
+    any_,
     bindparam,
     case,
     func,
@@ -112,9 +114,6 @@ RUN_AND_SEGMENT_SIZE = (
 )
 RUN_MODEL = select(R.model).where(R.run_id == bindparam("run_id"))
 RUN_METHOD_AND_STATUS = select(R.method, R.status).where(R.run_id == bindparam("run_id"))
-EXISTING_CUSTOMERS = select(C.customer_id).where(
-    C.customer_id.in_(bindparam("customer_ids", expanding=True))
-)
 
 
 def aggregate_query(dated: ColumnElement[bool], restrict: Restriction) -> Select[Any]:
@@ -179,3 +178,16 @@ BATCH_AGGREGATES = {
 CUSTOMER_COSTS = select(C.customer_id, C.acquisition_cost, C.annual_cost_to_serve).where(
     C.customer_id.in_(bindparam("customer_ids", expanding=True))
 )
+
+
+@cache
+def existing_customers(dialect: str) -> Select[Any]:
+    """Which of the ids in the parameter ``ids`` are customers: one parameter however
+    many ids (a JSON array on SQLite, an array on PostgreSQL), so nothing is rendered per
+    id or cut into chunks (an import checks 50,000 a batch)."""
+    if dialect == "postgresql":
+        return select(C.customer_id).where(
+            C.customer_id == any_(bindparam("ids", type_=ARRAY(String)))
+        )
+    listed = func.json_each(bindparam("ids", type_=String)).table_valued("value")
+    return select(C.customer_id).where(C.customer_id.in_(select(listed.c.value)))

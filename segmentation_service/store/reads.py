@@ -17,6 +17,7 @@ before it.)
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -108,11 +109,12 @@ class LookupReads:
         return found
 
     def existing_ids(self, customer_ids: Sequence[str]) -> set[str]:
-        found: set[str] = set()
-        for part in chunks(list(dict.fromkeys(customer_ids))):
-            ids = self._connection.scalars(queries.EXISTING_CUSTOMERS, {"customer_ids": part})
-            found.update(ids)
-        return found
+        """Which of ``customer_ids`` are customers, in one query."""
+        dialect = dialect_of(self._connection)
+        ids = list(dict.fromkeys(customer_ids))
+        parameter = ids if dialect == "postgresql" else json.dumps(ids)
+        statement = queries.existing_customers(dialect)
+        return set(self._connection.scalars(statement, {"ids": parameter}))
 
     def latest_by_method(
         self,

@@ -16,6 +16,7 @@ from segmentation_service.services.csv_rows import (
     NEEDS,
     TRANSACTIONS,
     CsvFormat,
+    Field,
     RowError,
 )
 
@@ -89,3 +90,29 @@ def test_a_batch_of_good_rows_is_parsed_without_errors() -> None:
     assert parsed.errors == {} and parsed.positions == list(range(100))
     assert parsed.columns["amount"][:2] == [0.5, 1.5]
     assert parsed.columns["cost"] == [None] * 100
+
+
+@pytest.mark.parametrize(
+    "field",
+    [field for f in (CUSTOMERS, TRANSACTIONS, NEEDS) for field in f.fields if field.convert],
+    ids=lambda field: field.column,
+)
+def test_a_whole_column_converts_as_each_cell_does(field: Field) -> None:
+    """The column conversion (calls in C) accepts exactly the cells the one-cell
+    conversion does, to the same values; the import relies on it for good batches."""
+    conversion = field.convert
+    assert conversion is not None
+    cells = [cell.strip() for kind in CELLS.values() for cell in kind if cell.strip()]
+    good = CELLS[KINDS[field.column]][0]
+    refused = 0
+    for cell in cells:
+        try:
+            expected = conversion.one(cell)
+        except ValueError:
+            refused += 1
+            with pytest.raises(ValueError):
+                conversion.column([good, cell])
+            continue
+        assert conversion.column([good, cell]) == [conversion.one(good), expected]
+        assert type(conversion.column([cell])[0]) is type(expected)
+    assert 0 < refused < len(cells)

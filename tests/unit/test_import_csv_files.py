@@ -11,10 +11,9 @@ import pytest
 from segmentation_service.services import csv_files
 from segmentation_service.services.csv_files import (
     CsvFileError,
-    UnreadableRecord,
+    RecordReader,
     check_file,
     detect_delimiter,
-    records,
     text_encoding,
 )
 
@@ -115,11 +114,18 @@ def test_a_truncated_multibyte_character_at_the_end_is_reported(tmp_path: Path) 
         check_file(path)
 
 
-def test_records_carry_the_line_they_start_on() -> None:
+@pytest.mark.parametrize("size", [1, 2, 3, 100])
+def test_records_carry_the_line_they_start_on(size: int) -> None:
     text = 'h1;h2\r\n"a\r\nb";c\r\n\r\n"x;y";"1\n2\n3"\nlast;row'
-    handle = io.StringIO(text, newline="")
+    reader = RecordReader(io.StringIO(text, newline=""), ";")
 
-    assert list(records(handle, ";")) == [
+    found: list[tuple[int, list[str]]] = []
+    while not reader.finished:
+        batch = reader.batch(size)
+        assert batch.unreadable is None and len(batch.records) <= size
+        found += zip(batch.lines, batch.records, strict=True)
+
+    assert found == [
         (1, ["h1", "h2"]),
         (2, ["a\r\nb", "c"]),
         (4, []),
@@ -130,13 +136,18 @@ def test_records_carry_the_line_they_start_on() -> None:
 
 def test_a_record_the_reader_gives_up_on_is_unreadable_at_its_first_line() -> None:
     huge = "z" * (csv.field_size_limit() + 1)
-    handle = io.StringIO(f'h1,h2\nok,1\n"start\n{huge}",2\n', newline="")
-    found = records(handle, ",")
+    handle = io.StringIO(f'h1,h2\nok,1\n"start\n{huge}",2\nnever,read\n', newline="")
+    reader = RecordReader(handle, ",")
 
-    assert [next(found), next(found)] == [(1, ["h1", "h2"]), (2, ["ok", "1"])]
-    with pytest.raises(UnreadableRecord, match="field larger than field limit") as caught:
-        next(found)
-    assert caught.value.line == 3
+    batch = reader.batch(10)
+
+    assert list(zip(batch.lines, batch.records, strict=True)) == [
+        (1, ["h1", "h2"]),
+        (2, ["ok", "1"]),
+    ]
+    assert batch.unreadable is not None and batch.unreadable.line == 3
+    assert "field larger than field limit" in str(batch.unreadable)
+    assert reader.finished and reader.batch(10).records == []
 
 
 def test_a_file_that_cannot_be_read_is_a_file_error(tmp_path: Path) -> None:
