@@ -10,7 +10,9 @@ nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import gc
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,13 +63,33 @@ def import_files(
     """Load the files given by kind (any subset of the three); customers first, so the
     others can refer to them."""
     report = ImportReport()
-    for csv_format in (CUSTOMERS, TRANSACTIONS, NEEDS):
-        csv_file = files.get(csv_format.kind)
-        if csv_file is not None:
-            first = len(report.rejected)
-            _import_file(uow, csv_format, csv_file, report, batch_size, progress)
-            report.rejected[first:] = sorted(report.rejected[first:], key=lambda row: row.line)
+    with _collector_paused():
+        for csv_format in (CUSTOMERS, TRANSACTIONS, NEEDS):
+            csv_file = files.get(csv_format.kind)
+            if csv_file is not None:
+                first = len(report.rejected)
+                _import_file(uow, csv_format, csv_file, report, batch_size, progress)
+                report.rejected[first:] = sorted(report.rejected[first:], key=lambda r: r.line)
     return report
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while the files load.
+
+    Every record read is a new list, so the collector ran every few hundred records
+    and each full pass walked the file's keys seen so far: a quarter of an import's
+    time. The import makes no reference cycles to speak of (its lists, tuples and
+    dicts are freed by reference counting, batch by batch), so memory stays bounded;
+    what cycles there are go at the next collection after it.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _import_file(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from segmentation_service.cli import main
+from segmentation_service.services.csv_files import CsvFile, check_file
+from segmentation_service.services.importing import import_files
 from segmentation_service.store.database import Store
 
 HEADER = ",".join(
@@ -146,6 +149,25 @@ def test_importing_the_same_files_twice_changes_nothing(tmp_path: Path, url: str
     main(["--database-url", url, "import", *files])
     main(["--database-url", url, "import", *files])
     assert (count(url, "customers"), count(url, "transactions")) == (2, 3)
+
+
+def test_the_garbage_collector_is_back_on_after_an_import(tmp_path: Path, url: str) -> None:
+    # The import pauses it while files load; a process that imports goes on with it.
+    path = write(tmp_path, "customers.csv", CUSTOMERS)
+    main(["--database-url", url, "import", "--customers", str(path)])
+    assert gc.isenabled()
+    store = Store(url)
+    with pytest.raises(FileNotFoundError):  # also when the import fails midway
+        import_files(store.unit_of_work(), {"customers": _vanished(tmp_path)})
+    store.dispose()
+    assert gc.isenabled()
+
+
+def _vanished(tmp_path: Path) -> CsvFile:
+    path = write(tmp_path, "gone.csv", "customer_id,name\nA,Alpha\n")
+    checked = check_file(path)
+    path.unlink()
+    return checked
 
 
 def test_import_refuses_a_file_with_unknown_columns(
