@@ -72,10 +72,20 @@ def _create_key_file(path: Path) -> None:
 
 
 class PasswordCipher:
-    """Encrypts passwords for storage and gives them back for PasswordDigest checks."""
+    """Encrypts passwords for storage and gives them back for PasswordDigest checks.
 
-    def __init__(self, key: bytes | str, source: str = "the secret key") -> None:
+    Decrypted passwords are kept by their encrypted text (up to ``remembered`` of
+    them): Fernet's HMAC and AES were a tenth of a PasswordDigest call. This exposes
+    nothing new: whoever can read this process's memory reads the key that decrypts
+    them too. A changed password is a new encrypted text, so it is never served stale.
+    """
+
+    def __init__(
+        self, key: bytes | str, source: str = "the secret key", remembered: int = 1024
+    ) -> None:
         self._fernet = fernet(key, source)
+        self._decrypted: dict[str, str] = {}
+        self._remembered = remembered
 
     @classmethod
     def from_settings(cls, configured: str | None, key_file: Path) -> PasswordCipher:
@@ -88,10 +98,17 @@ class PasswordCipher:
         return self._fernet.encrypt(password.encode("utf-8")).decode("ascii")
 
     def decrypt(self, token: str) -> str:
+        known = self._decrypted.get(token)
+        if known is not None:
+            return known
         try:
-            return self._fernet.decrypt(token.encode("ascii")).decode("utf-8")
+            password = self._fernet.decrypt(token.encode("ascii")).decode("utf-8")
         except (InvalidToken, UnicodeError):
             raise SecretKeyError(
                 "a stored password cannot be decrypted: the secret key is not the one it "
                 "was encrypted with (check SEGMENTATION_SECRET_KEY or var/secret.key)"
             ) from None
+        if len(self._decrypted) >= self._remembered:
+            self._decrypted.clear()  # rarely: more users than that calling with digests
+        self._decrypted[token] = password
+        return password
