@@ -101,7 +101,7 @@ class ResponseWriter:
         """
         type_info = cls._type_info  # type: ignore[attr-defined]
         list_wrapper = len(type_info) == 1
-        names: dict[str, Any] = {"_is_sequence": _is_sequence}
+        names: dict[str, Any] = {"_is_sequence": _is_sequence, "_special": _SPECIAL.search}
         lines = ["def write(parts, instance):", "    append = parts.append"]
         for i, (name, kind) in enumerate(type_info.items()):
             attribute = _CAMEL_HUMP.sub("_", name).lower()
@@ -130,8 +130,12 @@ class ResponseWriter:
                     f"{indent}        append(C{i})",
                 ]
             else:
-                names[f"T{i}"] = self._text_of(kind)
-                lines.append(f"{indent}    append(O{i} + T{i}(v) + C{i})")
+                text = names[f"T{i}"] = self._text_of(kind)
+                if text is _escaped_text:  # a plain string without specials, as it is
+                    value = f"(v if type(v) is str and not _special(v) else T{i}(v))"
+                else:
+                    value = f"T{i}(v)"
+                lines.append(f"{indent}    append(O{i} + {value} + C{i})")
         exec("\n".join(lines), names)  # noqa: S102 - source made above from the contract's names
         compiled: Write = names["write"]
         return compiled
