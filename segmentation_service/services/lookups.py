@@ -74,19 +74,19 @@ def list_segment_members(
             page_run = cursor.run_id if cursor else reads.latest_completed(method)
             if page_run is None:
                 raise InvalidRequest("method", f"there is no completed {method.value} run yet")
-        found = reads.run_and_segment_size(page_run, segment_code)
+        after = cursor.after if cursor else None
+        found = reads.segment_page(page_run, segment_code, after, size + 1)
         if found is None:
             raise RunNotFound(page_run)
-        run_method, status, total = found
-        if run_id is None and cursor and run_method is not method:
+        if run_id is None and cursor and found.method is not method:
             raise InvalidRequest("pageToken", "belongs to a run of another method")
-        if status is not RunStatus.COMPLETED:
-            raise RunNotFound(page_run, f"has no results (status {status.value})")
+        if found.status is not RunStatus.COMPLETED:
+            raise RunNotFound(page_run, f"has no results (status {found.status.value})")
         if cursor and (cursor.run_id, cursor.segment_code) != (page_run, segment_code):
             raise InvalidRequest("pageToken", "belongs to another run or segment")
-        if total is None:
+        if found.size is None:
             raise SegmentNotFound(page_run, segment_code)
-        rows = reads.member_page(page_run, segment_code, cursor.after if cursor else None, size + 1)
+        rows, total = found.members, found.size
         next_token = None
         if len(rows) > size:
             rows = rows[:size]

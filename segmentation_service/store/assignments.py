@@ -93,7 +93,8 @@ class AssignmentRepository:
         self, run_id: int, segment_code: str, after: str | None, limit: int
     ) -> list[SegmentMember]:
         """Up to ``limit`` members with customer ids greater than ``after``, in id order."""
-        return LookupReads(self._session).member_page(run_id, segment_code, after, limit)
+        found = LookupReads(self._session).segment_page(run_id, segment_code, after, limit)
+        return [] if found is None else found.members
 
 
 def _text(value: Any) -> str | None:

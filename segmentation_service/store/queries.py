@@ -25,6 +25,7 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    true,
 )
 
 from segmentation_service.domain.model import RunStatus
@@ -98,19 +99,31 @@ def _member_page(after: bool) -> Any:
     )
 
 
-FIRST_MEMBER_PAGE = _member_page(after=False)
-NEXT_MEMBER_PAGE = _member_page(after=True)
+def _segment_page(after: bool) -> Select[Any]:
+    """ListSegmentMembers in one round trip (run_id, segment_code, limit[, after]): the
+    run's method and status and the size of its segment (NULL: no such segment) on every
+    row, beside a member of the page (NULL: the page is empty); no row: no such run."""
+    run = (
+        select(R.method, R.status, S.size)
+        .outerjoin(S, and_(S.run_id == R.run_id, S.code == bindparam("segment_code")))
+        .where(R.run_id == bindparam("run_id"))
+        .subquery("run")
+    )
+    page = _member_page(after).subquery("page")
+    return (
+        select(run, page.c.customer_id, page.c.name, page.c.value, page.c.score)
+        .select_from(run.outerjoin(page, true()))
+        .order_by(page.c.customer_id)
+    )
+
+
+FIRST_SEGMENT_PAGE = _segment_page(after=False)
+NEXT_SEGMENT_PAGE = _segment_page(after=True)
 LATEST_COMPLETED_RUN = (
     select(R.run_id)
     .where(R.method == bindparam("method"), R.status == COMPLETED)
     .order_by(R.run_id.desc())
     .limit(1)
-)
-# A run's method and status, and the size of one of its segments (NULL: no such segment).
-RUN_AND_SEGMENT_SIZE = (
-    select(R.method, R.status, S.size)
-    .outerjoin(S, and_(S.run_id == R.run_id, S.code == bindparam("code")))
-    .where(R.run_id == bindparam("run_id"))
 )
 RUN_MODEL = select(R.model).where(R.run_id == bindparam("run_id"))
 RUN_METHOD_AND_STATUS = select(R.method, R.status).where(R.run_id == bindparam("run_id"))

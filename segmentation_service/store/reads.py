@@ -50,6 +50,17 @@ class ValueInputs:
     aggregates: list[Row[Any]]
 
 
+@dataclass(frozen=True)
+class SegmentPage:
+    """A run's method and status, the size of one of its segments (None: no such
+    segment) and a page of that segment's members."""
+
+    method: SegmentationMethod
+    status: RunStatus
+    size: int | None
+    members: list[SegmentMember]
+
+
 class LookupReads:
     """The lookups' queries on one connection (or in a unit of work's session).
 
@@ -74,17 +85,6 @@ class LookupReads:
             queries.LATEST_COMPLETED_RUN, {"method": method.value}
         )
         return found
-
-    def run_and_segment_size(
-        self, run_id: int, code: str
-    ) -> tuple[SegmentationMethod, RunStatus, int | None] | None:
-        """The run's method and status, and how many customers it put in segment ``code``
-        (None when it has no such segment); None when there is no such run."""
-        parameters = {"run_id": run_id, "code": code}
-        found = self._connection.execute(queries.RUN_AND_SEGMENT_SIZE, parameters).first()
-        if found is None:
-            return None
-        return SegmentationMethod(found.method), RunStatus(found.status), found.size
 
     def value_inputs(self, as_of: date, customer_ids: Sequence[str]) -> ValueInputs:
         """What ScoreCustomerValue reads of a batch: each known customer's costs and the
@@ -146,22 +146,27 @@ class LookupReads:
             )
         return placements
 
-    def member_page(
+    def segment_page(
         self, run_id: int, segment_code: str, after: str | None, limit: int
-    ) -> list[SegmentMember]:
-        """Up to ``limit`` members with customer ids greater than ``after``, in id order."""
+    ) -> SegmentPage | None:
+        """The run and up to ``limit`` members of its segment with customer ids greater
+        than ``after``, in id order, in one query; None when there is no such run."""
         parameters = {"run_id": run_id, "segment_code": segment_code, "limit": limit}
-        query = queries.FIRST_MEMBER_PAGE
+        query = queries.FIRST_SEGMENT_PAGE
         if after is not None:
-            query = queries.NEXT_MEMBER_PAGE
+            query = queries.NEXT_SEGMENT_PAGE
             parameters["after"] = after
         rows = self._connection.execute(query, parameters).all()  # one fetch, not per row
-        # Unpacked by position (the query's customer_id, name, value, score): a Row's
-        # attributes cost more than the rest of the page.
-        return [
+        if not rows:
+            return None
+        method, status, size = rows[0][:3]
+        # Unpacked by position: a Row's attributes cost more than the rest of the page.
+        members = [
             SegmentMember(customer_id, name or "", value, score)
-            for customer_id, name, value, score in rows
+            for _, _, _, customer_id, name, value, score in rows
+            if customer_id is not None
         ]
+        return SegmentPage(SegmentationMethod(method), RunStatus(status), size, members)
 
 
 class LookupStore:
