@@ -43,6 +43,9 @@ def hardened_parser() -> etree.XMLParser:
     )
 
 
+_COMPILING = threading.Lock()
+
+
 class CanonicalSchema:
     """The contract's XSD, one compiled copy per thread.
 
@@ -58,8 +61,15 @@ class CanonicalSchema:
     def get(self) -> etree.XMLSchema:
         schema: etree.XMLSchema | None = getattr(self._local, "schema", None)
         if schema is None:
-            document = etree.fromstring(self._source, hardened_parser(), base_url=self._base_url)
-            schema = self._local.schema = etree.XMLSchema(document)
+            # One compilation at a time: libxml2's schema compiler is not safe in
+            # concurrent threads (seen when 8 connections reached a fresh gthread
+            # worker at once: "xmlSchemaPValAttrNodeValue, the given type is not a
+            # built-in type" and "Document is not valid XML Schema", as 500s).
+            with _COMPILING:
+                document = etree.fromstring(
+                    self._source, hardened_parser(), base_url=self._base_url
+                )
+                schema = self._local.schema = etree.XMLSchema(document)
         return schema
 
 
