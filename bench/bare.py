@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import sklearn
 from sklearn.cluster import KMeans
 from sklearn.metrics import calinski_harabasz_score, silhouette_score
 from sklearn.preprocessing import StandardScaler
@@ -177,7 +178,8 @@ def needs_based(store: BareStore, seed: int = 0) -> BareResult:
     space = StandardScaler().fit_transform(filled)
     rng = np.random.default_rng(seed)
     sample = space[rng.choice(len(space), size=min(SAMPLE, len(space)), replace=False)]
-    with threadpool_limits(1):
+    # The service's silhouettes run in 32 MB chunks (engines.clustering); so do these.
+    with threadpool_limits(1), sklearn.config_context(working_memory=32):
         best_k = max(
             K_RANGE,
             key=lambda k: silhouette_score(

@@ -31,11 +31,18 @@ class AssignmentRepository:
 
     def add(self, run_id: int, assignments: pd.DataFrame) -> None:
         """Write one row per customer of the run (segment_code None when unassigned)."""
-        frame = assignments.loc[:, list(ASSIGNMENT_COLUMNS)]
-        rows = [
-            (run_id, customer, _text(code), _nullable(score), _nullable(value), _text(reason))
-            for customer, code, score, value, reason in frame.itertuples(index=False, name=None)
-        ]
+        # Column by column: a row-wise walk over pandas' arrays cost more than the write.
+        rows = list(
+            zip(
+                [run_id] * len(assignments),
+                _texts(assignments["customer_id"]),
+                _texts(assignments["segment_code"]),
+                _numbers(assignments["score"]),
+                _numbers(assignments["value"]),
+                _texts(assignments["reason"]),
+                strict=True,
+            )
+        )
         insert_rows(self._session, table(AssignmentRow), ("run_id", *ASSIGNMENT_COLUMNS), rows)
 
     def discard(self, run_id: int) -> int:
@@ -97,13 +104,13 @@ class AssignmentRepository:
         return [] if found is None else found.members
 
 
-def _text(value: Any) -> str | None:
-    """Text, or None for a missing value (pandas may turn None into NaN)."""
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+def _texts(column: pd.Series) -> list[str | None]:
+    """Text, or None for a missing value (pandas may hold None as NaN or NA)."""
+    values = column.to_numpy(dtype=object).tolist()
+    missing = column.isna().to_numpy().tolist()
+    return [None if gap else str(value) for value, gap in zip(values, missing, strict=True)]
 
 
-def _nullable(number: Any) -> float | None:
-    if number is None:
-        return None
-    number = float(number)
-    return None if math.isnan(number) else number
+def _numbers(column: pd.Series) -> list[float | None]:
+    values: list[float] = column.to_numpy(dtype=float, na_value=math.nan).tolist()
+    return [None if math.isnan(value) else value for value in values]

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Date, DateTime, Select, Table
+from sqlalchemy import ColumnElement, Connection, Date, DateTime, Select, Table
 from sqlalchemy.orm import Session
 
 from segmentation_service.domain.model import Partition
@@ -54,12 +54,45 @@ def read_frame(
     """
     connection = session.connection()
     frames = [
-        pd.read_sql(query_for(restriction), connection) for restriction in restrictions(scope)
+        _fetch_frame(connection, query_for(restriction)) for restriction in restrictions(scope)
     ]
     frames = [frame for frame in frames if not frame.empty]
     if not frames:
         return pd.DataFrame({column: pd.Series(dtype=object) for column in columns})
     return pd.concat(frames, ignore_index=True)
+
+
+def _fetch_frame(connection: Connection, query: Select[Any]) -> pd.DataFrame:
+    """The query's rows as a frame, taken from the driver's cursor as its tuples.
+
+    ``pd.read_sql`` goes through a SQLAlchemy Row per row, which cost more than
+    the query on large partitions. The types' own result conversions (SQLite's
+    date text to ``date``) are applied a column at a time, only where the
+    dialect has one, so the frame equals ``pd.read_sql``'s.
+    """
+    result = connection.execute(query)
+    try:
+        description = result.cursor.description
+        rows = result.cursor.fetchall()
+    finally:
+        result.close()
+    names = [entry[0] for entry in description]
+    dialect = connection.dialect
+    conversions = [
+        (position, convert)
+        for position, (column, entry) in enumerate(
+            zip(query.selected_columns, description, strict=True)
+        )
+        if (convert := column.type.dialect_impl(dialect).result_processor(dialect, entry[1]))
+    ]
+    if rows and conversions:
+        values = list(zip(*rows, strict=True))
+        for position, convert in conversions:
+            values[position] = tuple(
+                None if value is None else convert(value) for value in values[position]
+            )
+        rows = list(zip(*values, strict=True))
+    return pd.DataFrame(rows, columns=names)
 
 
 def insert_rows(
