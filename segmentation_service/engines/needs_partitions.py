@@ -311,6 +311,9 @@ def _answered(matrix: pd.DataFrame) -> npt.NDArray[np.intp]:
 
 def _matrix(data: PartitionInput, needs: list[str] | None = None) -> pd.DataFrame:
     """The partition's needs matrix: its own needs (sorted), or ``needs`` (NaN where missing)."""
+    if data.answers is not None and needs is not None:
+        answers: pd.DataFrame = data.answers.reindex(index=data.customers.index, columns=needs)
+        return answers.astype(float)
     if data.responses is None:
         raise ValueError("a needs-based partition needs its responses")
     matrix = needs_matrix(data.responses, data.customers.index)

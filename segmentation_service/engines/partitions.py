@@ -54,6 +54,9 @@ class PartitionInput:
     customers for needs-based runs, else None.
     ``profitability``: ``customer_profitability`` (revenue, cost); same index.
     ``behaviour``: the behaviour counts in the run's window for behavioural runs, else None.
+    ``answers``: where the needs are known (the refine and assign passes of needs-based
+    runs), the customer × need scores as the database pivoted them, in place of
+    ``responses`` (then None).
 
     The summarise and refine passes read only what their method needs there (a
     priori: the customers; needs-based: the answers and the customer ids;
@@ -66,6 +69,7 @@ class PartitionInput:
     responses: pd.DataFrame | None
     profitability: pd.DataFrame
     behaviour: BehaviourCounts | None = None
+    answers: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 import pandas as pd
@@ -28,18 +29,25 @@ def load_partition(
     stage: Stage = Stage.ASSIGN,
     window: BehaviourWindow | None = None,
     holdout: HoldoutWindow | None = None,
+    needs: Sequence[str] | None = None,
 ) -> PartitionInput:
     """The partition's customers, features, needs answers (needs-based), behaviour counts
     in ``window`` (behavioural) and profitability; value-based runs with a ``holdout``
-    also the purchase days in it (``holdout_purchases``).
+    also the purchase days in it (``holdout_purchases``). Needs-based runs that know
+    their ``needs`` read the answers pivoted (``PartitionInput.answers``).
 
     Transactions are aggregated by the database, only for this partition's customers.
     Before ``ASSIGN``, only what the method's summaries need is read (see
     ``PartitionInput``). Opens and closes ``uow``.
     """
+    pivoted = needs if method is SegmentationMethod.NEEDS_BASED else None
+    if stage is Stage.REFINE and pivoted is not None:
+        return _load_answers(uow, partition, pivoted)
     if stage is not Stage.ASSIGN:
         return _load_for_summaries(uow, method, as_of, partition, window, holdout)
-    behaviour = None
+    behaviour: BehaviourCounts | None = None
+    responses: pd.DataFrame | None = None
+    answers: pd.DataFrame | None = None
     with uow:
         customers = uow.customers.frame(partition)
         if method is SegmentationMethod.VALUE_BASED:
@@ -49,13 +57,23 @@ def load_partition(
             _add_holdout(uow, features, holdout, partition)
         else:  # segment value and profit need only the money, not RFM and CLV inputs
             features = money_features(uow.transactions.totals(as_of, partition), customers.index)
-        responses = (
-            uow.needs.responses(partition) if method is SegmentationMethod.NEEDS_BASED else None
-        )
+        if pivoted is not None:
+            answers = uow.needs.matrix(pivoted, partition)
+        elif method is SegmentationMethod.NEEDS_BASED:
+            responses = uow.needs.responses(partition)
         if window is not None:
             behaviour = _behaviour(uow, window, partition, customers)
     profitability = customer_profitability(features, customers, as_of)
-    return PartitionInput(customers, features, responses, profitability, behaviour)
+    return PartitionInput(customers, features, responses, profitability, behaviour, answers)
+
+
+def _load_answers(uow: UnitOfWork, partition: Partition, needs: Sequence[str]) -> PartitionInput:
+    """A needs-based run's second pass: the customer ids and their answers, pivoted."""
+    with uow:
+        customers = uow.customers.frame(partition, columns=())
+        answers = uow.needs.matrix(needs, partition)
+    empty = pd.DataFrame(index=customers.index)
+    return PartitionInput(customers, empty, None, empty, answers=answers)
 
 
 def _load_for_summaries(

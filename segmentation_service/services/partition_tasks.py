@@ -18,6 +18,7 @@ from segmentation_service.domain.model import Partition, SegmentationMethod
 from segmentation_service.engines.behaviour_features import BehaviourWindow
 from segmentation_service.engines.group_figures import GroupSums
 from segmentation_service.engines.holdout import HoldoutWindow
+from segmentation_service.engines.needs_partitions import NeedsModel
 from segmentation_service.engines.partitions import PartitionInput, PartitionPlan, Stage
 from segmentation_service.engines.treatments import TreatmentPolicy
 from segmentation_service.engines.value_based import score_with_model
@@ -78,8 +79,9 @@ class PartitionTask:
 
 def perform(task: PartitionTask, uow: UnitOfWork) -> Any:
     """Run the task against the store of ``uow``; the assign stage commits its rows."""
+    needs = task.model.segmenter.needs_ if isinstance(task.model, NeedsModel) else None
     data = load_partition(
-        uow, task.method, task.as_of, task.partition, task.stage, task.window, task.holdout
+        uow, task.method, task.as_of, task.partition, task.stage, task.window, task.holdout, needs
     )
     if task.stage is Stage.SUMMARISE:
         return task.plan.summarise(data)

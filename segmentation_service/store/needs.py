@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from segmentation_service.store.bulk import (
@@ -34,6 +34,32 @@ class NeedRepository:
 
         frame = read_frame(self._session, query, scope, RESPONSE_COLUMNS)
         return frame.astype({"customer_id": object, "need": object, "score": float})
+
+    def matrix(self, needs: Sequence[str], scope: Scope = None) -> pd.DataFrame:
+        """Customer × need scores of ``needs`` (in that order), NaN where not answered, indexed
+        by customer_id (sorted); customers who answered none of them may be absent.
+
+        The database pivots: one row per customer instead of one per answer, which is
+        what made reading the answers cost more than using them.
+        """
+        t = table(NeedResponseRow).c
+        scores = [
+            func.max(case((t.need == need, t.score))).label(f"need_{position}")
+            for position, need in enumerate(needs)
+        ]
+
+        def query(restrict: Restriction) -> Select[Any]:
+            return (
+                select(t.customer_id, *scores)
+                .where(*restrict(t.customer_id))
+                .group_by(t.customer_id)
+            )
+
+        names = [score.name for score in scores]
+        frame = read_frame(self._session, query, scope, ("customer_id", *names))
+        matrix = frame.set_index("customer_id").astype(float).sort_index()
+        matrix.columns = pd.Index(list(needs), name="need")
+        return matrix
 
     def upsert(self, rows: Sequence[Mapping[str, Any]]) -> None:
         upsert_rows(self._session, table(NeedResponseRow), rows, key=("customer_id", "need"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Generator, Iterator, Sequence
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 import distributed
@@ -26,6 +26,7 @@ from segmentation_service.domain.model import (
     Condition,
     ConditionOperator,
     NeedsBasedOptions,
+    Partition,
     Rule,
     RunStatus,
     SegmentationMethod,
@@ -34,9 +35,11 @@ from segmentation_service.domain.model import (
     ValueBasedOptions,
     ValueMetric,
 )
-from segmentation_service.engines.partitions import Stage
+from segmentation_service.engines.needs_partitions import NeedsBasedPartitionPlan, NeedsModel
+from segmentation_service.engines.partitions import PartitionInput, RunOutcome, Stage
 from segmentation_service.jobs.executors import DaskExecutor, local_executor
 from segmentation_service.services.executors import InlineExecutor, PartitionExecutor, RunLayout
+from segmentation_service.services.partition_inputs import load_partition
 from segmentation_service.services.partition_tasks import PartitionTask
 from segmentation_service.services.segmentation import FOLD_SUMMARIES
 from segmentation_service.store.database import Store
@@ -47,6 +50,7 @@ NOW = datetime(2026, 7, 1, 9, 0, tzinfo=timezone.utc)
 CUSTOMERS = 400
 SMALL = 70  # 400 customers: 6 partitions, the last one short
 WHOLE = RunLayout(partition_size=10**9)
+METHOD, AS_OF = SegmentationMethod.NEEDS_BASED, date(2026, 7, 1)
 
 REQUESTS = {
     "a-priori-groups": SegmentationRequest(
@@ -324,3 +328,38 @@ def test_the_dask_executor_gives_the_same_run(
     assert_same_run(file_store, whole, distributed_run)
     workers = dask_cluster.run(lambda: __import__("os").getpid())
     assert len(workers) == 2
+
+
+def test_needs_answers_pivoted_by_the_store_give_the_run_the_long_answers_give(
+    demo_store: Store,
+) -> None:
+    """Once the fit knows the needs, the refine and assign passes read the answers pivoted
+    by the database (``NeedRepository.matrix``); the run is the one the long answers give."""
+    plan = NeedsBasedPartitionPlan(
+        None, centre_respondents=True, random_state=5, fit_sample_size=150
+    )
+    with demo_store.unit_of_work() as uow:
+        partitions = uow.customers.partitions(SMALL)
+
+    def stages(pivoted: bool) -> tuple[pd.DataFrame, RunOutcome]:
+        def load(partition: Partition, stage: Stage, model: NeedsModel | None) -> PartitionInput:
+            needs = model.segmenter.needs_ if pivoted and model is not None else None
+            uow = demo_store.unit_of_work()
+            return load_partition(uow, METHOD, AS_OF, partition, stage, needs=needs)
+
+        model = plan.fit([plan.summarise(load(p, Stage.SUMMARISE, None)) for p in partitions])
+        assert plan.refines(model)  # the sample (150) left respondents out
+        refined = [plan.refine(load(p, Stage.REFINE, model), model) for p in partitions]
+        model = plan.settle(model, refined)
+        inputs = [load(p, Stage.ASSIGN, model) for p in partitions]
+        assert all((data.answers is not None) is pivoted for data in inputs)
+        outputs = [plan.assign(data, model) for data in inputs]
+        rows = pd.concat([output.assignments for output in outputs]).set_index("customer_id")
+        return rows, plan.finish(model, [output.partial for output in outputs])
+
+    rows, outcome = stages(pivoted=True)
+    long_rows, long_outcome = stages(pivoted=False)
+
+    pd.testing.assert_frame_equal(rows, long_rows)
+    assert outcome.segments == long_outcome.segments
+    assert outcome.metrics == long_outcome.metrics

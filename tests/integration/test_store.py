@@ -7,7 +7,8 @@ from datetime import date, datetime, timezone
 import pandas as pd
 import pytest
 
-from segmentation_service.domain.model import Segment, SegmentationMethod
+from segmentation_service.domain.model import Partition, Segment, SegmentationMethod
+from segmentation_service.engines.needs_based import needs_matrix
 from segmentation_service.engines.value_features import value_features
 from segmentation_service.store.database import Store
 from tests.factories import customer, transaction
@@ -76,6 +77,29 @@ def test_upserts_replace_rows_by_key_instead_of_duplicating(store: Store) -> Non
     assert len(customers) == 3
     assert customers.loc["A", "name"] == "Renamed" and customers.loc["A", "region"] == "North"
     assert answers.to_dict("records") == [{"customer_id": "A", "need": "price", "score": 6.0}]
+
+
+def test_the_answers_pivoted_by_the_database_equal_the_long_answers_pivoted(
+    store: Store,
+) -> None:
+    fill(store)
+    answers = [("A", "price", 6.0), ("A", "speed", 2.5), ("B", "speed", 4.0), ("C", "brand", 1.0)]
+    with store.unit_of_work() as uow:
+        uow.needs.upsert(
+            [{"customer_id": c, "need": n, "score": s, "surveyed_at": None} for c, n, s in answers]
+        )
+        uow.commit()
+    needs = ["speed", "price", "quality"]  # an order of the caller's; nobody rated quality
+    with store.unit_of_work() as uow:
+        pivoted = uow.needs.matrix(needs, Partition(0, after="A"))
+        everyone = uow.needs.matrix(needs)
+        long = uow.needs.responses()
+    ids = pd.Index(["A", "B", "C"], name="customer_id")
+    expected = needs_matrix(long, ids).reindex(columns=needs).astype(float)
+    pd.testing.assert_frame_equal(everyone.reindex(expected.index), expected)
+    assert list(everyone.columns) == needs
+    pd.testing.assert_frame_equal(pivoted.reindex(["B", "C"]), expected.loc[["B", "C"]])
+    assert "A" not in pivoted.index
 
 
 def test_unit_of_work_rolls_back_what_was_not_committed(store: Store) -> None:
