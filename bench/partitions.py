@@ -2,7 +2,7 @@
 
     python -m bench.partitions [--sizes 1000000[,10000000]] [--stores sqlite,postgresql]
                                [--methods APriori,NeedsBased,ValueBased]
-                               [--partition-size 50000] [--dask] [--repeats 1]
+                               [--partition-size 25000] [--dask] [--repeats 1]
                                [--chunk 1000000] [--skip bare,floor]
                                [--out bench/results/partitions]
 

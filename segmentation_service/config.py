@@ -186,7 +186,7 @@ class Settings:
     log_format: str = "text"
     queue_url: str | None = None
     run_worker: bool = True
-    partition_size: int = 50_000
+    partition_size: int = 25_000
     executor: str = "local"
     dask_scheduler: str | None = None
     treatment_new_days: int = 180
