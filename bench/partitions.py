@@ -15,9 +15,11 @@ ANALYZE on PostgreSQL); then per method, with default options:
    the child around the call. Before it, the child and its pool are as a run
    worker's after its first runs (shown apart): the pool's processes started,
    each with the partition code imported and the store opened. Peak memory: the
-   RSS summed over the child and all its descendants (the pool's processes, its
-   fork server, any helper processes), sampled every 50 ms; beside it, the PSS
-   sum (shared pages counted once) and the largest single process. The run must
+   PSS summed over the child and all its descendants (the pool's processes, its
+   fork server, any helper processes), sampled every 100 ms: shared pages counted
+   once, as the processes occupy them (the pool's processes share the fork
+   server's preloaded libraries); beside it, the RSS sum (every 50 ms), which
+   counts a shared page in every process, and the largest single process. The run must
    be Completed with every customer counted. Its phases come from its
    checkpoints (``RunStateRepository.advance``, timed in the child).
 2. Bare: bench.bare's pipeline for the method, in a child process too; with
@@ -200,7 +202,7 @@ def run_child(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     )
     tree = functools.partial(process_tree, process.pid)
-    with PeakRss(tree) as rss, PeakPss(tree) as pss, PeakRss(others or list) as other:
+    with PeakRss(tree) as rss, PeakPss(tree, 0.1) as pss, PeakRss(others or list) as other:
         try:
             stdout, stderr = process.communicate(timeout=CHILD_TIMEOUT_S)
         except BaseException:
