@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from typing import Any
 
 import pandas as pd
 import pytest
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
 
 from segmentation_service.domain.model import Partition, Segment, SegmentationMethod
 from segmentation_service.engines.needs_based import needs_matrix
 from segmentation_service.engines.value_features import value_features
+from segmentation_service.store.bulk import read_frame
 from segmentation_service.store.database import Store
+from segmentation_service.store.tables import CustomerRow, TransactionRow, table
 from tests.factories import customer, transaction
 
 T0 = datetime(2026, 1, 1, 12, 0)
@@ -77,6 +82,32 @@ def test_upserts_replace_rows_by_key_instead_of_duplicating(store: Store) -> Non
     assert len(customers) == 3
     assert customers.loc["A", "name"] == "Renamed" and customers.loc["A", "region"] == "North"
     assert answers.to_dict("records") == [{"customer_id": "A", "need": "price", "score": 6.0}]
+
+
+def test_frames_read_from_the_drivers_tuples_equal_pandas_read_sql(store: Store) -> None:
+    """``read_frame`` skips SQLAlchemy's Row per row but keeps its conversions (SQLite's
+    date text), so every read gives the frame ``pd.read_sql`` gives."""
+    fill(store)
+    with store.unit_of_work() as uow:
+        uow.customers.upsert(
+            [
+                customer("D", signup_date=date(2025, 2, 3), employee_count=12, region="North"),
+                customer("E", signup_date=None, annual_revenue=1.5e6),
+            ]
+        )
+        uow.commit()
+    c, t = table(CustomerRow), table(TransactionRow).c
+    queries: list[Select[Any]] = [
+        select(*c.columns),
+        select(t.customer_id, func.max(t.occurred_at).label("last"), func.sum(t.cost)).group_by(
+            t.customer_id
+        ),
+    ]
+    with Session(store.engine) as session:
+        for query in queries:
+            names = tuple(column.name for column in query.selected_columns)
+            read = read_frame(session, lambda restrict, q=query: q, None, names)
+            pd.testing.assert_frame_equal(read, pd.read_sql(query, session.connection()))
 
 
 def test_the_answers_pivoted_by_the_database_equal_the_long_answers_pivoted(
