@@ -26,6 +26,7 @@ from threadpoolctl import threadpool_limits
 from bench.bare_sql import VALUE_COLUMNS, BareStore
 from segmentation_service.domain.errors import InsufficientData
 from segmentation_service.engines import clv
+from segmentation_service.engines.clustering import SILHOUETTE_WORKING_MB
 
 SAMPLE = 5000
 K_RANGE = range(2, 11)
@@ -178,8 +179,8 @@ def needs_based(store: BareStore, seed: int = 0) -> BareResult:
     space = StandardScaler().fit_transform(filled)
     rng = np.random.default_rng(seed)
     sample = space[rng.choice(len(space), size=min(SAMPLE, len(space)), replace=False)]
-    # The service's silhouettes run in 32 MB chunks (engines.clustering); so do these.
-    with threadpool_limits(1), sklearn.config_context(working_memory=32):
+    # In the same chunks as the service's silhouettes (engines.clustering).
+    with threadpool_limits(1), sklearn.config_context(working_memory=SILHOUETTE_WORKING_MB):
         best_k = max(
             K_RANGE,
             key=lambda k: silhouette_score(
