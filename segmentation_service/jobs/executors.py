@@ -14,6 +14,7 @@ import functools
 import multiprocessing
 import os
 import signal
+from collections import deque
 from collections.abc import Generator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -70,14 +71,16 @@ class LocalProcessExecutor:
 
     def map(self, tasks: Sequence[PartitionTask]) -> Generator[Any, None, None]:
         try:
-            futures = [self._pool.submit(perform_here, task) for task in tasks]
+            futures = deque(self._pool.submit(perform_here, task) for task in tasks)
         except BrokenProcessPool:  # a pool process died (killed, out of memory): a new pool
             _pool.cache_clear()
             self._pool = _pool()
-            futures = [self._pool.submit(perform_here, task) for task in tasks]
+            futures = deque(self._pool.submit(perform_here, task) for task in tasks)
         try:
-            for future in futures:
-                yield future.result()
+            while futures:
+                # Let go of each future as its result is handed on: a done future holds
+                # its result, and a run's summaries would pile up (400 at 10M customers).
+                yield futures.popleft().result()
         finally:
             for future in futures:
                 future.cancel()  # not started yet: never will be
@@ -112,12 +115,13 @@ class DaskExecutor:
         self._client = client
 
     def map(self, tasks: Sequence[PartitionTask]) -> Generator[Any, None, None]:
-        futures = self._client.map(perform_here, list(tasks), pure=False)
+        futures = deque(self._client.map(perform_here, list(tasks), pure=False))
         try:
-            for future in futures:
-                yield future.result()
+            while futures:
+                # Released as handed on: the cluster keeps a result while a future holds it.
+                yield futures.popleft().result()
         finally:
-            self._client.cancel(futures)
+            self._client.cancel(list(futures))
 
 
 @functools.cache

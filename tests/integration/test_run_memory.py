@@ -8,8 +8,8 @@ many forked processes share it (``Pss_Anon`` + ``Pss_Shmem``): what the run
 allocates, not the operating system's cache of the store's file. Holding every
 customer in one frame (as runs did before partitions) costs ~3 KB per customer:
 180,000 more customers would add ~500 MB. The bound allows what a run does keep
-(sorted values and distinct rows, a few dozen bytes per customer; the needs fit
-sample, which grows up to 100,000 respondents) and noise.
+(sorted values, about ten bytes per distinct value; the CLV fit sample, 48 bytes per
+buyer up to a million, and the needs fit sample, up to 100,000 respondents) and noise.
 """
 
 from __future__ import annotations

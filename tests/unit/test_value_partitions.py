@@ -16,6 +16,7 @@ from segmentation_service.domain.errors import InsufficientData
 from segmentation_service.domain.model import Segment, SegmentationMethod
 from segmentation_service.engines import rfm
 from segmentation_service.engines.base import summarise_segments
+from segmentation_service.engines.needs_partitions import sample_keys
 from segmentation_service.engines.partitions import PartitionInput, RunOutcome
 from segmentation_service.engines.value_based import (
     ValueBasedSegmenter,
@@ -249,7 +250,8 @@ def test_bad_parameters_and_inputs_fail_as_in_memory(
 
 
 def test_summaries_count_distinct_values_not_customers() -> None:
-    """Three copies of every customer: the same tables and rows, three times the counts."""
+    """Three copies of every customer: the same tables, three times the counts; the CLV
+    sample holds three times the buyers, up to its size."""
     data = everyone("demo")
     copies = [data.customers.index + suffix for suffix in ("", "-b", "-c")]
     tripled = PartitionInput(
@@ -267,12 +269,54 @@ def test_summaries_count_distinct_values_not_customers() -> None:
         np.testing.assert_array_equal(triple.values, single.values)
         np.testing.assert_array_equal(triple.counts, 3 * single.counts.astype(np.int64))
     for name in ("purchase_rows", "spend_rows"):
-        single, triple = getattr(once, name), getattr(thrice, name)
+        single, triple = getattr(once.clv_sample, name)(), getattr(thrice.clv_sample, name)()
         np.testing.assert_array_equal(triple.rows, single.rows)
         np.testing.assert_array_equal(triple.counts, 3 * single.counts)
+    bounded = ValueBasedPartitionPlan("Margin", 4, END_DATE, clv_fit_sample_size=once.buyers)
+    assert len(bounded.summarise(tripled).clv_sample.keys) == once.buyers
     # Days since the last purchase and purchase counts take few values whatever the store size.
     assert len(once.recency.values) < once.buyers / 3
     assert len(once.purchases.values) < 100
+
+
+@pytest.mark.parametrize("parts", [1, 7])
+def test_beyond_the_clv_sample_size_the_models_are_fitted_on_the_buyers_with_smallest_keys(
+    parts: int,
+) -> None:
+    """The CLV fits of a run whose buyers outnumber its fit sample are the in-memory
+    engine's fits on the sampled buyers alone, whatever the split; tiers and thresholds
+    stay every buyer's."""
+    data, size = everyone("paid"), 1000
+    features = data.features
+    buyers = features.index[features["has_purchases"].to_numpy(dtype=bool)]
+    sampled = buyers[np.argsort(sample_keys(buyers, None))[:size]]
+    on_sample = ValueBasedSegmenter("Margin", 4, END_DATE).fit(features.loc[sampled.sort_values()])
+    plan = ValueBasedPartitionPlan("Margin", 4, END_DATE, clv_fit_sample_size=size)
+    _, outcome = run_in_partitions(plan, in_parts(data, parts))
+    _, everyone_run = in_memory("paid", "Margin", 4)
+
+    assert len(buyers) > 2 * size
+    assert outcome.model is not None and everyone_run.model is not None
+    for name in ("bgnbd", "gamma_gamma"):
+        fitted = on_sample.model_.to_dict()[name]
+        assert fitted is not None
+        assert outcome.model[name] == pytest.approx(fitted, rel=1e-6)
+        assert outcome.model[name] != pytest.approx(everyone_run.model[name], rel=1e-3)
+    assert outcome.model["tier_floors"] == everyone_run.model["tier_floors"]
+    assert outcome.model["rfm_thresholds"] == everyone_run.model["rfm_thresholds"]
+    assert outcome.metrics["value.customersWithPurchases"] == len(buyers)
+
+
+def test_the_clv_sample_is_the_same_whatever_the_order_of_its_parts() -> None:
+    plan = ValueBasedPartitionPlan("Margin", 4, END_DATE, clv_fit_sample_size=500)
+    summaries = [plan.summarise(part) for part in in_parts(everyone("demo"), 5)]
+    forward = plan.combine([plan.combine(summaries[:2]), *summaries[2:]]).clv_sample
+    backward = plan.combine(summaries[::-1]).clv_sample
+
+    assert len(forward.keys) == 500
+    order_f, order_b = np.argsort(forward.keys), np.argsort(backward.keys)
+    np.testing.assert_array_equal(forward.keys[order_f], backward.keys[order_b])
+    np.testing.assert_array_equal(forward.rows[order_f], backward.rows[order_b])
 
 
 def tied_values() -> Iterator[np.ndarray]:
