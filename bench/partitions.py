@@ -371,7 +371,8 @@ def _kmeans_floor(responses: Any, k: int) -> tuple[float, int]:
 
     from segmentation_service.engines.clustering import thread_limit
     from segmentation_service.engines.needs_based import NeedsBasedSegmenter, needs_matrix
-    from segmentation_service.engines.needs_partitions import FIT_SAMPLE_SIZE, sample_keys
+    from segmentation_service.engines.needs_partitions import FIT_SAMPLE_SIZE
+    from segmentation_service.engines.partitions import sample_keys
 
     engine = NeedsBasedSegmenter()
     matrix = needs_matrix(responses, pd.Index(sorted(responses["customer_id"].unique())))

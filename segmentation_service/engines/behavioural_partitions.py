@@ -42,7 +42,6 @@ from segmentation_service.engines.clustering import (
 from segmentation_service.engines.needs_partitions import (
     FIT_SAMPLE_SIZE,
     checked_fit_sample_size,
-    sample_keys,
 )
 from segmentation_service.engines.partitions import (
     PartitionInput,
@@ -50,6 +49,7 @@ from segmentation_service.engines.partitions import (
     RunOutcome,
     SegmentTotals,
     assignment_frame,
+    sample_keys,
 )
 
 

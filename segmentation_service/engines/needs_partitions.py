@@ -27,7 +27,6 @@ of answered needs is the same over the partition's needs and the global ones.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from numbers import Integral
@@ -58,6 +57,7 @@ from segmentation_service.engines.partitions import (
     RunOutcome,
     SegmentTotals,
     assignment_frame,
+    sample_keys,
 )
 
 # Eligible respondents the k-means model is fitted on. Fitting 100k × 8 took ~1 s with a
@@ -65,18 +65,6 @@ from segmentation_service.engines.partitions import (
 # 10 segments average 10k members: the centres' sampling error is ~1% of a standard
 # deviation. Stores of at most 100k respondents get exactly the in-memory engine's run.
 FIT_SAMPLE_SIZE = 100_000
-DEFAULT_HASH_KEY = "0123456789123456"  # pandas' own: the sample keys without a seed
-
-
-def sample_keys(customer_ids: pd.Index, random_seed: int | None) -> npt.NDArray[np.uint64]:
-    """Each customer's pseudo-random key for the fit sample, from the seed and the id alone."""
-    hash_key = DEFAULT_HASH_KEY
-    if random_seed is not None:
-        hash_key = hashlib.blake2b(str(random_seed).encode(), digest_size=8).hexdigest()
-    keys: npt.NDArray[np.uint64] = pd.util.hash_array(
-        np.asarray(customer_ids, dtype=object), hash_key=hash_key
-    )
-    return keys
 
 
 @dataclass(frozen=True)

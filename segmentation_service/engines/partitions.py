@@ -20,6 +20,7 @@ same result whatever the partition size (``tests/engines/test_partitions*``).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -33,6 +34,19 @@ from segmentation_service.domain.model import Segment, SegmentDefinition
 from segmentation_service.engines.behaviour_features import BehaviourCounts
 
 ASSIGNMENT_COLUMNS = ("customer_id", "segment_code", "score", "value", "reason")
+
+DEFAULT_HASH_KEY = "0123456789123456"  # pandas' own: the sample keys without a seed
+
+
+def sample_keys(customer_ids: pd.Index, random_seed: int | None) -> npt.NDArray[np.uint64]:
+    """Each customer's pseudo-random key for a fit sample, from the seed and the id alone."""
+    hash_key = DEFAULT_HASH_KEY
+    if random_seed is not None:
+        hash_key = hashlib.blake2b(str(random_seed).encode(), digest_size=8).hexdigest()
+    keys: npt.NDArray[np.uint64] = pd.util.hash_array(
+        np.asarray(customer_ids, dtype=object), hash_key=hash_key
+    )
+    return keys
 
 
 class Stage(str, Enum):

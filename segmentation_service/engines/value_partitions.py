@@ -37,13 +37,13 @@ from segmentation_service.domain.errors import InsufficientData
 from segmentation_service.domain.model import SegmentDefinition, ValueMetric
 from segmentation_service.engines import clv, rfm
 from segmentation_service.engines.holdout import HoldoutWindow, holdout_metrics
-from segmentation_service.engines.needs_partitions import sample_keys
 from segmentation_service.engines.partitions import (
     PartitionInput,
     PartitionOutput,
     RunOutcome,
     SegmentTotals,
     assignment_frame,
+    sample_keys,
 )
 from segmentation_service.engines.value_based import (
     REQUIRED_COLUMNS,
@@ -140,11 +140,12 @@ class BuyerSample:
 
     @classmethod
     def of(cls, buyers: pd.DataFrame, size: int) -> BuyerSample:
-        holdout = buyers.get("holdout_purchases", pd.Series(np.nan, index=buyers.index))
-        columns = [*(buyers[name] for name in SAMPLE_COLUMNS[:-1]), holdout]
-        rows = np.empty((len(buyers), len(SAMPLE_COLUMNS)))
-        for position, column in enumerate(columns):
-            rows[:, position] = np.asarray(column, dtype=np.float64)
+        """``buyers``' own, cut to ``size``: their features hold every column but the
+        hold-out purchases, which only runs with a hold-out window have."""
+        rows = np.full((len(buyers), len(SAMPLE_COLUMNS)), np.nan)
+        for position, name in enumerate(SAMPLE_COLUMNS):
+            if name in buyers.columns:
+                rows[:, position] = buyers[name].to_numpy(dtype=np.float64)
         return cls(sample_keys(buyers.index, None), rows)._cut(size)
 
     @classmethod

@@ -15,8 +15,13 @@ from segmentation_service.domain.errors import InsufficientData
 from segmentation_service.domain.model import SegmentationMethod
 from segmentation_service.engines.base import summarise_segments
 from segmentation_service.engines.needs_based import NeedsBasedSegmenter, needs_matrix
-from segmentation_service.engines.needs_partitions import NeedsBasedPartitionPlan, sample_keys
-from segmentation_service.engines.partitions import PartitionInput, RunOutcome, assignment_frame
+from segmentation_service.engines.needs_partitions import NeedsBasedPartitionPlan
+from segmentation_service.engines.partitions import (
+    PartitionInput,
+    RunOutcome,
+    assignment_frame,
+    sample_keys,
+)
 from segmentation_service.services.partition_inputs import load_everyone
 from segmentation_service.store.database import Store
 from tests.factories import END_DATE, load_demo

@@ -16,8 +16,7 @@ from segmentation_service.domain.errors import InsufficientData
 from segmentation_service.domain.model import Segment, SegmentationMethod
 from segmentation_service.engines import rfm
 from segmentation_service.engines.base import summarise_segments
-from segmentation_service.engines.needs_partitions import sample_keys
-from segmentation_service.engines.partitions import PartitionInput, RunOutcome
+from segmentation_service.engines.partitions import PartitionInput, RunOutcome, sample_keys
 from segmentation_service.engines.value_based import (
     ValueBasedSegmenter,
     _tier_floors,
